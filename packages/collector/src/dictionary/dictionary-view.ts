@@ -1,0 +1,54 @@
+import type { AnyValue, KeyValueRef, MetricRef, otlpCommon, otlpResource } from '@otlp-mmap/protocol';
+
+/** An InstrumentationScope entry with its Resource, resolved to OTLP types. */
+export interface ResolvedScope {
+  /** Dictionary reference of the scope entry. */
+  readonly ref: bigint;
+  readonly scope: otlpCommon.InstrumentationScope;
+  /** Dictionary reference of the scope's Resource (0n when it has none). */
+  readonly resourceRef: bigint;
+  readonly resource: otlpResource.Resource;
+}
+
+/** A MetricRef entry with its scope, resolved. */
+export interface ResolvedMetric {
+  /** Dictionary reference of the MetricRef entry: identifies the metric stream. */
+  readonly ref: bigint;
+  readonly definition: MetricRef;
+  readonly scope: ResolvedScope;
+}
+
+/**
+ * Read access to the dictionary of an OTLP-MMAP file, resolved into OTLP
+ * types. Span, log and metric logic depend on this interface only, so they
+ * can be tested without a file. Implementations cache what they resolve.
+ *
+ * Every method throws {@link DictionaryError} for a reference that does not
+ * resolve (out of range, not decodable, a value_ref loop, too deep).
+ */
+export interface DictionaryView {
+  string(ref: bigint): string;
+  resource(ref: bigint): otlpResource.Resource;
+  scope(ref: bigint): ResolvedScope;
+  metric(ref: bigint): ResolvedMetric;
+  /** Resolves one value, following `value_ref` with a bounded depth. */
+  anyValue(value: AnyValue | undefined): otlpCommon.AnyValue;
+  /**
+   * Resolves a list of attributes. An attribute whose key or value does not
+   * resolve is left out; `onDropped` (if given) is called once per such
+   * attribute so callers can count it.
+   */
+  attributes(kvs: readonly KeyValueRef[], onDropped?: (error: DictionaryError) => void): otlpCommon.KeyValue[];
+}
+
+/** A dictionary reference or entry that cannot be resolved. */
+export class DictionaryError extends Error {
+  constructor(
+    message: string,
+    /** The reference being resolved when the error happened. */
+    readonly ref: bigint,
+  ) {
+    super(message);
+    this.name = 'DictionaryError';
+  }
+}
