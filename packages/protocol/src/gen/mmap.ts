@@ -365,6 +365,49 @@ export const SpanEvent: MessageFns<SpanEvent> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
+
+  create(base?: DeepPartial<SpanEvent>): SpanEvent {
+    return SpanEvent.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SpanEvent>): SpanEvent {
+    const message = createBaseSpanEvent();
+    message.scopeRef = (object.scopeRef !== undefined && object.scopeRef !== null) ? BigInt(object.scopeRef) : 0n;
+    message.traceId = object.traceId ?? new Uint8Array(0);
+    message.spanId = object.spanId ?? new Uint8Array(0);
+    switch (object.event?.$case) {
+      case "start": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "start", value: StartSpan.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "end": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "end", value: EndSpan.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "name": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "name", value: ChangeSpanName.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "attributes": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "attributes", value: UpdateAttributes.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "link": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "link", value: AddLink.fromPartial(object.event.value) };
+        }
+        break;
+      }
+    }
+    return message;
+  },
 };
 
 function createBaseStartSpan(): StartSpan {
@@ -469,6 +512,22 @@ export const StartSpan: MessageFns<StartSpan> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
+
+  create(base?: DeepPartial<StartSpan>): StartSpan {
+    return StartSpan.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<StartSpan>): StartSpan {
+    const message = createBaseStartSpan();
+    message.parentSpanId = object.parentSpanId ?? new Uint8Array(0);
+    message.flags = object.flags ?? 0;
+    message.name = object.name ?? "";
+    message.kind = object.kind ?? 0;
+    message.startTimeUnixNano = (object.startTimeUnixNano !== undefined && object.startTimeUnixNano !== null)
+      ? BigInt(object.startTimeUnixNano)
+      : 0n;
+    message.attributes = object.attributes?.map((e) => KeyValueRef.fromPartial(e)) || [];
+    return message;
+  },
 };
 
 function createBaseEndSpan(): EndSpan {
@@ -529,6 +588,20 @@ export const EndSpan: MessageFns<EndSpan> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
+
+  create(base?: DeepPartial<EndSpan>): EndSpan {
+    return EndSpan.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<EndSpan>): EndSpan {
+    const message = createBaseEndSpan();
+    message.endTimeUnixNano = (object.endTimeUnixNano !== undefined && object.endTimeUnixNano !== null)
+      ? BigInt(object.endTimeUnixNano)
+      : 0n;
+    message.status = (object.status !== undefined && object.status !== null)
+      ? Status.fromPartial(object.status)
+      : undefined;
+    return message;
+  },
 };
 
 function createBaseChangeSpanName(): ChangeSpanName {
@@ -574,6 +647,15 @@ export const ChangeSpanName: MessageFns<ChangeSpanName> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
+  },
+
+  create(base?: DeepPartial<ChangeSpanName>): ChangeSpanName {
+    return ChangeSpanName.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ChangeSpanName>): ChangeSpanName {
+    const message = createBaseChangeSpanName();
+    message.name = object.name ?? "";
+    return message;
   },
 };
 
@@ -621,6 +703,15 @@ export const UpdateAttributes: MessageFns<UpdateAttributes> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
+
+  create(base?: DeepPartial<UpdateAttributes>): UpdateAttributes {
+    return UpdateAttributes.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<UpdateAttributes>): UpdateAttributes {
+    const message = createBaseUpdateAttributes();
+    message.attributes = object.attributes?.map((e) => KeyValueRef.fromPartial(e)) || [];
+    return message;
+  },
 };
 
 function createBaseAddLink(): AddLink {
@@ -666,6 +757,15 @@ export const AddLink: MessageFns<AddLink> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
+  },
+
+  create(base?: DeepPartial<AddLink>): AddLink {
+    return AddLink.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AddLink>): AddLink {
+    const message = createBaseAddLink();
+    message.links = object.links?.map((e) => Link.fromPartial(e)) || [];
+    return message;
   },
 };
 
@@ -775,6 +875,20 @@ export const Link: MessageFns<Link> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
+
+  create(base?: DeepPartial<Link>): Link {
+    return Link.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Link>): Link {
+    const message = createBaseLink();
+    message.traceId = object.traceId ?? new Uint8Array(0);
+    message.spanId = object.spanId ?? new Uint8Array(0);
+    message.traceState = object.traceState ?? "";
+    message.attributes = object.attributes?.map((e) => KeyValueRef.fromPartial(e)) || [];
+    message.droppedAttributesCount = object.droppedAttributesCount ?? 0;
+    message.flags = object.flags ?? 0;
+    return message;
+  },
 };
 
 function createBaseStatus(): Status {
@@ -831,6 +945,16 @@ export const Status: MessageFns<Status> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
+  },
+
+  create(base?: DeepPartial<Status>): Status {
+    return Status.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Status>): Status {
+    const message = createBaseStatus();
+    message.message = object.message ?? "";
+    message.code = object.code ?? 0;
+    return message;
   },
 };
 
@@ -973,6 +1097,28 @@ export const Event: MessageFns<Event> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
+
+  create(base?: DeepPartial<Event>): Event {
+    return Event.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Event>): Event {
+    const message = createBaseEvent();
+    message.scopeRef = (object.scopeRef !== undefined && object.scopeRef !== null) ? BigInt(object.scopeRef) : 0n;
+    message.timeUnixNano = (object.timeUnixNano !== undefined && object.timeUnixNano !== null)
+      ? BigInt(object.timeUnixNano)
+      : 0n;
+    message.severityNumber = object.severityNumber ?? 0;
+    message.severityText = object.severityText ?? "";
+    message.body = (object.body !== undefined && object.body !== null) ? AnyValue.fromPartial(object.body) : undefined;
+    message.eventNameRef = (object.eventNameRef !== undefined && object.eventNameRef !== null)
+      ? BigInt(object.eventNameRef)
+      : 0n;
+    message.spanContext = (object.spanContext !== undefined && object.spanContext !== null)
+      ? SpanContext.fromPartial(object.spanContext)
+      : undefined;
+    message.attributes = object.attributes?.map((e) => KeyValueRef.fromPartial(e)) || [];
+    return message;
+  },
 };
 
 function createBaseMeasurement(): Measurement {
@@ -1085,6 +1231,36 @@ export const Measurement: MessageFns<Measurement> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
+
+  create(base?: DeepPartial<Measurement>): Measurement {
+    return Measurement.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Measurement>): Measurement {
+    const message = createBaseMeasurement();
+    message.metricRef = (object.metricRef !== undefined && object.metricRef !== null) ? BigInt(object.metricRef) : 0n;
+    message.attributes = object.attributes?.map((e) => KeyValueRef.fromPartial(e)) || [];
+    message.timeUnixNano = (object.timeUnixNano !== undefined && object.timeUnixNano !== null)
+      ? BigInt(object.timeUnixNano)
+      : 0n;
+    switch (object.value?.$case) {
+      case "asLong": {
+        if (object.value?.value !== undefined && object.value?.value !== null) {
+          message.value = { $case: "asLong", value: BigInt(object.value.value) };
+        }
+        break;
+      }
+      case "asDouble": {
+        if (object.value?.value !== undefined && object.value?.value !== null) {
+          message.value = { $case: "asDouble", value: object.value.value };
+        }
+        break;
+      }
+    }
+    message.spanContext = (object.spanContext !== undefined && object.spanContext !== null)
+      ? SpanContext.fromPartial(object.spanContext)
+      : undefined;
+    return message;
+  },
 };
 
 function createBaseResource(): Resource {
@@ -1141,6 +1317,16 @@ export const Resource: MessageFns<Resource> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
+  },
+
+  create(base?: DeepPartial<Resource>): Resource {
+    return Resource.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Resource>): Resource {
+    const message = createBaseResource();
+    message.attributes = object.attributes?.map((e) => KeyValueRef.fromPartial(e)) || [];
+    message.droppedAttributesCount = object.droppedAttributesCount ?? 0;
+    return message;
   },
 };
 
@@ -1240,6 +1426,23 @@ export const InstrumentationScope: MessageFns<InstrumentationScope> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
+  },
+
+  create(base?: DeepPartial<InstrumentationScope>): InstrumentationScope {
+    return InstrumentationScope.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<InstrumentationScope>): InstrumentationScope {
+    const message = createBaseInstrumentationScope();
+    message.nameRef = (object.nameRef !== undefined && object.nameRef !== null) ? BigInt(object.nameRef) : 0n;
+    message.versionRef = (object.versionRef !== undefined && object.versionRef !== null)
+      ? BigInt(object.versionRef)
+      : 0n;
+    message.attributes = object.attributes?.map((e) => KeyValueRef.fromPartial(e)) || [];
+    message.droppedAttributesCount = object.droppedAttributesCount ?? 0;
+    message.resourceRef = (object.resourceRef !== undefined && object.resourceRef !== null)
+      ? BigInt(object.resourceRef)
+      : 0n;
+    return message;
   },
 };
 
@@ -1369,6 +1572,47 @@ export const MetricRef: MessageFns<MetricRef> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
+
+  create(base?: DeepPartial<MetricRef>): MetricRef {
+    return MetricRef.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<MetricRef>): MetricRef {
+    const message = createBaseMetricRef();
+    message.name = object.name ?? "";
+    message.description = object.description ?? "";
+    message.unit = object.unit ?? "";
+    message.instrumentationScopeRef =
+      (object.instrumentationScopeRef !== undefined && object.instrumentationScopeRef !== null)
+        ? BigInt(object.instrumentationScopeRef)
+        : 0n;
+    switch (object.aggregation?.$case) {
+      case "gauge": {
+        if (object.aggregation?.value !== undefined && object.aggregation?.value !== null) {
+          message.aggregation = { $case: "gauge", value: Gauge.fromPartial(object.aggregation.value) };
+        }
+        break;
+      }
+      case "sum": {
+        if (object.aggregation?.value !== undefined && object.aggregation?.value !== null) {
+          message.aggregation = { $case: "sum", value: Sum.fromPartial(object.aggregation.value) };
+        }
+        break;
+      }
+      case "histogram": {
+        if (object.aggregation?.value !== undefined && object.aggregation?.value !== null) {
+          message.aggregation = { $case: "histogram", value: Histogram.fromPartial(object.aggregation.value) };
+        }
+        break;
+      }
+      case "expHist": {
+        if (object.aggregation?.value !== undefined && object.aggregation?.value !== null) {
+          message.aggregation = { $case: "expHist", value: ExponentialHistogram.fromPartial(object.aggregation.value) };
+        }
+        break;
+      }
+    }
+    return message;
+  },
 };
 
 function createBaseGauge(): Gauge {
@@ -1403,6 +1647,14 @@ export const Gauge: MessageFns<Gauge> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
+  },
+
+  create(base?: DeepPartial<Gauge>): Gauge {
+    return Gauge.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<Gauge>): Gauge {
+    const message = createBaseGauge();
+    return message;
   },
 };
 
@@ -1460,6 +1712,16 @@ export const Sum: MessageFns<Sum> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
+  },
+
+  create(base?: DeepPartial<Sum>): Sum {
+    return Sum.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Sum>): Sum {
+    const message = createBaseSum();
+    message.aggregationTemporality = object.aggregationTemporality ?? 0;
+    message.isMonotonic = object.isMonotonic ?? false;
+    return message;
   },
 };
 
@@ -1531,6 +1793,16 @@ export const Histogram: MessageFns<Histogram> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
+  },
+
+  create(base?: DeepPartial<Histogram>): Histogram {
+    return Histogram.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Histogram>): Histogram {
+    const message = createBaseHistogram();
+    message.aggregationTemporality = object.aggregationTemporality ?? 0;
+    message.bucketBoundaries = object.bucketBoundaries?.map((e) => e) || [];
+    return message;
   },
 };
 
@@ -1606,6 +1878,19 @@ export const ExponentialHistogram: MessageFns<ExponentialHistogram> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
+
+  create(base?: DeepPartial<ExponentialHistogram>): ExponentialHistogram {
+    return ExponentialHistogram.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ExponentialHistogram>): ExponentialHistogram {
+    const message = createBaseExponentialHistogram();
+    message.aggregationTemporality = object.aggregationTemporality ?? 0;
+    message.maxBuckets = (object.maxBuckets !== undefined && object.maxBuckets !== null)
+      ? BigInt(object.maxBuckets)
+      : 0n;
+    message.maxScale = (object.maxScale !== undefined && object.maxScale !== null) ? BigInt(object.maxScale) : 0n;
+    return message;
+  },
 };
 
 function createBaseKeyValueRef(): KeyValueRef {
@@ -1665,6 +1950,18 @@ export const KeyValueRef: MessageFns<KeyValueRef> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
+  },
+
+  create(base?: DeepPartial<KeyValueRef>): KeyValueRef {
+    return KeyValueRef.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<KeyValueRef>): KeyValueRef {
+    const message = createBaseKeyValueRef();
+    message.keyRef = (object.keyRef !== undefined && object.keyRef !== null) ? BigInt(object.keyRef) : 0n;
+    message.value = (object.value !== undefined && object.value !== null)
+      ? AnyValue.fromPartial(object.value)
+      : undefined;
+    return message;
   },
 };
 
@@ -1797,6 +2094,64 @@ export const AnyValue: MessageFns<AnyValue> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
+
+  create(base?: DeepPartial<AnyValue>): AnyValue {
+    return AnyValue.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AnyValue>): AnyValue {
+    const message = createBaseAnyValue();
+    switch (object.value?.$case) {
+      case "stringValue": {
+        if (object.value?.value !== undefined && object.value?.value !== null) {
+          message.value = { $case: "stringValue", value: object.value.value };
+        }
+        break;
+      }
+      case "boolValue": {
+        if (object.value?.value !== undefined && object.value?.value !== null) {
+          message.value = { $case: "boolValue", value: object.value.value };
+        }
+        break;
+      }
+      case "intValue": {
+        if (object.value?.value !== undefined && object.value?.value !== null) {
+          message.value = { $case: "intValue", value: BigInt(object.value.value) };
+        }
+        break;
+      }
+      case "doubleValue": {
+        if (object.value?.value !== undefined && object.value?.value !== null) {
+          message.value = { $case: "doubleValue", value: object.value.value };
+        }
+        break;
+      }
+      case "arrayValue": {
+        if (object.value?.value !== undefined && object.value?.value !== null) {
+          message.value = { $case: "arrayValue", value: ArrayValue.fromPartial(object.value.value) };
+        }
+        break;
+      }
+      case "kvlistValue": {
+        if (object.value?.value !== undefined && object.value?.value !== null) {
+          message.value = { $case: "kvlistValue", value: KeyValueList.fromPartial(object.value.value) };
+        }
+        break;
+      }
+      case "bytesValue": {
+        if (object.value?.value !== undefined && object.value?.value !== null) {
+          message.value = { $case: "bytesValue", value: object.value.value };
+        }
+        break;
+      }
+      case "valueRef": {
+        if (object.value?.value !== undefined && object.value?.value !== null) {
+          message.value = { $case: "valueRef", value: BigInt(object.value.value) };
+        }
+        break;
+      }
+    }
+    return message;
+  },
 };
 
 function createBaseArrayValue(): ArrayValue {
@@ -1843,6 +2198,15 @@ export const ArrayValue: MessageFns<ArrayValue> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
+
+  create(base?: DeepPartial<ArrayValue>): ArrayValue {
+    return ArrayValue.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ArrayValue>): ArrayValue {
+    const message = createBaseArrayValue();
+    message.values = object.values?.map((e) => AnyValue.fromPartial(e)) || [];
+    return message;
+  },
 };
 
 function createBaseKeyValueList(): KeyValueList {
@@ -1888,6 +2252,15 @@ export const KeyValueList: MessageFns<KeyValueList> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
+  },
+
+  create(base?: DeepPartial<KeyValueList>): KeyValueList {
+    return KeyValueList.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<KeyValueList>): KeyValueList {
+    const message = createBaseKeyValueList();
+    message.values = object.values?.map((e) => KeyValueRef.fromPartial(e)) || [];
+    return message;
   },
 };
 
@@ -1957,9 +2330,31 @@ export const SpanContext: MessageFns<SpanContext> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
+
+  create(base?: DeepPartial<SpanContext>): SpanContext {
+    return SpanContext.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SpanContext>): SpanContext {
+    const message = createBaseSpanContext();
+    message.spanId = object.spanId ?? new Uint8Array(0);
+    message.traceId = object.traceId ?? new Uint8Array(0);
+    message.flags = object.flags ?? 0;
+    return message;
+  },
 };
+
+type Builtin = Date | Function | Uint8Array | string | number | boolean | bigint | undefined;
+
+export type DeepPartial<T> = T extends bigint ? string | number | bigint
+  : T extends Builtin ? T : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
+  : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
+  : T extends { $case: string; value: unknown } ? { $case: T["$case"]; value?: DeepPartial<T["value"]> }
+  : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
+  : Partial<T>;
 
 export interface MessageFns<T> {
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
   decode(input: BinaryReader | Uint8Array, length?: number): T;
+  create(base?: DeepPartial<T>): T;
+  fromPartial(object: DeepPartial<T>): T;
 }

@@ -301,6 +301,64 @@ export const AnyValue: MessageFns<AnyValue> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
+
+  create(base?: DeepPartial<AnyValue>): AnyValue {
+    return AnyValue.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AnyValue>): AnyValue {
+    const message = createBaseAnyValue();
+    switch (object.value?.$case) {
+      case "stringValue": {
+        if (object.value?.value !== undefined && object.value?.value !== null) {
+          message.value = { $case: "stringValue", value: object.value.value };
+        }
+        break;
+      }
+      case "boolValue": {
+        if (object.value?.value !== undefined && object.value?.value !== null) {
+          message.value = { $case: "boolValue", value: object.value.value };
+        }
+        break;
+      }
+      case "intValue": {
+        if (object.value?.value !== undefined && object.value?.value !== null) {
+          message.value = { $case: "intValue", value: BigInt(object.value.value) };
+        }
+        break;
+      }
+      case "doubleValue": {
+        if (object.value?.value !== undefined && object.value?.value !== null) {
+          message.value = { $case: "doubleValue", value: object.value.value };
+        }
+        break;
+      }
+      case "arrayValue": {
+        if (object.value?.value !== undefined && object.value?.value !== null) {
+          message.value = { $case: "arrayValue", value: ArrayValue.fromPartial(object.value.value) };
+        }
+        break;
+      }
+      case "kvlistValue": {
+        if (object.value?.value !== undefined && object.value?.value !== null) {
+          message.value = { $case: "kvlistValue", value: KeyValueList.fromPartial(object.value.value) };
+        }
+        break;
+      }
+      case "bytesValue": {
+        if (object.value?.value !== undefined && object.value?.value !== null) {
+          message.value = { $case: "bytesValue", value: object.value.value };
+        }
+        break;
+      }
+      case "stringValueStrindex": {
+        if (object.value?.value !== undefined && object.value?.value !== null) {
+          message.value = { $case: "stringValueStrindex", value: object.value.value };
+        }
+        break;
+      }
+    }
+    return message;
+  },
 };
 
 function createBaseArrayValue(): ArrayValue {
@@ -347,6 +405,15 @@ export const ArrayValue: MessageFns<ArrayValue> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
+
+  create(base?: DeepPartial<ArrayValue>): ArrayValue {
+    return ArrayValue.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ArrayValue>): ArrayValue {
+    const message = createBaseArrayValue();
+    message.values = object.values?.map((e) => AnyValue.fromPartial(e)) || [];
+    return message;
+  },
 };
 
 function createBaseKeyValueList(): KeyValueList {
@@ -392,6 +459,15 @@ export const KeyValueList: MessageFns<KeyValueList> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
+  },
+
+  create(base?: DeepPartial<KeyValueList>): KeyValueList {
+    return KeyValueList.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<KeyValueList>): KeyValueList {
+    const message = createBaseKeyValueList();
+    message.values = object.values?.map((e) => KeyValue.fromPartial(e)) || [];
+    return message;
   },
 };
 
@@ -460,6 +536,19 @@ export const KeyValue: MessageFns<KeyValue> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
+  },
+
+  create(base?: DeepPartial<KeyValue>): KeyValue {
+    return KeyValue.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<KeyValue>): KeyValue {
+    const message = createBaseKeyValue();
+    message.key = object.key ?? "";
+    message.value = (object.value !== undefined && object.value !== null)
+      ? AnyValue.fromPartial(object.value)
+      : undefined;
+    message.keyStrindex = object.keyStrindex ?? 0;
+    return message;
   },
 };
 
@@ -540,6 +629,18 @@ export const InstrumentationScope: MessageFns<InstrumentationScope> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
+
+  create(base?: DeepPartial<InstrumentationScope>): InstrumentationScope {
+    return InstrumentationScope.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<InstrumentationScope>): InstrumentationScope {
+    const message = createBaseInstrumentationScope();
+    message.name = object.name ?? "";
+    message.version = object.version ?? "";
+    message.attributes = object.attributes?.map((e) => KeyValue.fromPartial(e)) || [];
+    message.droppedAttributesCount = object.droppedAttributesCount ?? 0;
+    return message;
+  },
 };
 
 function createBaseEntityRef(): EntityRef {
@@ -619,9 +720,32 @@ export const EntityRef: MessageFns<EntityRef> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
+
+  create(base?: DeepPartial<EntityRef>): EntityRef {
+    return EntityRef.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<EntityRef>): EntityRef {
+    const message = createBaseEntityRef();
+    message.schemaUrl = object.schemaUrl ?? "";
+    message.type = object.type ?? "";
+    message.idKeys = object.idKeys?.map((e) => e) || [];
+    message.descriptionKeys = object.descriptionKeys?.map((e) => e) || [];
+    return message;
+  },
 };
+
+type Builtin = Date | Function | Uint8Array | string | number | boolean | bigint | undefined;
+
+export type DeepPartial<T> = T extends bigint ? string | number | bigint
+  : T extends Builtin ? T : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
+  : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
+  : T extends { $case: string; value: unknown } ? { $case: T["$case"]; value?: DeepPartial<T["value"]> }
+  : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
+  : Partial<T>;
 
 export interface MessageFns<T> {
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
   decode(input: BinaryReader | Uint8Array, length?: number): T;
+  create(base?: DeepPartial<T>): T;
+  fromPartial(object: DeepPartial<T>): T;
 }

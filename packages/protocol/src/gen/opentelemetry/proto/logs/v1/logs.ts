@@ -282,6 +282,15 @@ export const LogsData: MessageFns<LogsData> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
+
+  create(base?: DeepPartial<LogsData>): LogsData {
+    return LogsData.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<LogsData>): LogsData {
+    const message = createBaseLogsData();
+    message.resourceLogs = object.resourceLogs?.map((e) => ResourceLogs.fromPartial(e)) || [];
+    return message;
+  },
 };
 
 function createBaseResourceLogs(): ResourceLogs {
@@ -350,6 +359,19 @@ export const ResourceLogs: MessageFns<ResourceLogs> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
+
+  create(base?: DeepPartial<ResourceLogs>): ResourceLogs {
+    return ResourceLogs.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ResourceLogs>): ResourceLogs {
+    const message = createBaseResourceLogs();
+    message.resource = (object.resource !== undefined && object.resource !== null)
+      ? Resource.fromPartial(object.resource)
+      : undefined;
+    message.scopeLogs = object.scopeLogs?.map((e) => ScopeLogs.fromPartial(e)) || [];
+    message.schemaUrl = object.schemaUrl ?? "";
+    return message;
+  },
 };
 
 function createBaseScopeLogs(): ScopeLogs {
@@ -417,6 +439,19 @@ export const ScopeLogs: MessageFns<ScopeLogs> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
+  },
+
+  create(base?: DeepPartial<ScopeLogs>): ScopeLogs {
+    return ScopeLogs.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ScopeLogs>): ScopeLogs {
+    const message = createBaseScopeLogs();
+    message.scope = (object.scope !== undefined && object.scope !== null)
+      ? InstrumentationScope.fromPartial(object.scope)
+      : undefined;
+    message.logRecords = object.logRecords?.map((e) => LogRecord.fromPartial(e)) || [];
+    message.schemaUrl = object.schemaUrl ?? "";
+    return message;
   },
 };
 
@@ -592,9 +627,43 @@ export const LogRecord: MessageFns<LogRecord> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
+
+  create(base?: DeepPartial<LogRecord>): LogRecord {
+    return LogRecord.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<LogRecord>): LogRecord {
+    const message = createBaseLogRecord();
+    message.timeUnixNano = (object.timeUnixNano !== undefined && object.timeUnixNano !== null)
+      ? BigInt(object.timeUnixNano)
+      : 0n;
+    message.observedTimeUnixNano = (object.observedTimeUnixNano !== undefined && object.observedTimeUnixNano !== null)
+      ? BigInt(object.observedTimeUnixNano)
+      : 0n;
+    message.severityNumber = object.severityNumber ?? 0;
+    message.severityText = object.severityText ?? "";
+    message.body = (object.body !== undefined && object.body !== null) ? AnyValue.fromPartial(object.body) : undefined;
+    message.attributes = object.attributes?.map((e) => KeyValue.fromPartial(e)) || [];
+    message.droppedAttributesCount = object.droppedAttributesCount ?? 0;
+    message.flags = object.flags ?? 0;
+    message.traceId = object.traceId ?? new Uint8Array(0);
+    message.spanId = object.spanId ?? new Uint8Array(0);
+    message.eventName = object.eventName ?? "";
+    return message;
+  },
 };
+
+type Builtin = Date | Function | Uint8Array | string | number | boolean | bigint | undefined;
+
+export type DeepPartial<T> = T extends bigint ? string | number | bigint
+  : T extends Builtin ? T : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
+  : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
+  : T extends { $case: string; value: unknown } ? { $case: T["$case"]; value?: DeepPartial<T["value"]> }
+  : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
+  : Partial<T>;
 
 export interface MessageFns<T> {
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
   decode(input: BinaryReader | Uint8Array, length?: number): T;
+  create(base?: DeepPartial<T>): T;
+  fromPartial(object: DeepPartial<T>): T;
 }

@@ -867,6 +867,15 @@ export const MetricsData: MessageFns<MetricsData> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
+
+  create(base?: DeepPartial<MetricsData>): MetricsData {
+    return MetricsData.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<MetricsData>): MetricsData {
+    const message = createBaseMetricsData();
+    message.resourceMetrics = object.resourceMetrics?.map((e) => ResourceMetrics.fromPartial(e)) || [];
+    return message;
+  },
 };
 
 function createBaseResourceMetrics(): ResourceMetrics {
@@ -935,6 +944,19 @@ export const ResourceMetrics: MessageFns<ResourceMetrics> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
+
+  create(base?: DeepPartial<ResourceMetrics>): ResourceMetrics {
+    return ResourceMetrics.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ResourceMetrics>): ResourceMetrics {
+    const message = createBaseResourceMetrics();
+    message.resource = (object.resource !== undefined && object.resource !== null)
+      ? Resource.fromPartial(object.resource)
+      : undefined;
+    message.scopeMetrics = object.scopeMetrics?.map((e) => ScopeMetrics.fromPartial(e)) || [];
+    message.schemaUrl = object.schemaUrl ?? "";
+    return message;
+  },
 };
 
 function createBaseScopeMetrics(): ScopeMetrics {
@@ -1002,6 +1024,19 @@ export const ScopeMetrics: MessageFns<ScopeMetrics> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
+  },
+
+  create(base?: DeepPartial<ScopeMetrics>): ScopeMetrics {
+    return ScopeMetrics.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ScopeMetrics>): ScopeMetrics {
+    const message = createBaseScopeMetrics();
+    message.scope = (object.scope !== undefined && object.scope !== null)
+      ? InstrumentationScope.fromPartial(object.scope)
+      : undefined;
+    message.metrics = object.metrics?.map((e) => Metric.fromPartial(e)) || [];
+    message.schemaUrl = object.schemaUrl ?? "";
+    return message;
   },
 };
 
@@ -1142,6 +1177,50 @@ export const Metric: MessageFns<Metric> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
+
+  create(base?: DeepPartial<Metric>): Metric {
+    return Metric.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Metric>): Metric {
+    const message = createBaseMetric();
+    message.name = object.name ?? "";
+    message.description = object.description ?? "";
+    message.unit = object.unit ?? "";
+    switch (object.data?.$case) {
+      case "gauge": {
+        if (object.data?.value !== undefined && object.data?.value !== null) {
+          message.data = { $case: "gauge", value: Gauge.fromPartial(object.data.value) };
+        }
+        break;
+      }
+      case "sum": {
+        if (object.data?.value !== undefined && object.data?.value !== null) {
+          message.data = { $case: "sum", value: Sum.fromPartial(object.data.value) };
+        }
+        break;
+      }
+      case "histogram": {
+        if (object.data?.value !== undefined && object.data?.value !== null) {
+          message.data = { $case: "histogram", value: Histogram.fromPartial(object.data.value) };
+        }
+        break;
+      }
+      case "exponentialHistogram": {
+        if (object.data?.value !== undefined && object.data?.value !== null) {
+          message.data = { $case: "exponentialHistogram", value: ExponentialHistogram.fromPartial(object.data.value) };
+        }
+        break;
+      }
+      case "summary": {
+        if (object.data?.value !== undefined && object.data?.value !== null) {
+          message.data = { $case: "summary", value: Summary.fromPartial(object.data.value) };
+        }
+        break;
+      }
+    }
+    message.metadata = object.metadata?.map((e) => KeyValue.fromPartial(e)) || [];
+    return message;
+  },
 };
 
 function createBaseGauge(): Gauge {
@@ -1187,6 +1266,15 @@ export const Gauge: MessageFns<Gauge> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
+  },
+
+  create(base?: DeepPartial<Gauge>): Gauge {
+    return Gauge.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Gauge>): Gauge {
+    const message = createBaseGauge();
+    message.dataPoints = object.dataPoints?.map((e) => NumberDataPoint.fromPartial(e)) || [];
+    return message;
   },
 };
 
@@ -1256,6 +1344,17 @@ export const Sum: MessageFns<Sum> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
+
+  create(base?: DeepPartial<Sum>): Sum {
+    return Sum.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Sum>): Sum {
+    const message = createBaseSum();
+    message.dataPoints = object.dataPoints?.map((e) => NumberDataPoint.fromPartial(e)) || [];
+    message.aggregationTemporality = object.aggregationTemporality ?? 0;
+    message.isMonotonic = object.isMonotonic ?? false;
+    return message;
+  },
 };
 
 function createBaseHistogram(): Histogram {
@@ -1312,6 +1411,16 @@ export const Histogram: MessageFns<Histogram> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
+  },
+
+  create(base?: DeepPartial<Histogram>): Histogram {
+    return Histogram.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Histogram>): Histogram {
+    const message = createBaseHistogram();
+    message.dataPoints = object.dataPoints?.map((e) => HistogramDataPoint.fromPartial(e)) || [];
+    message.aggregationTemporality = object.aggregationTemporality ?? 0;
+    return message;
   },
 };
 
@@ -1370,6 +1479,16 @@ export const ExponentialHistogram: MessageFns<ExponentialHistogram> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
+
+  create(base?: DeepPartial<ExponentialHistogram>): ExponentialHistogram {
+    return ExponentialHistogram.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ExponentialHistogram>): ExponentialHistogram {
+    const message = createBaseExponentialHistogram();
+    message.dataPoints = object.dataPoints?.map((e) => ExponentialHistogramDataPoint.fromPartial(e)) || [];
+    message.aggregationTemporality = object.aggregationTemporality ?? 0;
+    return message;
+  },
 };
 
 function createBaseSummary(): Summary {
@@ -1415,6 +1534,15 @@ export const Summary: MessageFns<Summary> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
+  },
+
+  create(base?: DeepPartial<Summary>): Summary {
+    return Summary.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Summary>): Summary {
+    const message = createBaseSummary();
+    message.dataPoints = object.dataPoints?.map((e) => SummaryDataPoint.fromPartial(e)) || [];
+    return message;
   },
 };
 
@@ -1538,6 +1666,37 @@ export const NumberDataPoint: MessageFns<NumberDataPoint> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
+  },
+
+  create(base?: DeepPartial<NumberDataPoint>): NumberDataPoint {
+    return NumberDataPoint.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<NumberDataPoint>): NumberDataPoint {
+    const message = createBaseNumberDataPoint();
+    message.attributes = object.attributes?.map((e) => KeyValue.fromPartial(e)) || [];
+    message.startTimeUnixNano = (object.startTimeUnixNano !== undefined && object.startTimeUnixNano !== null)
+      ? BigInt(object.startTimeUnixNano)
+      : 0n;
+    message.timeUnixNano = (object.timeUnixNano !== undefined && object.timeUnixNano !== null)
+      ? BigInt(object.timeUnixNano)
+      : 0n;
+    switch (object.value?.$case) {
+      case "asDouble": {
+        if (object.value?.value !== undefined && object.value?.value !== null) {
+          message.value = { $case: "asDouble", value: object.value.value };
+        }
+        break;
+      }
+      case "asInt": {
+        if (object.value?.value !== undefined && object.value?.value !== null) {
+          message.value = { $case: "asInt", value: BigInt(object.value.value) };
+        }
+        break;
+      }
+    }
+    message.exemplars = object.exemplars?.map((e) => Exemplar.fromPartial(e)) || [];
+    message.flags = object.flags ?? 0;
+    return message;
   },
 };
 
@@ -1746,6 +1905,29 @@ export const HistogramDataPoint: MessageFns<HistogramDataPoint> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
+  },
+
+  create(base?: DeepPartial<HistogramDataPoint>): HistogramDataPoint {
+    return HistogramDataPoint.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<HistogramDataPoint>): HistogramDataPoint {
+    const message = createBaseHistogramDataPoint();
+    message.attributes = object.attributes?.map((e) => KeyValue.fromPartial(e)) || [];
+    message.startTimeUnixNano = (object.startTimeUnixNano !== undefined && object.startTimeUnixNano !== null)
+      ? BigInt(object.startTimeUnixNano)
+      : 0n;
+    message.timeUnixNano = (object.timeUnixNano !== undefined && object.timeUnixNano !== null)
+      ? BigInt(object.timeUnixNano)
+      : 0n;
+    message.count = (object.count !== undefined && object.count !== null) ? BigInt(object.count) : 0n;
+    message.sum = object.sum ?? undefined;
+    message.bucketCounts = object.bucketCounts?.map((e) => BigInt(e)) || [];
+    message.explicitBounds = object.explicitBounds?.map((e) => e) || [];
+    message.exemplars = object.exemplars?.map((e) => Exemplar.fromPartial(e)) || [];
+    message.flags = object.flags ?? 0;
+    message.min = object.min ?? undefined;
+    message.max = object.max ?? undefined;
+    return message;
   },
 };
 
@@ -1963,6 +2145,36 @@ export const ExponentialHistogramDataPoint: MessageFns<ExponentialHistogramDataP
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
+
+  create(base?: DeepPartial<ExponentialHistogramDataPoint>): ExponentialHistogramDataPoint {
+    return ExponentialHistogramDataPoint.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ExponentialHistogramDataPoint>): ExponentialHistogramDataPoint {
+    const message = createBaseExponentialHistogramDataPoint();
+    message.attributes = object.attributes?.map((e) => KeyValue.fromPartial(e)) || [];
+    message.startTimeUnixNano = (object.startTimeUnixNano !== undefined && object.startTimeUnixNano !== null)
+      ? BigInt(object.startTimeUnixNano)
+      : 0n;
+    message.timeUnixNano = (object.timeUnixNano !== undefined && object.timeUnixNano !== null)
+      ? BigInt(object.timeUnixNano)
+      : 0n;
+    message.count = (object.count !== undefined && object.count !== null) ? BigInt(object.count) : 0n;
+    message.sum = object.sum ?? undefined;
+    message.scale = object.scale ?? 0;
+    message.zeroCount = (object.zeroCount !== undefined && object.zeroCount !== null) ? BigInt(object.zeroCount) : 0n;
+    message.positive = (object.positive !== undefined && object.positive !== null)
+      ? ExponentialHistogramDataPoint_Buckets.fromPartial(object.positive)
+      : undefined;
+    message.negative = (object.negative !== undefined && object.negative !== null)
+      ? ExponentialHistogramDataPoint_Buckets.fromPartial(object.negative)
+      : undefined;
+    message.flags = object.flags ?? 0;
+    message.exemplars = object.exemplars?.map((e) => Exemplar.fromPartial(e)) || [];
+    message.min = object.min ?? undefined;
+    message.max = object.max ?? undefined;
+    message.zeroThreshold = object.zeroThreshold ?? 0;
+    return message;
+  },
 };
 
 function createBaseExponentialHistogramDataPoint_Buckets(): ExponentialHistogramDataPoint_Buckets {
@@ -2036,6 +2248,16 @@ export const ExponentialHistogramDataPoint_Buckets: MessageFns<ExponentialHistog
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
+  },
+
+  create(base?: DeepPartial<ExponentialHistogramDataPoint_Buckets>): ExponentialHistogramDataPoint_Buckets {
+    return ExponentialHistogramDataPoint_Buckets.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ExponentialHistogramDataPoint_Buckets>): ExponentialHistogramDataPoint_Buckets {
+    const message = createBaseExponentialHistogramDataPoint_Buckets();
+    message.offset = object.offset ?? 0;
+    message.bucketCounts = object.bucketCounts?.map((e) => BigInt(e)) || [];
+    return message;
   },
 };
 
@@ -2158,6 +2380,25 @@ export const SummaryDataPoint: MessageFns<SummaryDataPoint> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
+
+  create(base?: DeepPartial<SummaryDataPoint>): SummaryDataPoint {
+    return SummaryDataPoint.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SummaryDataPoint>): SummaryDataPoint {
+    const message = createBaseSummaryDataPoint();
+    message.attributes = object.attributes?.map((e) => KeyValue.fromPartial(e)) || [];
+    message.startTimeUnixNano = (object.startTimeUnixNano !== undefined && object.startTimeUnixNano !== null)
+      ? BigInt(object.startTimeUnixNano)
+      : 0n;
+    message.timeUnixNano = (object.timeUnixNano !== undefined && object.timeUnixNano !== null)
+      ? BigInt(object.timeUnixNano)
+      : 0n;
+    message.count = (object.count !== undefined && object.count !== null) ? BigInt(object.count) : 0n;
+    message.sum = object.sum ?? 0;
+    message.quantileValues = object.quantileValues?.map((e) => SummaryDataPoint_ValueAtQuantile.fromPartial(e)) || [];
+    message.flags = object.flags ?? 0;
+    return message;
+  },
 };
 
 function createBaseSummaryDataPoint_ValueAtQuantile(): SummaryDataPoint_ValueAtQuantile {
@@ -2214,6 +2455,16 @@ export const SummaryDataPoint_ValueAtQuantile: MessageFns<SummaryDataPoint_Value
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
+  },
+
+  create(base?: DeepPartial<SummaryDataPoint_ValueAtQuantile>): SummaryDataPoint_ValueAtQuantile {
+    return SummaryDataPoint_ValueAtQuantile.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SummaryDataPoint_ValueAtQuantile>): SummaryDataPoint_ValueAtQuantile {
+    const message = createBaseSummaryDataPoint_ValueAtQuantile();
+    message.quantile = object.quantile ?? 0;
+    message.value = object.value ?? 0;
+    return message;
   },
 };
 
@@ -2330,9 +2581,48 @@ export const Exemplar: MessageFns<Exemplar> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
+
+  create(base?: DeepPartial<Exemplar>): Exemplar {
+    return Exemplar.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Exemplar>): Exemplar {
+    const message = createBaseExemplar();
+    message.filteredAttributes = object.filteredAttributes?.map((e) => KeyValue.fromPartial(e)) || [];
+    message.timeUnixNano = (object.timeUnixNano !== undefined && object.timeUnixNano !== null)
+      ? BigInt(object.timeUnixNano)
+      : 0n;
+    switch (object.value?.$case) {
+      case "asDouble": {
+        if (object.value?.value !== undefined && object.value?.value !== null) {
+          message.value = { $case: "asDouble", value: object.value.value };
+        }
+        break;
+      }
+      case "asInt": {
+        if (object.value?.value !== undefined && object.value?.value !== null) {
+          message.value = { $case: "asInt", value: BigInt(object.value.value) };
+        }
+        break;
+      }
+    }
+    message.spanId = object.spanId ?? new Uint8Array(0);
+    message.traceId = object.traceId ?? new Uint8Array(0);
+    return message;
+  },
 };
+
+type Builtin = Date | Function | Uint8Array | string | number | boolean | bigint | undefined;
+
+export type DeepPartial<T> = T extends bigint ? string | number | bigint
+  : T extends Builtin ? T : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
+  : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
+  : T extends { $case: string; value: unknown } ? { $case: T["$case"]; value?: DeepPartial<T["value"]> }
+  : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
+  : Partial<T>;
 
 export interface MessageFns<T> {
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
   decode(input: BinaryReader | Uint8Array, length?: number): T;
+  create(base?: DeepPartial<T>): T;
+  fromPartial(object: DeepPartial<T>): T;
 }

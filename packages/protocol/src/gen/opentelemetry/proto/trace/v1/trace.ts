@@ -442,6 +442,15 @@ export const TracesData: MessageFns<TracesData> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
+
+  create(base?: DeepPartial<TracesData>): TracesData {
+    return TracesData.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<TracesData>): TracesData {
+    const message = createBaseTracesData();
+    message.resourceSpans = object.resourceSpans?.map((e) => ResourceSpans.fromPartial(e)) || [];
+    return message;
+  },
 };
 
 function createBaseResourceSpans(): ResourceSpans {
@@ -510,6 +519,19 @@ export const ResourceSpans: MessageFns<ResourceSpans> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
+
+  create(base?: DeepPartial<ResourceSpans>): ResourceSpans {
+    return ResourceSpans.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ResourceSpans>): ResourceSpans {
+    const message = createBaseResourceSpans();
+    message.resource = (object.resource !== undefined && object.resource !== null)
+      ? Resource.fromPartial(object.resource)
+      : undefined;
+    message.scopeSpans = object.scopeSpans?.map((e) => ScopeSpans.fromPartial(e)) || [];
+    message.schemaUrl = object.schemaUrl ?? "";
+    return message;
+  },
 };
 
 function createBaseScopeSpans(): ScopeSpans {
@@ -577,6 +599,19 @@ export const ScopeSpans: MessageFns<ScopeSpans> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
+  },
+
+  create(base?: DeepPartial<ScopeSpans>): ScopeSpans {
+    return ScopeSpans.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ScopeSpans>): ScopeSpans {
+    const message = createBaseScopeSpans();
+    message.scope = (object.scope !== undefined && object.scope !== null)
+      ? InstrumentationScope.fromPartial(object.scope)
+      : undefined;
+    message.spans = object.spans?.map((e) => Span.fromPartial(e)) || [];
+    message.schemaUrl = object.schemaUrl ?? "";
+    return message;
   },
 };
 
@@ -812,6 +847,36 @@ export const Span: MessageFns<Span> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
+
+  create(base?: DeepPartial<Span>): Span {
+    return Span.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Span>): Span {
+    const message = createBaseSpan();
+    message.traceId = object.traceId ?? new Uint8Array(0);
+    message.spanId = object.spanId ?? new Uint8Array(0);
+    message.traceState = object.traceState ?? "";
+    message.parentSpanId = object.parentSpanId ?? new Uint8Array(0);
+    message.flags = object.flags ?? 0;
+    message.name = object.name ?? "";
+    message.kind = object.kind ?? 0;
+    message.startTimeUnixNano = (object.startTimeUnixNano !== undefined && object.startTimeUnixNano !== null)
+      ? BigInt(object.startTimeUnixNano)
+      : 0n;
+    message.endTimeUnixNano = (object.endTimeUnixNano !== undefined && object.endTimeUnixNano !== null)
+      ? BigInt(object.endTimeUnixNano)
+      : 0n;
+    message.attributes = object.attributes?.map((e) => KeyValue.fromPartial(e)) || [];
+    message.droppedAttributesCount = object.droppedAttributesCount ?? 0;
+    message.events = object.events?.map((e) => Span_Event.fromPartial(e)) || [];
+    message.droppedEventsCount = object.droppedEventsCount ?? 0;
+    message.links = object.links?.map((e) => Span_Link.fromPartial(e)) || [];
+    message.droppedLinksCount = object.droppedLinksCount ?? 0;
+    message.status = (object.status !== undefined && object.status !== null)
+      ? Status.fromPartial(object.status)
+      : undefined;
+    return message;
+  },
 };
 
 function createBaseSpan_Event(): Span_Event {
@@ -893,6 +958,20 @@ export const Span_Event: MessageFns<Span_Event> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
+  },
+
+  create(base?: DeepPartial<Span_Event>): Span_Event {
+    return Span_Event.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Span_Event>): Span_Event {
+    const message = createBaseSpan_Event();
+    message.timeUnixNano = (object.timeUnixNano !== undefined && object.timeUnixNano !== null)
+      ? BigInt(object.timeUnixNano)
+      : 0n;
+    message.name = object.name ?? "";
+    message.attributes = object.attributes?.map((e) => KeyValue.fromPartial(e)) || [];
+    message.droppedAttributesCount = object.droppedAttributesCount ?? 0;
+    return message;
   },
 };
 
@@ -1002,6 +1081,20 @@ export const Span_Link: MessageFns<Span_Link> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
+
+  create(base?: DeepPartial<Span_Link>): Span_Link {
+    return Span_Link.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Span_Link>): Span_Link {
+    const message = createBaseSpan_Link();
+    message.traceId = object.traceId ?? new Uint8Array(0);
+    message.spanId = object.spanId ?? new Uint8Array(0);
+    message.traceState = object.traceState ?? "";
+    message.attributes = object.attributes?.map((e) => KeyValue.fromPartial(e)) || [];
+    message.droppedAttributesCount = object.droppedAttributesCount ?? 0;
+    message.flags = object.flags ?? 0;
+    return message;
+  },
 };
 
 function createBaseStatus(): Status {
@@ -1059,9 +1152,30 @@ export const Status: MessageFns<Status> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
+
+  create(base?: DeepPartial<Status>): Status {
+    return Status.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Status>): Status {
+    const message = createBaseStatus();
+    message.message = object.message ?? "";
+    message.code = object.code ?? 0;
+    return message;
+  },
 };
+
+type Builtin = Date | Function | Uint8Array | string | number | boolean | bigint | undefined;
+
+export type DeepPartial<T> = T extends bigint ? string | number | bigint
+  : T extends Builtin ? T : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
+  : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
+  : T extends { $case: string; value: unknown } ? { $case: T["$case"]; value?: DeepPartial<T["value"]> }
+  : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
+  : Partial<T>;
 
 export interface MessageFns<T> {
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
   decode(input: BinaryReader | Uint8Array, length?: number): T;
+  create(base?: DeepPartial<T>): T;
+  fromPartial(object: DeepPartial<T>): T;
 }

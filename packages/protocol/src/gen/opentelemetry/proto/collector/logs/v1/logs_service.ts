@@ -108,6 +108,15 @@ export const ExportLogsServiceRequest: MessageFns<ExportLogsServiceRequest> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
+
+  create(base?: DeepPartial<ExportLogsServiceRequest>): ExportLogsServiceRequest {
+    return ExportLogsServiceRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ExportLogsServiceRequest>): ExportLogsServiceRequest {
+    const message = createBaseExportLogsServiceRequest();
+    message.resourceLogs = object.resourceLogs?.map((e) => ResourceLogs.fromPartial(e)) || [];
+    return message;
+  },
 };
 
 function createBaseExportLogsServiceResponse(): ExportLogsServiceResponse {
@@ -153,6 +162,17 @@ export const ExportLogsServiceResponse: MessageFns<ExportLogsServiceResponse> = 
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
+  },
+
+  create(base?: DeepPartial<ExportLogsServiceResponse>): ExportLogsServiceResponse {
+    return ExportLogsServiceResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ExportLogsServiceResponse>): ExportLogsServiceResponse {
+    const message = createBaseExportLogsServiceResponse();
+    message.partialSuccess = (object.partialSuccess !== undefined && object.partialSuccess !== null)
+      ? ExportLogsPartialSuccess.fromPartial(object.partialSuccess)
+      : undefined;
+    return message;
   },
 };
 
@@ -214,9 +234,32 @@ export const ExportLogsPartialSuccess: MessageFns<ExportLogsPartialSuccess> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
+
+  create(base?: DeepPartial<ExportLogsPartialSuccess>): ExportLogsPartialSuccess {
+    return ExportLogsPartialSuccess.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ExportLogsPartialSuccess>): ExportLogsPartialSuccess {
+    const message = createBaseExportLogsPartialSuccess();
+    message.rejectedLogRecords = (object.rejectedLogRecords !== undefined && object.rejectedLogRecords !== null)
+      ? BigInt(object.rejectedLogRecords)
+      : 0n;
+    message.errorMessage = object.errorMessage ?? "";
+    return message;
+  },
 };
+
+type Builtin = Date | Function | Uint8Array | string | number | boolean | bigint | undefined;
+
+export type DeepPartial<T> = T extends bigint ? string | number | bigint
+  : T extends Builtin ? T : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
+  : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
+  : T extends { $case: string; value: unknown } ? { $case: T["$case"]; value?: DeepPartial<T["value"]> }
+  : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
+  : Partial<T>;
 
 export interface MessageFns<T> {
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
   decode(input: BinaryReader | Uint8Array, length?: number): T;
+  create(base?: DeepPartial<T>): T;
+  fromPartial(object: DeepPartial<T>): T;
 }

@@ -108,6 +108,15 @@ export const ExportMetricsServiceRequest: MessageFns<ExportMetricsServiceRequest
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
+
+  create(base?: DeepPartial<ExportMetricsServiceRequest>): ExportMetricsServiceRequest {
+    return ExportMetricsServiceRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ExportMetricsServiceRequest>): ExportMetricsServiceRequest {
+    const message = createBaseExportMetricsServiceRequest();
+    message.resourceMetrics = object.resourceMetrics?.map((e) => ResourceMetrics.fromPartial(e)) || [];
+    return message;
+  },
 };
 
 function createBaseExportMetricsServiceResponse(): ExportMetricsServiceResponse {
@@ -153,6 +162,17 @@ export const ExportMetricsServiceResponse: MessageFns<ExportMetricsServiceRespon
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
+  },
+
+  create(base?: DeepPartial<ExportMetricsServiceResponse>): ExportMetricsServiceResponse {
+    return ExportMetricsServiceResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ExportMetricsServiceResponse>): ExportMetricsServiceResponse {
+    const message = createBaseExportMetricsServiceResponse();
+    message.partialSuccess = (object.partialSuccess !== undefined && object.partialSuccess !== null)
+      ? ExportMetricsPartialSuccess.fromPartial(object.partialSuccess)
+      : undefined;
+    return message;
   },
 };
 
@@ -214,9 +234,32 @@ export const ExportMetricsPartialSuccess: MessageFns<ExportMetricsPartialSuccess
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
+
+  create(base?: DeepPartial<ExportMetricsPartialSuccess>): ExportMetricsPartialSuccess {
+    return ExportMetricsPartialSuccess.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ExportMetricsPartialSuccess>): ExportMetricsPartialSuccess {
+    const message = createBaseExportMetricsPartialSuccess();
+    message.rejectedDataPoints = (object.rejectedDataPoints !== undefined && object.rejectedDataPoints !== null)
+      ? BigInt(object.rejectedDataPoints)
+      : 0n;
+    message.errorMessage = object.errorMessage ?? "";
+    return message;
+  },
 };
+
+type Builtin = Date | Function | Uint8Array | string | number | boolean | bigint | undefined;
+
+export type DeepPartial<T> = T extends bigint ? string | number | bigint
+  : T extends Builtin ? T : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
+  : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
+  : T extends { $case: string; value: unknown } ? { $case: T["$case"]; value?: DeepPartial<T["value"]> }
+  : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
+  : Partial<T>;
 
 export interface MessageFns<T> {
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
   decode(input: BinaryReader | Uint8Array, length?: number): T;
+  create(base?: DeepPartial<T>): T;
+  fromPartial(object: DeepPartial<T>): T;
 }

@@ -108,6 +108,15 @@ export const ExportTraceServiceRequest: MessageFns<ExportTraceServiceRequest> = 
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
+
+  create(base?: DeepPartial<ExportTraceServiceRequest>): ExportTraceServiceRequest {
+    return ExportTraceServiceRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ExportTraceServiceRequest>): ExportTraceServiceRequest {
+    const message = createBaseExportTraceServiceRequest();
+    message.resourceSpans = object.resourceSpans?.map((e) => ResourceSpans.fromPartial(e)) || [];
+    return message;
+  },
 };
 
 function createBaseExportTraceServiceResponse(): ExportTraceServiceResponse {
@@ -153,6 +162,17 @@ export const ExportTraceServiceResponse: MessageFns<ExportTraceServiceResponse> 
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
+  },
+
+  create(base?: DeepPartial<ExportTraceServiceResponse>): ExportTraceServiceResponse {
+    return ExportTraceServiceResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ExportTraceServiceResponse>): ExportTraceServiceResponse {
+    const message = createBaseExportTraceServiceResponse();
+    message.partialSuccess = (object.partialSuccess !== undefined && object.partialSuccess !== null)
+      ? ExportTracePartialSuccess.fromPartial(object.partialSuccess)
+      : undefined;
+    return message;
   },
 };
 
@@ -214,9 +234,32 @@ export const ExportTracePartialSuccess: MessageFns<ExportTracePartialSuccess> = 
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
+
+  create(base?: DeepPartial<ExportTracePartialSuccess>): ExportTracePartialSuccess {
+    return ExportTracePartialSuccess.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ExportTracePartialSuccess>): ExportTracePartialSuccess {
+    const message = createBaseExportTracePartialSuccess();
+    message.rejectedSpans = (object.rejectedSpans !== undefined && object.rejectedSpans !== null)
+      ? BigInt(object.rejectedSpans)
+      : 0n;
+    message.errorMessage = object.errorMessage ?? "";
+    return message;
+  },
 };
+
+type Builtin = Date | Function | Uint8Array | string | number | boolean | bigint | undefined;
+
+export type DeepPartial<T> = T extends bigint ? string | number | bigint
+  : T extends Builtin ? T : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
+  : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
+  : T extends { $case: string; value: unknown } ? { $case: T["$case"]; value?: DeepPartial<T["value"]> }
+  : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
+  : Partial<T>;
 
 export interface MessageFns<T> {
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
   decode(input: BinaryReader | Uint8Array, length?: number): T;
+  create(base?: DeepPartial<T>): T;
+  fromPartial(object: DeepPartial<T>): T;
 }

@@ -1,0 +1,119 @@
+// Benchmark of the collector (issue 5), end to end on this machine: a file
+// pre-filled with N spans (StartSpan with 5 attributes + EndSpan each) is
+// drained by the collector process and exported over OTLP/HTTP protobuf to a
+// local sink on 127.0.0.1 that only counts bytes. Reports spans/s, the
+// collector's CPU time and its peak RSS (total, which includes the pages of
+// the mapped file the collector touched, and anonymous only). Nothing is asserted.
+//
+// Run: pnpm bench:collector [-- N]   (uses packages/collector/dist when built,
+// else the TypeScript sources through tsx)
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { TestWriter } from '../tests/collector/support/mmap-writer.js';
+import { fmt, printTable } from './stats.js';
+
+const N = Number(process.argv[2] ?? 200_000);
+const BATCH = Number(process.argv[3] ?? 512);
+const root = fileURLToPath(new URL('..', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'otlp-mmap-bench-collector-'));
+const staging = join(dir, 'staging.mmap');
+const input = join(dir, 'input.mmap');
+
+// 1. Pre-fill the file.
+let slots = 1;
+while (slots < 2 * N) slots *= 2;
+const writer = new TestWriter(staging, { spans: { slots, slotSize: 256 }, events: { slots: 16 }, measurements: { slots: 16 } });
+const scope = writer.scope('bench', writer.resource({ 'service.name': 'bench', 'host.name': 'bench-host' }));
+const fillStart = performance.now();
+for (let i = 1; i <= N; i++) {
+  writer.startSpan(scope, 1 + (i >>> 10), i, 'GET /api/v1/orders/{id}', {
+    'http.request.method': 'GET',
+    'http.route': '/api/v1/orders/{id}',
+    'http.response.status_code': 200,
+    'server.address': 'orders.internal',
+    'user.id': i,
+  });
+  writer.endSpan(scope, 1 + (i >>> 10), i);
+}
+const fillMs = performance.now() - fillStart;
+writer.close();
+
+// 2. The sink: counts requests and bytes, answers 200.
+let bytes = 0;
+let requests = 0;
+const sink = http.createServer((req, res) => {
+  req.on('data', (c: Buffer) => (bytes += c.length));
+  req.on('end', () => {
+    requests++;
+    res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
+  });
+});
+await new Promise<void>((r) => sink.listen(0, '127.0.0.1', r));
+const port = (sink.address() as AddressInfo).port;
+
+// 3. The collector, waiting for the input file to appear.
+const dist = join(root, 'packages/collector/dist/cli.js');
+const runtime = existsSync(dist) ? [dist] : ['--conditions=source', '--import=tsx', join(root, 'packages/collector/src/cli.ts')];
+const extraNodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean); // e.g. --cpu-prof
+const child = spawn(
+  process.execPath,
+  [...extraNodeArgs, ...runtime, '--input', input, '--endpoint', `http://127.0.0.1:${port}`, '--batch-size', String(BATCH), '--stats', '--stats-interval', '20', '--poll-interval', '1'],
+  { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, OTEL_EXPORTER_OTLP_ENDPOINT: '' } },
+);
+let stderr = '';
+let exportedSoFar = 0;
+child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+  stderr = (stderr + d).slice(-4096);
+  for (const m of d.matchAll(/exported_traces=(\d+)/g)) exportedSoFar = Number(m[1]);
+});
+const pid = child.pid!;
+
+function cpuMs(): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]); // utime + stime
+  return (ticks * 1000) / 100; // USER_HZ is 100 on Linux
+}
+function peakRssMb(): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+/** Anonymous (heap) RSS, without the file pages mapped from the ring (RssFile). */
+let peakAnonMb = 0;
+function sampleAnon(): void {
+  const m = /RssAnon:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  if (m) peakAnonMb = Math.max(peakAnonMb, Number(m[1]) / 1024);
+}
+function exported(): number {
+  return exportedSoFar;
+}
+
+await new Promise((r) => setTimeout(r, 1500)); // let the collector start and settle
+const rssBeforeMb = peakRssMb();
+const cpuBefore = cpuMs();
+const start = performance.now();
+renameSync(staging, input);
+while (exported() < N) {
+  if (performance.now() - start > 120_000) throw new Error(`timed out; last status: ${stderr.split('\n').at(-2)}`);
+  sampleAnon();
+  await new Promise((r) => setTimeout(r, 5));
+}
+sampleAnon();
+const elapsedMs = performance.now() - start;
+const cpu = cpuMs() - cpuBefore;
+const rss = peakRssMb();
+child.kill('SIGTERM');
+await new Promise((r) => child.on('exit', r));
+sink.close();
+rmSync(dir, { recursive: true, force: true });
+
+console.log(`collector: ${fmt(N)} pre-filled spans (5 attributes each), OTLP/HTTP protobuf, batch ${BATCH}, ${existsSync(dist) ? 'compiled dist' : 'tsx sources'}`);
+console.log(`(file filled in ${fmt(fillMs)} ms; elapsed includes up to 50 ms of file polling and 20 ms status granularity)\n`);
+printTable(
+  ['spans', 'elapsed ms', 'spans/s', 'CPU ms', 'spans per CPU-s', 'peak RSS MB (idle before)', 'peak RssAnon MB', 'requests', 'MB sent'],
+  [[fmt(N), fmt(elapsedMs), fmt(N / (elapsedMs / 1000)), fmt(cpu), fmt(N / (cpu / 1000)), `${fmt(rss)} (${fmt(rssBeforeMb)})`, fmt(peakAnonMb), fmt(requests), fmt(bytes / 1048576, 1)]],
+);

@@ -1,0 +1,84 @@
+// Benchmark of the collector's metric aggregation (issue 6), on one core:
+// decoded Measurement messages go into MetricsAggregator.record() with an
+// in-memory dictionary (the same fake the tests use), then one collect().
+//
+// - counter: a monotonic int Sum with 3 attributes (2 strings, 1 int) over
+//   1,000 series, round-robin;
+// - exponential histogram: doubles from a log-normal spread into 10 series
+//   (max_buckets 160, max_scale 20).
+//
+// "record" times MetricsAggregator.record on pre-decoded messages;
+// "decode + record" also decodes each message from its protobuf bytes, as
+// the collector does for every slot it drains. Medians of several rounds;
+// nothing is asserted.
+//
+// Run: node --conditions=source --import=tsx bench/metrics.ts [measurements per round]
+import { Measurement } from '@otlp-mmap/protocol';
+import { MetricsAggregator } from '../packages/collector/src/metrics/index.js';
+import { FakeDictionary, aggregations } from '../tests/metrics/helpers/fake-dictionary.js';
+import { measurement } from '../tests/metrics/helpers/measurements.js';
+import { fmt, median, printTable } from './stats.js';
+
+const N = Number(process.argv[2] ?? 1_000_000);
+const ROUNDS = 7;
+const dict = new FakeDictionary();
+const counterRef = dict.addMetric({ name: 'http.server.requests', aggregation: aggregations.counter });
+const histRef = dict.addMetric({ name: 'http.server.duration', aggregation: aggregations.expHist(160n, 20n) });
+
+const routes = Array.from({ length: 50 }, (_, i) => `/api/v1/resource/${i}`);
+const methods = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'];
+
+// 1,000 distinct attribute sets: 50 routes x 5 methods x 4 status classes.
+const counterMessages: Measurement[] = [];
+for (let i = 0; i < 1000; i++) {
+  const attributes = [
+    dict.kv('http.route', routes[i % 50]),
+    dict.kv('http.request.method', methods[Math.floor(i / 50) % 5]),
+    dict.kv('http.response.status_code', BigInt(200 + 100 * Math.floor(i / 250))),
+  ];
+  counterMessages.push(measurement(counterRef, 1n, 1_764_000_000_000_000_000n + BigInt(i), attributes));
+}
+
+let seed = 42;
+function random(): number {
+  seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+  return seed / 0x7fffffff;
+}
+const histMessages: Measurement[] = [];
+for (let i = 0; i < 10_000; i++) {
+  const u = Math.max(random(), 1e-12);
+  const v = random();
+  const normal = Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+  const value = Math.exp(3 + 2 * normal); // milliseconds, spread over decades
+  histMessages.push(measurement(histRef, value, 1_764_000_000_000_000_000n + BigInt(i), [dict.kv('route', routes[i % 10])]));
+}
+
+function run(messages: Measurement[], decode: boolean): number {
+  const encoded = decode ? messages.map((m) => Measurement.encode(m).finish()) : [];
+  const aggregator = new MetricsAggregator();
+  // Warm the series (first sight resolves attributes) outside the timing.
+  for (const m of messages) aggregator.record(m, dict);
+  const start = process.hrtime.bigint();
+  if (decode) {
+    for (let i = 0; i < N; i++) aggregator.record(Measurement.decode(encoded[i % encoded.length]), dict);
+  } else {
+    for (let i = 0; i < N; i++) aggregator.record(messages[i % messages.length], dict);
+  }
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const exported = aggregator.collect(process.hrtime.bigint());
+  if (exported.length === 0 || aggregator.stats().recorded !== N + messages.length) throw new Error('benchmark recorded nothing');
+  return N / seconds;
+}
+
+const rows: string[][] = [];
+for (const [name, messages, target] of [
+  ['counter, 3 attributes, 1,000 series', counterMessages, 2e6],
+  ['exponential histogram, 10 series', histMessages, 1e6],
+] as const) {
+  for (const decode of [false, true]) {
+    const rates = Array.from({ length: ROUNDS }, () => run([...messages], decode));
+    rows.push([name, decode ? 'decode + record' : 'record', fmt(median(rates)), decode ? '' : fmt(target)]);
+  }
+}
+console.log(`MetricsAggregator throughput, ${fmt(N)} measurements per round, median of ${ROUNDS} rounds (node ${process.version})\n`);
+printTable(['workload', 'path', 'measurements/s', 'target'], rows);

@@ -1,0 +1,37 @@
+//! Writer and reader of OTLP-MMAP version 1 files (the contract is
+//! `FORMAT.md`): a 64-byte header, three lock-free multi-producer rings
+//! (events, spans, measurements) and an append-only dictionary, in one
+//! memory-mapped file shared between an application and a collector.
+//!
+//! - [`Writer`]: create or attach to a file, append messages, add entries.
+//! - [`Reader`]: validate a file, consume ring messages, resolve references.
+//! - [`value`]: resolve `AnyValue`s through any [`Dictionary`].
+//! - [`proto`]: the prost types of the format's messages.
+//!
+//! Knows nothing of JavaScript; the Node-API binding is `otlp-mmap-node`.
+
+pub mod config;
+pub mod dictionary;
+pub mod error;
+pub mod info;
+pub mod layout;
+mod mapping;
+pub mod proto;
+pub mod reader;
+mod region;
+pub mod ring;
+pub mod value;
+pub mod varint;
+pub mod writer;
+
+#[cfg(test)]
+mod tests;
+
+pub use config::{ReaderConfig, RingConfig, WriterConfig};
+pub use dictionary::Dictionary;
+pub use error::{Error, Result, RingId};
+pub use info::{DictionaryInfo, FileInfo, RingInfo};
+pub use reader::Reader;
+pub use ring::RingStats;
+pub use value::Value;
+pub use writer::Writer;

@@ -1,0 +1,130 @@
+//! The shared mapping, and the only code of the crate that touches it through
+//! raw pointers.
+//!
+//! A [`Region`] is one `MAP_SHARED` mapping of `len` bytes of a file, made
+//! once and never moved or unmapped while the `Region` lives. Its accessors
+//! check that the range lies inside the mapping (a failed check is a bug of
+//! this crate, not bad input: callers validate every offset that comes from
+//! the file first) and that atomics are naturally aligned. What they cannot
+//! check is the file size: pages of the mapping past the end of the file
+//! raise SIGBUS when touched. Callers ensure every range they pass lies
+//! inside the file ([`crate::mapping`] explains how).
+//!
+//! Other threads and processes access the same bytes concurrently. Fields
+//! that are shared are accessed through atomics; plain bytes (slots,
+//! dictionary entries) are copied with `copy_nonoverlapping` only while the
+//! protocol gives this side exclusive access to them (a claimed slot, a
+//! reserved entry, a committed slot before `reader_index` moves, an entry
+//! below `end`). A hostile process can break that protocol; the bytes read
+//! are then garbage, which readers validate, never trust.
+
+use std::fs::File;
+use std::sync::atomic::{AtomicI32, AtomicI64, AtomicU64};
+
+use memmap2::{MmapOptions, MmapRaw};
+
+use crate::error::{Error, Result};
+
+/// A fixed shared mapping of a file. See the module documentation.
+pub struct Region {
+    map: MmapRaw,
+    ptr: *mut u8,
+    len: u64,
+}
+
+// SAFETY: the mapping is shared memory accessed only through atomics or
+// through copies whose exclusivity the ring and dictionary protocols provide
+// (module documentation); the pointer stays valid until drop.
+unsafe impl Send for Region {}
+// SAFETY: as above; no method hands out `&mut` into the mapping.
+unsafe impl Sync for Region {}
+
+impl Region {
+    /// Maps `len` bytes of `file`, shared, readable and writable (or
+    /// read-only when `writable` is false).
+    pub fn map(file: &File, len: u64, writable: bool) -> Result<Region> {
+        let len_usize = usize::try_from(len)
+            .map_err(|_| Error::InvalidConfig(format!("mapping of {len} bytes is too large")))?;
+        let mut options = MmapOptions::new();
+        options.len(len_usize);
+        let map = if writable {
+            options.map_raw(file)
+        } else {
+            options.map_raw_read_only(file)
+        }
+        .map_err(|e| Error::io("mapping the file", e))?;
+        let ptr = map.as_mut_ptr();
+        Ok(Region { map, ptr, len })
+    }
+
+    /// Bytes of address space reserved by the mapping.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    fn check(&self, offset: u64, size: u64, align: u64) -> usize {
+        assert!(
+            offset.is_multiple_of(align)
+                && offset.checked_add(size).is_some_and(|end| end <= self.len),
+            "region access at {offset}+{size} outside the mapping of {} bytes or misaligned",
+            self.len
+        );
+        offset as usize
+    }
+
+    /// The 8-byte atomic at `offset` (8-aligned, inside the mapping).
+    pub fn atomic_i64(&self, offset: u64) -> &AtomicI64 {
+        let at = self.check(offset, 8, 8);
+        // SAFETY: `check` keeps the 8 bytes inside the live mapping; the
+        // mapping is page aligned so an 8-aligned offset is 8-aligned in
+        // memory; the memory outlives `&self`; all shared accesses to it go
+        // through atomics.
+        unsafe { &*(self.ptr.add(at) as *const AtomicI64) }
+    }
+
+    /// The 8-byte unsigned atomic at `offset` (8-aligned, inside the mapping).
+    pub fn atomic_u64(&self, offset: u64) -> &AtomicU64 {
+        let at = self.check(offset, 8, 8);
+        // SAFETY: as in `atomic_i64`.
+        unsafe { &*(self.ptr.add(at) as *const AtomicU64) }
+    }
+
+    /// The 4-byte atomic at `offset` (4-aligned, inside the mapping).
+    pub fn atomic_i32(&self, offset: u64) -> &AtomicI32 {
+        let at = self.check(offset, 4, 4);
+        // SAFETY: as in `atomic_i64`, with 4-byte alignment.
+        unsafe { &*(self.ptr.add(at) as *const AtomicI32) }
+    }
+
+    /// Copies `dst.len()` bytes at `offset` out of the mapping.
+    pub fn copy_out(&self, offset: u64, dst: &mut [u8]) {
+        let at = self.check(offset, dst.len() as u64, 1);
+        // SAFETY: the source range is inside the live mapping (`check`);
+        // `dst` is a distinct Rust allocation, so the ranges do not overlap.
+        unsafe { std::ptr::copy_nonoverlapping(self.ptr.add(at), dst.as_mut_ptr(), dst.len()) }
+    }
+
+    /// Copies `src` into the mapping at `offset`.
+    pub fn copy_in(&self, offset: u64, src: &[u8]) {
+        let at = self.check(offset, src.len() as u64, 1);
+        // SAFETY: the destination range is inside the live mapping (`check`),
+        // which is mapped writable by every handle that writes; `src` is a
+        // distinct Rust allocation.
+        unsafe { std::ptr::copy_nonoverlapping(src.as_ptr(), self.ptr.add(at), src.len()) }
+    }
+
+    /// Sets `len` bytes at `offset` to zero.
+    pub fn zero(&self, offset: u64, len: u64) {
+        let at = self.check(offset, len, 1);
+        // SAFETY: the range is inside the live, writable mapping (`check`).
+        unsafe { std::ptr::write_bytes(self.ptr.add(at), 0, len as usize) }
+    }
+
+    /// Flushes `len` bytes at `offset` to the file (msync).
+    pub fn flush(&self, offset: u64, len: u64) -> Result<()> {
+        let at = self.check(offset, len, 1);
+        self.map
+            .flush_range(at, len as usize)
+            .map_err(|e| Error::io("msync", e))
+    }
+}

@@ -1,0 +1,194 @@
+//! The writer's handle on a file: creates (or re-initialises) or attaches
+//! to a file, appends messages to rings and entries to the dictionary.
+//!
+//! A [`Writer`] is `Send + Sync`: any number of threads may append through
+//! one handle, and any number of processes may attach their own handles to
+//! the same file.
+
+use std::os::unix::fs::{FileExt, OpenOptionsExt, PermissionsExt};
+use std::path::Path;
+use std::sync::atomic::Ordering;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::config::{WriterConfig, DEFAULT_MAX_FILE_SIZE, MAX_RESERVATION};
+use crate::dictionary::DictionaryWriter;
+use crate::error::{Error, Result, RingId};
+use crate::info::{self, FileInfo};
+use crate::layout::{header, Layout, HEADER_SIZE, VERSION};
+use crate::mapping::{self, MappedFile};
+use crate::ring::Ring;
+
+/// A writer of one OTLP-MMAP file.
+pub struct Writer {
+    file: MappedFile,
+    layout: Layout,
+    rings: [Ring; 3],
+    dictionary: DictionaryWriter,
+}
+
+fn rings_of(layout: &Layout) -> [Ring; 3] {
+    RingId::ALL.map(|id| Ring::new(layout.rings[id.index()], id.name()))
+}
+
+fn now_unix_nano() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
+}
+
+impl Writer {
+    /// Creates the file at `path`, or re-initialises an existing one in place
+    /// (its rings and dictionary are emptied, it gets a new, different start
+    /// time, and it is never made smaller).
+    pub fn create(path: impl AsRef<Path>, config: &WriterConfig) -> Result<Writer> {
+        let path = path.as_ref();
+        config.validate()?;
+        let layout = Layout::plan(config);
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .mode(config.file_mode)
+            .open(path)
+            .map_err(|e| Error::io(format!("creating {}", path.display()), e))?;
+        // The mode given to open() is reduced by the umask and ignored for an
+        // existing file: set it exactly.
+        file.set_permissions(std::fs::Permissions::from_mode(config.file_mode))
+            .map_err(|e| Error::io("setting the file mode", e))?;
+        let old_size = file.metadata().map_err(|e| Error::io("fstat", e))?.len();
+        let mut old_start = [0u8; 8];
+        let previous_start = if old_size >= HEADER_SIZE {
+            file.read_exact_at(&mut old_start, header::START_TIME)
+                .map_err(|e| Error::io("reading the previous header", e))?;
+            Some(u64::from_le_bytes(old_start))
+        } else {
+            None
+        };
+        // Never shrink: a reader (or a previous writer still running) may
+        // have the old size mapped and would fault on pages past a new end.
+        // A larger old file keeps its size; the space past the new
+        // dictionary end is free for the dictionary to grow into.
+        if old_size < layout.file_size {
+            file.set_len(layout.file_size)
+                .map_err(|e| Error::io("setting the file size", e))?;
+        }
+        let size = old_size.max(layout.file_size);
+        let mapped = MappedFile::new(file, size, config.max_file_size, true)?;
+        let region = mapped.region();
+        if old_size > 0 {
+            region.zero(0, layout.file_size);
+        }
+        let rings = rings_of(&layout);
+        for ring in &rings {
+            ring.initialise(region);
+        }
+        let dictionary = DictionaryWriter::new(layout.dictionary_offset);
+        dictionary.initialise(&mapped);
+        for (i, ring) in rings.iter().enumerate() {
+            region
+                .atomic_i64(header::RING_OFFSETS[i])
+                .store(ring.geometry().offset as i64, Ordering::Relaxed);
+        }
+        region
+            .atomic_i64(header::DICTIONARY)
+            .store(layout.dictionary_offset as i64, Ordering::Relaxed);
+        let mut start = now_unix_nano();
+        if previous_start == Some(start) {
+            start = start.wrapping_add(1);
+        }
+        // Release: a reader that sees the new start time (Acquire) sees the
+        // fresh rings and dictionary written above.
+        region
+            .atomic_u64(header::START_TIME)
+            .store(start, Ordering::Release);
+        region
+            .atomic_i64(header::VERSION)
+            .store(VERSION, Ordering::Release);
+        Ok(Writer {
+            file: mapped,
+            layout,
+            rings,
+            dictionary,
+        })
+    }
+
+    /// Attaches to an existing, valid file without re-initialising it.
+    /// `max_file_size` is the reservation (default 16 GiB when `None`).
+    pub fn attach(path: impl AsRef<Path>, max_file_size: Option<u64>) -> Result<Writer> {
+        let reserve = max_file_size.unwrap_or(DEFAULT_MAX_FILE_SIZE);
+        if reserve > MAX_RESERVATION {
+            return Err(Error::InvalidConfig(format!(
+                "maxFileSize must be at most {MAX_RESERVATION}, got {reserve}"
+            )));
+        }
+        let (file, layout) = mapping::open_validated(path.as_ref(), reserve)?;
+        Ok(Writer {
+            rings: rings_of(&layout),
+            dictionary: DictionaryWriter::new(layout.dictionary_offset),
+            file,
+            layout,
+        })
+    }
+
+    /// Appends one encoded message (the core adds the length prefix).
+    /// `Ok(false)` when the ring is full; `Err(MessageTooLarge)` when it can
+    /// never fit, before any index is claimed.
+    #[inline]
+    pub fn append(&self, ring: RingId, message: &[u8]) -> Result<bool> {
+        self.rings[ring.index()].try_append(self.file.region(), message)
+    }
+
+    /// Largest message (without prefix) that fits one slot of `ring`.
+    pub fn max_message_size(&self, ring: RingId) -> usize {
+        self.rings[ring.index()].max_message_size()
+    }
+
+    /// Adds a dictionary entry holding `bytes`; returns its reference.
+    pub fn add_entry(&self, bytes: &[u8]) -> Result<i64> {
+        self.dictionary.add_entry(&self.file, bytes)
+    }
+
+    /// Like [`add_entry`](Self::add_entry), deduplicated by content within
+    /// this writer.
+    pub fn intern(&self, bytes: &[u8]) -> Result<i64> {
+        self.dictionary.intern(&self.file, bytes)
+    }
+
+    /// A snapshot of the header fields.
+    pub fn info(&self) -> FileInfo {
+        info::snapshot(&self.file, &self.layout, &self.rings)
+    }
+
+    /// The validated layout.
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
+    /// Flushes the mapping to disk (msync).
+    pub fn sync(&self) -> Result<()> {
+        let size = self.file.refresh_size()?.min(self.file.reserved());
+        self.file.region().flush(0, size)
+    }
+
+    /// Claims an index without committing it, as a writer that dies between
+    /// claim and commit would (FORMAT.md 7.8). For tests only.
+    #[doc(hidden)]
+    pub fn claim_without_commit(&self, ring: RingId) -> Option<i64> {
+        self.rings[ring.index()].claim(self.file.region())
+    }
+
+    /// Sets both indexes of an empty ring to `index`, as if `index + 1`
+    /// messages had been written and read. For tests only.
+    #[doc(hidden)]
+    pub fn set_indexes_for_test(&self, ring: RingId, index: i64) {
+        let g = self.rings[ring.index()].geometry();
+        let region = self.file.region();
+        region
+            .atomic_i64(g.reader_index_offset())
+            .store(index, Ordering::SeqCst);
+        region
+            .atomic_i64(g.writer_index_offset())
+            .store(index, Ordering::SeqCst);
+    }
+}

@@ -1,0 +1,439 @@
+//! Node-API binding of `otlp-mmap-core` (JS package `@otlp-mmap/native`).
+//! `#[napi]` items only: convert arguments, call the core, convert back. The
+//! JS contract is `docs/binding-api.md`.
+
+use napi::bindgen_prelude::{BigInt, Buffer, BufferSlice, Env, Object};
+use napi::JsValue;
+use napi_derive::napi;
+use otlp_mmap_core as core;
+
+mod fast_append;
+
+/// Replaces the generated `Writer.prototype.append` by the hand-written
+/// callback of `fast_append` (same behaviour, no per-call borrow tracking).
+#[napi(module_exports)]
+pub fn install_fast_paths(exports: Object, env: Env) -> napi::Result<()> {
+    // SAFETY: napi-rs calls this hook after defining the classes on `exports`.
+    unsafe { fast_append::install(env.raw(), exports.raw()) }
+}
+
+/// The stable `code` of an error thrown to JavaScript.
+pub struct Code(&'static str);
+
+impl AsRef<str> for Code {
+    fn as_ref(&self) -> &str {
+        self.0
+    }
+}
+
+fn to_js(e: core::Error) -> napi::Error<Code> {
+    napi::Error::new(Code(e.code()), e.to_string())
+}
+
+fn closed() -> napi::Error<Code> {
+    to_js(core::Error::Closed)
+}
+
+fn invalid_option(message: String) -> napi::Error<Code> {
+    to_js(core::Error::InvalidConfig(message))
+}
+
+/// An option that must be a non-negative integer no larger than `max`.
+fn integer_option(
+    name: &str,
+    value: Option<f64>,
+    default: u64,
+    max: u64,
+) -> napi::Result<u64, Code> {
+    let Some(v) = value else { return Ok(default) };
+    if !(v.is_finite() && v.fract() == 0.0 && v >= 0.0 && v <= max as f64) {
+        return Err(invalid_option(format!(
+            "{name} must be an integer in [0, {max}], got {v}"
+        )));
+    }
+    Ok(v as u64)
+}
+
+/// Ring identifiers (FORMAT.md section 3, in file order).
+#[napi]
+pub enum Ring {
+    Events = 0,
+    Spans = 1,
+    Measurements = 2,
+}
+
+impl From<Ring> for core::RingId {
+    fn from(ring: Ring) -> core::RingId {
+        match ring {
+            Ring::Events => core::RingId::Events,
+            Ring::Spans => core::RingId::Spans,
+            Ring::Measurements => core::RingId::Measurements,
+        }
+    }
+}
+
+/// Size of one ring.
+#[napi(object)]
+pub struct RingOptions {
+    /// Number of slots: a power of two >= 2.
+    pub slots: Option<f64>,
+    /// Bytes per slot, length prefix included: a multiple of 8, >= 16.
+    pub slot_size: Option<f64>,
+}
+
+/// Options of `Writer.create`.
+#[napi(object)]
+pub struct WriterOptions {
+    /// Default 4096 slots x 512 B.
+    pub events: Option<RingOptions>,
+    /// Default 4096 slots x 1024 B.
+    pub spans: Option<RingOptions>,
+    /// Default 8192 slots x 256 B.
+    pub measurements: Option<RingOptions>,
+    /// Initial dictionary bytes (its 64-byte header included), default 1 MiB.
+    pub dictionary_size: Option<f64>,
+    /// Virtual reservation: the file never grows past it. Default 16 GiB.
+    pub max_file_size: Option<f64>,
+    /// Permission bits of the file, default 0o600.
+    pub file_mode: Option<f64>,
+}
+
+/// Options of `Writer.attach`.
+#[napi(object)]
+pub struct AttachOptions {
+    /// Virtual reservation: the file never grows past it. Default 16 GiB.
+    pub max_file_size: Option<f64>,
+}
+
+/// Options of `Reader.open`.
+#[napi(object)]
+pub struct ReaderOptions {
+    /// How long a claimed, uncommitted slot blocks the reader before it is
+    /// skipped (FORMAT.md 7.8). Default 2000.
+    pub uncommitted_timeout_ms: Option<f64>,
+    /// Virtual reservation: the largest file size the reader follows. Default 16 GiB.
+    pub max_file_size: Option<f64>,
+}
+
+/// One ring's geometry and current indexes.
+#[napi(object)]
+pub struct RingInfo {
+    pub offset: i64,
+    pub num_buffers: i64,
+    pub buffer_size: i64,
+    pub reader_index: i64,
+    pub writer_index: i64,
+}
+
+/// The dictionary's position and fill.
+#[napi(object)]
+pub struct DictionaryInfo {
+    pub offset: i64,
+    pub end: i64,
+    pub num_entries: i64,
+}
+
+/// A snapshot of the file header fields.
+#[napi(object)]
+pub struct FileInfo {
+    pub version: i64,
+    pub start_time_unix_nano: BigInt,
+    pub file_size: i64,
+    pub events: RingInfo,
+    pub spans: RingInfo,
+    pub measurements: RingInfo,
+    pub dictionary: DictionaryInfo,
+}
+
+/// Reader counters, per ring [events, spans, measurements].
+#[napi(object)]
+pub struct ReaderStats {
+    /// Claimed indexes skipped after the timeout.
+    pub skipped_uncommitted: Vec<i64>,
+    /// Slots skipped because their content was invalid.
+    pub corrupt: Vec<i64>,
+    /// Messages returned by read().
+    pub read: Vec<i64>,
+}
+
+fn file_info(info: core::FileInfo) -> FileInfo {
+    let ring = |r: core::RingInfo| RingInfo {
+        offset: r.offset as i64,
+        num_buffers: r.num_buffers as i64,
+        buffer_size: r.buffer_size as i64,
+        reader_index: r.reader_index,
+        writer_index: r.writer_index,
+    };
+    FileInfo {
+        version: info.version,
+        start_time_unix_nano: BigInt::from(info.start_time_unix_nano),
+        file_size: info.file_size as i64,
+        events: ring(info.rings[0]),
+        spans: ring(info.rings[1]),
+        measurements: ring(info.rings[2]),
+        dictionary: DictionaryInfo {
+            offset: info.dictionary.offset as i64,
+            end: info.dictionary.end,
+            num_entries: info.dictionary.num_entries,
+        },
+    }
+}
+
+fn ring_config(
+    name: &str,
+    options: Option<RingOptions>,
+    default: core::RingConfig,
+) -> napi::Result<core::RingConfig, Code> {
+    let Some(o) = options else { return Ok(default) };
+    Ok(core::RingConfig {
+        num_buffers: integer_option(
+            &format!("{name}.slots"),
+            o.slots,
+            default.num_buffers,
+            1 << 40,
+        )?,
+        buffer_size: integer_option(
+            &format!("{name}.slotSize"),
+            o.slot_size,
+            default.buffer_size,
+            1 << 40,
+        )?,
+    })
+}
+
+const MAX_SAFE: u64 = (1 << 53) - 1;
+
+/// Writer of an OTLP-MMAP file (the application side).
+#[napi]
+pub struct Writer {
+    inner: Option<core::Writer>,
+}
+
+#[napi]
+impl Writer {
+    /// Creates the file, or re-initialises an existing one (new start time).
+    #[napi(factory)]
+    pub fn create(path: String, options: Option<WriterOptions>) -> napi::Result<Writer, Code> {
+        let d = core::WriterConfig::default();
+        let config = match options {
+            None => d,
+            Some(o) => core::WriterConfig {
+                rings: [
+                    ring_config("events", o.events, d.rings[0])?,
+                    ring_config("spans", o.spans, d.rings[1])?,
+                    ring_config("measurements", o.measurements, d.rings[2])?,
+                ],
+                dictionary_size: integer_option(
+                    "dictionarySize",
+                    o.dictionary_size,
+                    d.dictionary_size,
+                    MAX_SAFE,
+                )?,
+                max_file_size: integer_option(
+                    "maxFileSize",
+                    o.max_file_size,
+                    d.max_file_size,
+                    MAX_SAFE,
+                )?,
+                file_mode: integer_option("fileMode", o.file_mode, d.file_mode as u64, 0o7777)?
+                    as u32,
+            },
+        };
+        let inner = core::Writer::create(path, &config).map_err(to_js)?;
+        Ok(Writer { inner: Some(inner) })
+    }
+
+    /// Attaches to an existing, valid file without re-initialising it.
+    #[napi(factory)]
+    pub fn attach(path: String, options: Option<AttachOptions>) -> napi::Result<Writer, Code> {
+        let max = options.and_then(|o| o.max_file_size);
+        let reserve = integer_option(
+            "maxFileSize",
+            max,
+            core::config::DEFAULT_MAX_FILE_SIZE,
+            MAX_SAFE,
+        )?;
+        let inner = core::Writer::attach(path, Some(reserve)).map_err(to_js)?;
+        Ok(Writer { inner: Some(inner) })
+    }
+
+    fn inner(&self) -> napi::Result<&core::Writer, Code> {
+        self.inner.as_ref().ok_or_else(closed)
+    }
+
+    /// Appends one encoded message (the core adds the varint length prefix).
+    /// `length` uses only `message[0..length)`. Returns false when the ring
+    /// is full. Throws ERR_MESSAGE_TOO_LARGE (before claiming an index).
+    #[napi]
+    pub fn append(
+        &self,
+        ring: Ring,
+        message: &[u8],
+        length: Option<u32>,
+    ) -> napi::Result<bool, Code> {
+        let writer = self.inner()?;
+        let bytes = match length {
+            None => message,
+            Some(n) => message.get(..n as usize).ok_or_else(|| {
+                invalid_option(format!(
+                    "length {n} exceeds the message's {} bytes",
+                    message.len()
+                ))
+            })?,
+        };
+        writer.append(ring.into(), bytes).map_err(to_js)
+    }
+
+    /// Largest message (without prefix) that fits one slot of the ring.
+    #[napi]
+    pub fn max_message_size(&self, ring: Ring) -> napi::Result<i64, Code> {
+        Ok(self.inner()?.max_message_size(ring.into()) as i64)
+    }
+
+    /// Adds a dictionary entry holding `bytes`; returns its reference.
+    #[napi]
+    pub fn add_entry(&self, bytes: &[u8]) -> napi::Result<i64, Code> {
+        self.inner()?.add_entry(bytes).map_err(to_js)
+    }
+
+    /// Like addEntry, but the same bytes return the same reference.
+    #[napi]
+    pub fn intern(&self, bytes: &[u8]) -> napi::Result<i64, Code> {
+        self.inner()?.intern(bytes).map_err(to_js)
+    }
+
+    /// intern() of the UTF-8 bytes of `value`.
+    #[napi]
+    pub fn intern_string(&self, value: String) -> napi::Result<i64, Code> {
+        self.inner()?.intern(value.as_bytes()).map_err(to_js)
+    }
+
+    /// A snapshot of the header fields.
+    #[napi]
+    pub fn info(&self) -> napi::Result<FileInfo, Code> {
+        Ok(file_info(self.inner()?.info()))
+    }
+
+    /// msync: makes written data durable on disk.
+    #[napi]
+    pub fn sync(&self) -> napi::Result<(), Code> {
+        self.inner()?.sync().map_err(to_js)
+    }
+
+    /// Releases the mapping; later calls throw ERR_CLOSED. Idempotent.
+    #[napi]
+    pub fn close(&mut self) {
+        self.inner = None;
+    }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        fast_append::forget(self);
+    }
+}
+
+/// Reader of an OTLP-MMAP file (the collector side). One per file.
+#[napi]
+pub struct Reader {
+    inner: Option<core::Reader>,
+    batch: Vec<u8>,
+}
+
+#[napi]
+impl Reader {
+    /// Opens and validates a file. Throws ERR_VERSION / ERR_INVALID_FILE / ERR_IO.
+    #[napi(factory)]
+    pub fn open(path: String, options: Option<ReaderOptions>) -> napi::Result<Reader, Code> {
+        let mut config = core::ReaderConfig::default();
+        if let Some(o) = options {
+            let default_ms = config.uncommitted_timeout.as_millis() as u64;
+            let ms = integer_option(
+                "uncommittedTimeoutMs",
+                o.uncommitted_timeout_ms,
+                default_ms,
+                MAX_SAFE,
+            )?;
+            config.uncommitted_timeout = std::time::Duration::from_millis(ms);
+            config.max_file_size = integer_option(
+                "maxFileSize",
+                o.max_file_size,
+                config.max_file_size,
+                MAX_SAFE,
+            )?;
+        }
+        let inner = core::Reader::open(path, config).map_err(to_js)?;
+        Ok(Reader {
+            inner: Some(inner),
+            batch: Vec::new(),
+        })
+    }
+
+    fn inner(&self) -> napi::Result<&core::Reader, Code> {
+        self.inner.as_ref().ok_or_else(closed)
+    }
+
+    /// Reads up to `maxMessages` committed messages and consumes them: one
+    /// Buffer holding each as in its slot (varint length, then bytes). Empty
+    /// when there is nothing to read now. Never blocks.
+    #[napi]
+    pub fn read<'env>(
+        &mut self,
+        env: &'env Env,
+        ring: Ring,
+        max_messages: u32,
+    ) -> napi::Result<BufferSlice<'env>, Code> {
+        let reader = self.inner.as_mut().ok_or_else(closed)?;
+        self.batch.clear();
+        reader.read_batch(ring.into(), max_messages as usize, &mut self.batch);
+        let result = BufferSlice::copy_from(env, &self.batch)
+            .map_err(|e| napi::Error::new(Code("ERR_IO"), e.reason.clone()));
+        if self.batch.capacity() > 4 << 20 {
+            self.batch = Vec::new(); // do not keep a huge batch buffer alive
+        }
+        result
+    }
+
+    /// The bytes of the dictionary entry at `ref` (without prefix). Throws ERR_BAD_REFERENCE.
+    #[napi]
+    pub fn entry(&self, reference: i64) -> napi::Result<Buffer, Code> {
+        Ok(Buffer::from(self.inner()?.entry(reference).map_err(to_js)?))
+    }
+
+    /// entry() decoded as UTF-8; ref 0 reads as "".
+    #[napi]
+    pub fn string(&self, reference: i64) -> napi::Result<String, Code> {
+        use core::Dictionary;
+        self.inner()?.string(reference).map_err(to_js)
+    }
+
+    /// A snapshot of the header fields.
+    #[napi]
+    pub fn info(&self) -> napi::Result<FileInfo, Code> {
+        Ok(file_info(self.inner()?.info()))
+    }
+
+    /// Per-ring counters.
+    #[napi]
+    pub fn stats(&self) -> napi::Result<ReaderStats, Code> {
+        let reader = self.inner()?;
+        let stats = core::RingId::ALL.map(|r| reader.stats(r));
+        Ok(ReaderStats {
+            skipped_uncommitted: stats.iter().map(|s| s.skipped_uncommitted as i64).collect(),
+            corrupt: stats.iter().map(|s| s.corrupt as i64).collect(),
+            read: stats.iter().map(|s| s.read as i64).collect(),
+        })
+    }
+
+    /// True when the file was re-initialised since open.
+    #[napi]
+    pub fn is_reset(&self) -> napi::Result<bool, Code> {
+        Ok(self.inner()?.is_reset())
+    }
+
+    /// Releases the mapping; later calls throw ERR_CLOSED. Idempotent.
+    #[napi]
+    pub fn close(&mut self) {
+        self.inner = None;
+    }
+}

@@ -1,0 +1,286 @@
+import { existsSync, statSync } from 'node:fs';
+import type { CollectorConfig } from './config/config.js';
+import { FileDictionary } from './dictionary/file-dictionary.js';
+import { Exporters } from './export/exporters.js';
+import { errorCode, openReader, type FileInfo, type MmapReader, type ReaderStats } from './file/native-reader.js';
+import { Pipeline, type MetricsSink } from './pipeline/pipeline.js';
+import { statusLine, type StatusSnapshot } from './stats/status-line.js';
+
+/** A failure that ends the collector with one line and a non-zero exit. */
+export class CollectorError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
+    super(message);
+    this.name = 'CollectorError';
+  }
+}
+
+/** Dependencies a collector run gets from outside (so tests and `dump` can choose). */
+export interface CollectorDeps {
+  /** A fresh metrics aggregation for one file. */
+  readonly createMetrics: (fileStartTimeUnixNano: bigint) => MetricsSink;
+  /** Where diagnostics go (one line each). */
+  readonly log: (line: string) => void;
+}
+
+/** How long a file that exists but does not validate is given to finish its initialisation. */
+const INIT_GRACE_MS = 2000;
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function describe(error: unknown): string {
+  const code = errorCode(error);
+  const message = error instanceof Error ? error.message : String(error);
+  return code && !message.includes(code) ? `${code}: ${message}` : message;
+}
+
+/** Opens the input file, waiting for it to appear and to validate. */
+async function openWhenReady(config: CollectorConfig, shouldStop: () => boolean): Promise<MmapReader | undefined> {
+  const started = Date.now();
+  let seenAt: number | undefined;
+  for (;;) {
+    if (shouldStop()) return undefined;
+    if (existsSync(config.input)) {
+      seenAt ??= Date.now();
+      try {
+        return openReader(config.input, config.uncommittedTimeoutMs);
+      } catch (error) {
+        if (Date.now() - seenAt >= INIT_GRACE_MS) throw new CollectorError(`cannot read ${config.input}: ${describe(error)}`);
+      }
+    } else {
+      seenAt = undefined;
+    }
+    if (config.waitTimeoutMs > 0 && Date.now() - started >= config.waitTimeoutMs) {
+      throw new CollectorError(`${config.input} did not appear within ${config.waitTimeoutMs} ms`);
+    }
+    await sleep(50);
+  }
+}
+
+function inode(path: string): number | undefined {
+  try {
+    return statSync(path).ino;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The long-running collector: reads the file until stopped, exports through
+ * the configured exporters, follows file re-initialisations, and on stop
+ * drains the rings and flushes everything in flight (bounded by
+ * `shutdownTimeoutMs`).
+ */
+export class Collector {
+  private readonly exporters: Exporters;
+  private pipeline: Pipeline | undefined;
+  private reader: MmapReader | undefined;
+  private readerInode: number | undefined;
+  private stopping = false;
+  private wake: (() => void) | undefined;
+  private snapshot: StatusSnapshot = { at: Date.now(), messages: [0, 0, 0] };
+
+  constructor(
+    private readonly config: CollectorConfig,
+    private readonly deps: CollectorDeps,
+  ) {
+    this.exporters = new Exporters(config, (line) => deps.log(line));
+  }
+
+  /** Asks the run loop to finish (SIGTERM/SIGINT). */
+  stop(): void {
+    this.stopping = true;
+    this.wake?.();
+  }
+
+  /** Runs until {@link stop}; resolves after the final flush. */
+  async run(): Promise<void> {
+    try {
+      await this.exporters.ready();
+    } catch (error) {
+      throw new CollectorError(`cannot open --output ${this.config.output}: ${describe(error)}`);
+    }
+    this.reader = await openWhenReady(this.config, () => this.stopping);
+    if (!this.reader) {
+      await this.exporters.close();
+      return;
+    }
+    this.readerInode = inode(this.config.input);
+    const pipeline = new Pipeline(this.config, new FileDictionary(this.reader), this.deps.createMetrics(this.reader.info().startTimeUnixNano), this.exporters);
+    this.pipeline = pipeline;
+
+    const timers: NodeJS.Timeout[] = [];
+    timers.push(setInterval(() => this.guard('metric collection', () => pipeline.collectMetrics()), this.config.metricIntervalMs));
+    if (this.config.statsIntervalMs > 0) timers.push(setInterval(() => this.printStatus('stats'), this.config.statsIntervalMs));
+
+    let fatal: unknown;
+    try {
+      while (!this.stopping && this.reader) {
+        if (this.reader.isReset()) {
+          await this.followReset(pipeline);
+          continue;
+        }
+        const reader = this.reader;
+        const result = this.guard('reading', () => pipeline.poll(reader));
+        if (result?.more) await new Promise<void>((resolve) => setImmediate(resolve));
+        else await this.idle();
+      }
+    } catch (error) {
+      fatal = error;
+    } finally {
+      for (const t of timers) clearInterval(t);
+    }
+    // Whatever ended the loop, ship what is already in memory before leaving.
+    await this.shutdown(pipeline);
+    if (fatal !== undefined) throw fatal;
+  }
+
+  private readonly reported = new Set<string>();
+
+  /**
+   * Runs one step; an unexpected error is reported once per distinct message
+   * (not per poll) and the collector goes on.
+   */
+  private guard<T>(what: string, step: () => T): T | undefined {
+    try {
+      return step();
+    } catch (error) {
+      const message = `${what} failed: ${describe(error)}`;
+      if (!this.reported.has(message) && this.reported.size < 100) {
+        this.reported.add(message);
+        this.deps.log(message);
+      }
+      return undefined;
+    }
+  }
+
+  private idle(): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.wake = undefined;
+        resolve();
+      }, this.config.pollIntervalMs);
+      this.wake = () => {
+        clearTimeout(timer);
+        this.wake = undefined;
+        resolve();
+      };
+    });
+  }
+
+  /**
+   * The file was re-initialised by a new writer. If it was replaced (new
+   * inode), the old mapping still holds the old data: drain it. Then flush
+   * everything from the old file (open spans as incomplete, metrics), and
+   * reopen.
+   */
+  private async followReset(pipeline: Pipeline): Promise<void> {
+    const old = this.reader!;
+    const replaced = inode(this.config.input) !== this.readerInode;
+    this.deps.log(`${this.config.input} was re-initialised by a new writer; flushing and reopening`);
+    if (replaced) {
+      for (let i = 0; i < 1000 && pipeline.poll(old).read > 0; i++);
+    }
+    pipeline.flushAll(true);
+    pipeline.collectMetrics();
+    pipeline.read.resets++;
+    old.close();
+    const reader = await openWhenReady(this.config, () => this.stopping);
+    if (!reader) {
+      this.reader = undefined;
+      return;
+    }
+    this.reader = reader;
+    this.readerInode = inode(this.config.input);
+    pipeline.useFile(new FileDictionary(reader), this.deps.createMetrics(reader.info().startTimeUnixNano));
+  }
+
+  private async shutdown(pipeline: Pipeline): Promise<void> {
+    const deadline = Date.now() + this.config.shutdownTimeoutMs;
+    const reader = this.reader;
+    if (reader) {
+      // Drain what the rings hold now; stop early if export backpressure or the deadline stops progress.
+      while (Date.now() < deadline && (this.guard('reading', () => pipeline.poll(reader))?.read ?? 0) > 0);
+    }
+    this.guard('flushing', () => pipeline.flushAll(true));
+    this.guard('metric collection', () => pipeline.collectMetrics());
+    await this.exporters.drain(deadline);
+    this.printStatus('final');
+    await this.exporters.close();
+    reader?.close();
+    this.reader = undefined;
+  }
+
+  private printStatus(label: string): void {
+    if (!this.pipeline) return;
+    let info: FileInfo | undefined;
+    let stats: ReaderStats | undefined;
+    try {
+      info = this.reader?.info();
+      stats = this.reader?.stats();
+    } catch {
+      // The reader may be closed during a reset.
+    }
+    const { line, snapshot } = statusLine(label, this.pipeline, this.exporters, info, stats, this.snapshot);
+    this.snapshot = snapshot;
+    this.deps.log(line);
+  }
+}
+
+/**
+ * `dump`: reads every ring of a file to its end once, converts all of it
+ * (open spans marked incomplete) and writes OTLP JSON lines, then returns.
+ * Consumes what it reads (reader_index advances), like any reader.
+ */
+export async function dump(config: CollectorConfig, deps: CollectorDeps): Promise<void> {
+  if (!existsSync(config.input)) throw new CollectorError(`cannot read ${config.input}: no such file`);
+  let reader: MmapReader;
+  try {
+    reader = openReader(config.input, config.uncommittedTimeoutMs);
+  } catch (error) {
+    throw new CollectorError(`cannot read ${config.input}: ${describe(error)}`);
+  }
+  const exporters = new Exporters(config, deps.log);
+  try {
+    await exporters.ready();
+  } catch (error) {
+    reader.close();
+    throw new CollectorError(`cannot open --output ${config.output}: ${describe(error)}`);
+  }
+  const pipeline = new Pipeline(config, new FileDictionary(reader), deps.createMetrics(reader.info().startTimeUnixNano), exporters);
+  const lagging = (): boolean => {
+    const info = reader.info();
+    return [info.events, info.spans, info.measurements].some((r) => r.writerIndex > r.readerIndex);
+  };
+  let idleSince = Date.now();
+  for (;;) {
+    const { read } = pipeline.poll(reader);
+    if (read > 0) {
+      idleSince = Date.now();
+      // Let the export queues make room; the JSON-lines output drains quickly.
+      if (!exporters.hasRoom('traces') || !exporters.hasRoom('logs')) await sleep(1);
+      continue;
+    }
+    if (!exporters.hasRoom('traces') || !exporters.hasRoom('logs')) {
+      await sleep(1);
+      continue;
+    }
+    // A claimed but uncommitted slot is skipped by the binding after its timeout (FORMAT.md 7.8).
+    if (lagging() && Date.now() - idleSince <= config.uncommittedTimeoutMs + 500) {
+      await sleep(20);
+      continue;
+    }
+    break;
+  }
+  pipeline.flushAll(true);
+  pipeline.collectMetrics();
+  await exporters.drain(Date.now() + config.shutdownTimeoutMs);
+  const { line } = statusLine('dump', pipeline, exporters, reader.info(), reader.stats(), { at: Date.now(), messages: [0, 0, 0] });
+  deps.log(line);
+  await exporters.close();
+  reader.close();
+}

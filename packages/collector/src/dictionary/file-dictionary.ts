@@ -1,0 +1,225 @@
+import {
+  AnyValue,
+  InstrumentationScope,
+  MetricRef,
+  Resource,
+  type KeyValueRef,
+  type otlpCommon,
+  type otlpResource,
+} from '@otlp-mmap/protocol';
+import { DictionaryError, type DictionaryView, type ResolvedMetric, type ResolvedScope } from './dictionary-view.js';
+import { copyBytes } from '../file/byte-slab.js';
+
+/** The part of the binding's `Reader` a dictionary needs. */
+export interface DictionarySource {
+  /** Bytes of the entry at `ref` (without its length prefix); throws when the reference is bad. */
+  entry(ref: number): Uint8Array;
+  /** The entry decoded as UTF-8; ref 0 reads as "". */
+  string(ref: number): string;
+}
+
+/** Limits that keep resolution of untrusted data bounded (FORMAT.md 7.6). */
+export interface DictionaryLimits {
+  /** Deepest nesting of arrays, kvlists and value_ref hops in one value. */
+  readonly maxDepth: number;
+  /** Entries kept per cache before it is cleared (bounds memory on hostile files). */
+  readonly maxCacheEntries: number;
+}
+
+const DEFAULT_LIMITS: DictionaryLimits = { maxDepth: 32, maxCacheEntries: 100_000 };
+
+function toNumberRef(ref: bigint): number {
+  if (ref < 0n || ref > BigInt(Number.MAX_SAFE_INTEGER)) throw new DictionaryError(`reference ${ref} is out of range`, ref);
+  return Number(ref);
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** A Map that forgets everything when it reaches its capacity. */
+class BoundedCache<V> {
+  // Keyed by number: Map lookups with BigInt keys are several times slower.
+  private readonly map = new Map<number, V>();
+  constructor(private readonly capacity: number) {}
+  get(key: bigint): V | undefined {
+    return this.map.get(Number(key));
+  }
+  set(key: bigint, value: V): void {
+    if (this.map.size >= this.capacity) this.map.clear();
+    this.map.set(Number(key), value);
+  }
+}
+
+const EMPTY_RESOURCE: otlpResource.Resource = { attributes: [], droppedAttributesCount: 0, entityRefs: [] };
+
+/**
+ * {@link DictionaryView} over the dictionary of an open file. Entries never
+ * change once written (FORMAT.md 4), so every resolved string, resource,
+ * scope, metric and value_ref target is cached.
+ */
+export class FileDictionary implements DictionaryView {
+  private readonly limits: DictionaryLimits;
+  private readonly strings: BoundedCache<string>;
+  private readonly resources: BoundedCache<otlpResource.Resource>;
+  private readonly scopes: BoundedCache<ResolvedScope>;
+  private readonly metrics: BoundedCache<ResolvedMetric>;
+  private readonly values: BoundedCache<otlpCommon.AnyValue>;
+  /** Attributes of resources and scopes left out because they did not resolve. */
+  unresolvedAttributes = 0;
+  private readonly countDropped = (): void => {
+    this.unresolvedAttributes++;
+  };
+
+  constructor(
+    private readonly source: DictionarySource,
+    limits: Partial<DictionaryLimits> = {},
+  ) {
+    this.limits = { ...DEFAULT_LIMITS, ...limits };
+    const cap = this.limits.maxCacheEntries;
+    this.strings = new BoundedCache(cap);
+    this.resources = new BoundedCache(cap);
+    this.scopes = new BoundedCache(cap);
+    this.metrics = new BoundedCache(cap);
+    this.values = new BoundedCache(cap);
+  }
+
+  string(ref: bigint): string {
+    if (ref === 0n) return '';
+    const cached = this.strings.get(ref);
+    if (cached !== undefined) return cached;
+    let value: string;
+    try {
+      value = this.source.string(toNumberRef(ref));
+    } catch (error) {
+      throw new DictionaryError(`string ${ref}: ${describe(error)}`, ref);
+    }
+    this.strings.set(ref, value);
+    return value;
+  }
+
+  resource(ref: bigint): otlpResource.Resource {
+    if (ref === 0n) return EMPTY_RESOURCE;
+    const cached = this.resources.get(ref);
+    if (cached) return cached;
+    const entry = this.decodeEntry(ref, Resource, 'resource');
+    const resource: otlpResource.Resource = {
+      attributes: this.attributes(entry.attributes, this.countDropped),
+      droppedAttributesCount: entry.droppedAttributesCount,
+      entityRefs: [],
+    };
+    this.resources.set(ref, resource);
+    return resource;
+  }
+
+  scope(ref: bigint): ResolvedScope {
+    const cached = this.scopes.get(ref);
+    if (cached) return cached;
+    let resolved: ResolvedScope;
+    if (ref === 0n) {
+      resolved = { ref, scope: { name: '', version: '', attributes: [], droppedAttributesCount: 0 }, resourceRef: 0n, resource: EMPTY_RESOURCE };
+    } else {
+      const entry = this.decodeEntry(ref, InstrumentationScope, 'scope');
+      resolved = {
+        ref,
+        scope: {
+          name: this.string(entry.nameRef),
+          version: this.string(entry.versionRef),
+          attributes: this.attributes(entry.attributes, this.countDropped),
+          droppedAttributesCount: entry.droppedAttributesCount,
+        },
+        resourceRef: entry.resourceRef,
+        resource: this.resource(entry.resourceRef),
+      };
+    }
+    this.scopes.set(ref, resolved);
+    return resolved;
+  }
+
+  metric(ref: bigint): ResolvedMetric {
+    const cached = this.metrics.get(ref);
+    if (cached) return cached;
+    if (ref === 0n) throw new DictionaryError('metric reference 0', ref);
+    const definition = this.decodeEntry(ref, MetricRef, 'metric');
+    const resolved: ResolvedMetric = { ref, definition, scope: this.scope(definition.instrumentationScopeRef) };
+    this.metrics.set(ref, resolved);
+    return resolved;
+  }
+
+  anyValue(value: AnyValue | undefined): otlpCommon.AnyValue {
+    return this.resolveValue(value, 0, undefined);
+  }
+
+  attributes(kvs: readonly KeyValueRef[], onDropped?: (error: DictionaryError) => void): otlpCommon.KeyValue[] {
+    return this.resolveKeyValues(kvs, 0, undefined, onDropped);
+  }
+
+  private resolveKeyValues(
+    kvs: readonly KeyValueRef[],
+    depth: number,
+    path: Set<bigint> | undefined,
+    onDropped: ((error: DictionaryError) => void) | undefined,
+  ): otlpCommon.KeyValue[] {
+    const out: otlpCommon.KeyValue[] = [];
+    for (const kv of kvs) {
+      try {
+        out.push({ key: this.string(kv.keyRef), value: this.resolveValue(kv.value, depth, path), keyStrindex: 0 });
+      } catch (error) {
+        if (!(error instanceof DictionaryError) || !onDropped) throw error;
+        onDropped(error);
+      }
+    }
+    return out;
+  }
+
+  private resolveValue(value: AnyValue | undefined, depth: number, path: Set<bigint> | undefined): otlpCommon.AnyValue {
+    const v = value?.value;
+    if (v === undefined) return { value: undefined };
+    if (depth > this.limits.maxDepth) throw new DictionaryError(`value nested deeper than ${this.limits.maxDepth}`, 0n);
+    switch (v.$case) {
+      case 'stringValue':
+      case 'boolValue':
+      case 'intValue':
+      case 'doubleValue':
+        // Same shape in both schemas: reuse the decoded object instead of allocating.
+        return value as otlpCommon.AnyValue;
+      case 'bytesValue':
+        // Copy: the bytes may be a view into a ring batch that must not be kept alive.
+        return { value: { $case: 'bytesValue', value: copyBytes(v.value) } };
+      case 'arrayValue':
+        return { value: { $case: 'arrayValue', value: { values: v.value.values.map((x) => this.resolveValue(x, depth + 1, path)) } } };
+      case 'kvlistValue':
+        return { value: { $case: 'kvlistValue', value: { values: this.resolveKeyValues(v.value.values, depth + 1, path, undefined) } } };
+      case 'valueRef':
+        return this.resolveValueRef(v.value, depth, path);
+    }
+  }
+
+  private resolveValueRef(ref: bigint, depth: number, path: Set<bigint> | undefined): otlpCommon.AnyValue {
+    const cached = this.values.get(ref);
+    if (cached) return cached;
+    if (path?.has(ref)) throw new DictionaryError(`value_ref loop at ${ref}`, ref);
+    if (ref === 0n) throw new DictionaryError('value_ref 0', ref);
+    const entry = this.decodeEntry(ref, AnyValue, 'value');
+    const nextPath = new Set(path);
+    nextPath.add(ref);
+    const resolved = this.resolveValue(entry, depth + 1, nextPath);
+    this.values.set(ref, resolved);
+    return resolved;
+  }
+
+  private decodeEntry<T>(ref: bigint, codec: { decode(input: Uint8Array): T }, what: string): T {
+    let bytes: Uint8Array;
+    try {
+      bytes = this.source.entry(toNumberRef(ref));
+    } catch (error) {
+      if (error instanceof DictionaryError) throw error;
+      throw new DictionaryError(`${what} ${ref}: ${describe(error)}`, ref);
+    }
+    try {
+      return codec.decode(bytes);
+    } catch (error) {
+      throw new DictionaryError(`${what} ${ref}: not decodable: ${describe(error)}`, ref);
+    }
+  }
+}

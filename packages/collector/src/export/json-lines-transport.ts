@@ -1,0 +1,63 @@
+import { createWriteStream, type WriteStream } from 'node:fs';
+import type { Writable } from 'node:stream';
+import type { SendResult, Transport } from './transport.js';
+
+/**
+ * The embedded default exporter: one OTLP/JSON request per line, appended to
+ * a file or written to stdout. All signals share one output, so lines of
+ * different signals interleave in the order they were exported.
+ */
+export class JsonLinesOutput {
+  private readonly stream: Writable;
+  private readonly owned: WriteStream | undefined;
+  readonly destination: string;
+
+  constructor(path: string | undefined) {
+    if (path === undefined) {
+      this.stream = process.stdout;
+      this.destination = 'stdout';
+    } else {
+      this.owned = createWriteStream(path, { flags: 'a' });
+      this.stream = this.owned;
+      this.destination = path;
+    }
+  }
+
+  /** Opens the output file now, so a bad path is reported before any data is read. */
+  ready(): Promise<void> {
+    const owned = this.owned;
+    if (!owned) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      owned.once('open', () => resolve());
+      owned.once('error', reject);
+    });
+  }
+
+  write(line: Uint8Array): Promise<SendResult> {
+    return new Promise((resolve) => {
+      this.stream.write(Buffer.concat([line, Buffer.from('\n')]), (error) => {
+        resolve(error ? { kind: 'retry', reason: error.message } : { kind: 'ok', rejected: 0 });
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    const owned = this.owned;
+    if (!owned) return Promise.resolve();
+    return new Promise((resolve) => owned.end(() => resolve()));
+  }
+}
+
+/** A {@link Transport} writing to a shared {@link JsonLinesOutput}. */
+export class JsonLinesTransport implements Transport {
+  constructor(private readonly output: JsonLinesOutput) {}
+  get destination(): string {
+    return this.output.destination;
+  }
+  send(body: Uint8Array): Promise<SendResult> {
+    return this.output.write(body);
+  }
+  async close(): Promise<void> {
+    // The shared output is closed by its owner.
+  }
+}

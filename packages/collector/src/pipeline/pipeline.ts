@@ -1,0 +1,197 @@
+import { Event, Measurement, SpanEvent, otlpMetricsService, type otlpMetrics } from '@otlp-mmap/protocol';
+import type { CollectorConfig, Signal } from '../config/config.js';
+import type { DictionaryView } from '../dictionary/dictionary-view.js';
+import { decodeBatch } from '../file/messages.js';
+import { RING_EVENTS, RING_MEASUREMENTS, RING_SPANS, type MmapReader } from '../file/native-reader.js';
+import { isSpanEvent, toLogRecord, toSpanEvent, type EventCounters, type ScopedLogRecord } from '../logs/events.js';
+import { logsRequest, traceRequest } from '../otlp/grouping.js';
+import type { ExportRequest } from '../otlp/signals.js';
+import { ActiveSpans, DEFAULT_SPAN_LIMITS, type FinishedSpan } from '../spans/active-spans.js';
+import { newReadCounters, type ReadCounters } from '../stats/counters.js';
+import { Batcher } from './batcher.js';
+
+/** Metric aggregation as the pipeline uses it (implemented in `metrics/`). */
+export interface MetricsSink {
+  record(measurement: Measurement, dictionary: DictionaryView): void;
+  collect(nowUnixNano: bigint): otlpMetrics.ResourceMetrics[];
+}
+
+/** Where finished batches go: one export queue per signal. */
+export interface SignalSinks {
+  /** Whether the signal's queue has room (reading stops while it does not). */
+  hasRoom(signal: Signal): boolean;
+  /** Queues a request holding `items` items. */
+  submit(signal: Signal, request: ExportRequest, items: number): void;
+}
+
+/** What one {@link Pipeline.poll} did. */
+export interface PollResult {
+  /** Messages read from all rings. */
+  readonly read: number;
+  /** Whether some ring returned a full batch (more is probably waiting). */
+  readonly more: boolean;
+}
+
+/** Events kept back while the spans ring lags, waiting for their span to start. */
+const MAX_DEFERRED_EVENTS = 10_000;
+
+function nowUnixNano(): bigint {
+  return BigInt(Date.now()) * 1_000_000n;
+}
+
+/**
+ * Turns the messages of one file into export batches: spans ring ->
+ * {@link ActiveSpans}; events ring -> span events or log records;
+ * measurements ring -> the metrics sink. Each poll reads the events ring
+ * before the spans ring, so every span event written before an EndSpan is
+ * read no later than the cycle after that EndSpan (see ActiveSpans.release).
+ */
+export class Pipeline {
+  readonly read: ReadCounters = newReadCounters();
+  readonly events: EventCounters = { spanEvents: 0, logRecords: 0, orphanSpanEvents: 0, unresolved: 0 };
+  readonly spans: ActiveSpans;
+  private readonly spanBatcher: Batcher<FinishedSpan>;
+  private readonly logBatcher: Batcher<ScopedLogRecord>;
+  private deferred: Event[] = [];
+  private lastGc = Date.now();
+
+  constructor(
+    private readonly config: CollectorConfig,
+    private dictionary: DictionaryView,
+    private metrics: MetricsSink,
+    private readonly sinks: SignalSinks,
+  ) {
+    this.spans = new ActiveSpans(dictionary, { ...DEFAULT_SPAN_LIMITS, maxAgeMs: config.spanMaxAgeMs, maxActive: config.maxActiveSpans });
+    this.spanBatcher = new Batcher(config.batchSize, config.batchTimeoutMs, (batch) => this.shipSpans(batch));
+    this.logBatcher = new Batcher(config.batchSize, config.batchTimeoutMs, (batch) => this.shipLogs(batch));
+  }
+
+  /** Switches to a new file (after re-initialisation). Call {@link flushAll} first. */
+  useFile(dictionary: DictionaryView, metrics: MetricsSink): void {
+    this.dictionary = dictionary;
+    this.metrics = metrics;
+    this.spans.useDictionary(dictionary);
+  }
+
+  /** Reads what the rings hold now (within the read batch and backpressure) and processes it. */
+  poll(reader: MmapReader): PollResult {
+    const max = this.config.readBatch;
+    let read = 0;
+    let more = false;
+    if (this.sinks.hasRoom('traces') && this.sinks.hasRoom('logs')) {
+      const events: Event[] = [];
+      const eventCount = decodeBatch(reader.read(RING_EVENTS, max), Event, (e) => events.push(e), () => this.read.undecodable[RING_EVENTS]++);
+      const spanCount = decodeBatch(reader.read(RING_SPANS, max), SpanEvent, (m) => this.spans.apply(m), () => this.read.undecodable[RING_SPANS]++);
+      this.read.messages[RING_EVENTS] += eventCount;
+      this.read.messages[RING_SPANS] += spanCount;
+      read += eventCount + spanCount;
+      const spansCaughtUp = spanCount < max;
+      this.processEvents(events, spansCaughtUp);
+      this.spanBatcher.addAll(this.spans.takeEvicted());
+      this.spanBatcher.addAll(this.spans.release(eventCount < max));
+      more ||= eventCount >= max || spanCount >= max;
+    }
+    const measurementCount = decodeBatch(
+      reader.read(RING_MEASUREMENTS, max),
+      Measurement,
+      (m) => this.record(m),
+      () => this.read.undecodable[RING_MEASUREMENTS]++,
+    );
+    this.read.messages[RING_MEASUREMENTS] += measurementCount;
+    read += measurementCount;
+    more ||= measurementCount >= max;
+    this.housekeeping();
+    return { read, more };
+  }
+
+  /** Ships partial batches that waited long enough and evicts spans past their age. */
+  housekeeping(): void {
+    const now = Date.now();
+    if (now - this.lastGc >= Math.min(1000, this.config.spanMaxAgeMs)) {
+      this.lastGc = now;
+      this.spanBatcher.addAll(this.spans.collectGarbage());
+    }
+    this.spanBatcher.addAll(this.spans.releaseExpired());
+    this.spanBatcher.poll();
+    this.logBatcher.poll();
+  }
+
+  /**
+   * Ships everything held: deferred events as log records, ended spans,
+   * and (with `openSpans`) open spans marked incomplete.
+   */
+  flushAll(openSpans: boolean): void {
+    this.processEvents([], true);
+    if (openSpans) this.spanBatcher.addAll(this.spans.takeAll());
+    else this.spanBatcher.addAll(this.spans.releaseAll());
+    this.spanBatcher.flush();
+    this.logBatcher.flush();
+  }
+
+  /** Collects the metrics aggregation and queues the result; returns the data points queued. */
+  collectMetrics(): number {
+    const resourceMetrics = this.metrics.collect(nowUnixNano());
+    let points = 0;
+    for (const rm of resourceMetrics) for (const sm of rm.scopeMetrics) for (const m of sm.metrics) points += dataPoints(m);
+    if (points === 0) return 0;
+    const request: otlpMetricsService.ExportMetricsServiceRequest = { resourceMetrics };
+    this.sinks.submit('metrics', request, points);
+    return points;
+  }
+
+  private record(measurement: Measurement): void {
+    try {
+      this.metrics.record(measurement, this.dictionary);
+    } catch {
+      this.read.measurementErrors++;
+    }
+  }
+
+  private processEvents(events: readonly Event[], spansCaughtUp: boolean): void {
+    const pending = this.deferred.length > 0 ? [...this.deferred, ...events] : events;
+    this.deferred = [];
+    const observed = nowUnixNano();
+    for (const event of pending) {
+      if (isSpanEvent(event)) {
+        const context = event.spanContext!;
+        const spanEvent = toSpanEvent(event, this.dictionary, this.events);
+        if (this.spans.addEvent(context.traceId, context.spanId, spanEvent)) {
+          this.events.spanEvents++;
+          continue;
+        }
+        if (!spansCaughtUp && this.deferred.length < MAX_DEFERRED_EVENTS) {
+          // Its StartSpan may still be unread in the lagging spans ring.
+          this.deferred.push(event);
+          continue;
+        }
+        this.events.orphanSpanEvents++;
+      }
+      this.logBatcher.add(toLogRecord(event, this.dictionary, this.events, observed));
+    }
+  }
+
+  private shipSpans(batch: FinishedSpan[]): void {
+    const request = traceRequest(batch, this.dictionary, () => this.read.unresolvedScopes++);
+    this.sinks.submit('traces', request, batch.length);
+  }
+
+  private shipLogs(batch: ScopedLogRecord[]): void {
+    const request = logsRequest(batch, this.dictionary, () => this.read.unresolvedScopes++);
+    this.sinks.submit('logs', request, batch.length);
+  }
+}
+
+function dataPoints(metric: otlpMetrics.Metric): number {
+  const data = metric.data;
+  if (!data) return 0;
+  switch (data.$case) {
+    case 'gauge':
+    case 'sum':
+    case 'histogram':
+    case 'exponentialHistogram':
+    case 'summary':
+      return data.value.dataPoints.length;
+    default:
+      return 0;
+  }
+}

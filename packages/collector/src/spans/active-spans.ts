@@ -1,0 +1,319 @@
+import type { SpanEvent, KeyValueRef } from '@otlp-mmap/protocol';
+import { otlpTrace, type otlpCommon } from '@otlp-mmap/protocol';
+import type { DictionaryView } from '../dictionary/dictionary-view.js';
+import { spanKey, validIds } from './span-key.js';
+import { copyBytes } from '../file/byte-slab.js';
+
+/** A span ready for export, with the scope it belongs to. */
+export interface FinishedSpan {
+  readonly scopeRef: bigint;
+  readonly span: otlpTrace.Span;
+}
+
+/** Limits that bound the memory of the active-span table. */
+export interface ActiveSpanLimits {
+  /** A span open longer than this (collector clock) is evicted as incomplete. */
+  readonly maxAgeMs: number;
+  /** At most this many open spans; beyond it the oldest are evicted as incomplete. */
+  readonly maxActive: number;
+  /** Per span: attributes, events and links kept (the rest are counted as dropped on the span). */
+  readonly maxAttributes: number;
+  readonly maxEvents: number;
+  readonly maxLinks: number;
+  /** How long an ended span waits for late span events before it is released anyway. */
+  readonly endGraceMs: number;
+}
+
+export const DEFAULT_SPAN_LIMITS: ActiveSpanLimits = {
+  maxAgeMs: 600_000,
+  maxActive: 100_000,
+  maxAttributes: 128,
+  maxEvents: 128,
+  maxLinks: 128,
+  endGraceMs: 2_000,
+};
+
+/** Counters of span reconstruction. */
+export interface SpanCounters {
+  /** Valid SpanEvent messages applied. */
+  applied: number;
+  /** SpanEvent messages with bad ids or no event, skipped. */
+  invalid: number;
+  /** Name/attribute/link/end messages for a span that is not open (unknown or already exported). */
+  unknownSpan: number;
+  /** Spans exported without an EndSpan (age or count cap, shutdown, reset, dump), marked incomplete. */
+  incomplete: number;
+  /** Of those, evicted by the age limit or the count cap. */
+  evicted: number;
+  /** Attributes, links or event attributes whose dictionary references did not resolve. */
+  unresolved: number;
+}
+
+/** Attribute on a span exported without its EndSpan. */
+export const INCOMPLETE_ATTRIBUTE = 'otlp_mmap.span.incomplete';
+
+interface OpenSpan {
+  readonly scopeRef: bigint;
+  readonly span: otlpTrace.Span;
+  /** Collector clock when the span was started (for the age limit). */
+  readonly openedAt: number;
+  /** Latest timestamp known for the span (start or a span event). */
+  lastTimeUnixNano: bigint;
+}
+
+interface EndedSpan {
+  readonly open: OpenSpan;
+  readonly endedAtTick: number;
+  readonly endedAt: number;
+}
+
+/**
+ * The spans being reconstructed from the spans ring, keyed by (trace id,
+ * span id). StartSpan opens a span; ChangeSpanName renames it;
+ * UpdateAttributes appends attributes (a repeated key keeps the latest value);
+ * AddLink accumulates links; EndSpan sets end time and status.
+ *
+ * An ended span is held back until the events ring has been read up to the
+ * point where the span ended (see {@link release}), so span events written
+ * just before EndSpan still reach it. Messages for a span that is not open
+ * are counted and ignored (their StartSpan was consumed by an earlier
+ * collector, or came from another writer process and is not visible yet).
+ */
+export class ActiveSpans {
+  readonly counters: SpanCounters = { applied: 0, invalid: 0, unknownSpan: 0, incomplete: 0, evicted: 0, unresolved: 0 };
+  private readonly open = new Map<string, OpenSpan>();
+  private readonly ended = new Map<string, EndedSpan>();
+  private tick = 0;
+  private readonly countUnresolved = (): void => {
+    this.counters.unresolved++;
+  };
+
+  constructor(
+    private dictionary: DictionaryView,
+    private readonly limits: ActiveSpanLimits = DEFAULT_SPAN_LIMITS,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Open spans (not yet ended). */
+  get openCount(): number {
+    return this.open.size;
+  }
+
+  /** Ended spans waiting for late span events. */
+  get endedCount(): number {
+    return this.ended.size;
+  }
+
+  /** Switches to another file's dictionary (after a re-initialisation, once the table is emptied). */
+  useDictionary(dictionary: DictionaryView): void {
+    this.dictionary = dictionary;
+  }
+
+  /** Applies one SpanEvent message. */
+  apply(message: SpanEvent): void {
+    const event = message.event;
+    if (!event || !validIds(message.traceId, message.spanId)) {
+      this.counters.invalid++;
+      return;
+    }
+    const key = spanKey(message.traceId, message.spanId);
+    if (event.$case === 'start') {
+      const start = event.value;
+      const span: otlpTrace.Span = {
+        traceId: copyBytes(message.traceId),
+        spanId: copyBytes(message.spanId),
+        traceState: '',
+        parentSpanId: copyBytes(start.parentSpanId),
+        flags: start.flags,
+        name: start.name,
+        kind: start.kind as number as otlpTrace.Span_SpanKind,
+        startTimeUnixNano: start.startTimeUnixNano,
+        endTimeUnixNano: 0n,
+        attributes: [],
+        droppedAttributesCount: 0,
+        events: [],
+        droppedEventsCount: 0,
+        links: [],
+        droppedLinksCount: 0,
+        status: undefined,
+      };
+      this.appendAttributes(span, start.attributes);
+      this.counters.applied++;
+      // Delete first so the map's insertion order stays the opening order (collectGarbage relies on it).
+      if (!this.open.delete(key) && this.open.size >= this.limits.maxActive) this.evictOldest();
+      this.open.set(key, { scopeRef: message.scopeRef, span, openedAt: this.now(), lastTimeUnixNano: start.startTimeUnixNano });
+      return;
+    }
+    const open = this.open.get(key);
+    if (!open) {
+      this.counters.unknownSpan++;
+      return;
+    }
+    this.counters.applied++;
+    const span = open.span;
+    switch (event.$case) {
+      case 'name':
+        span.name = event.value.name;
+        break;
+      case 'attributes':
+        this.appendAttributes(span, event.value.attributes);
+        break;
+      case 'link':
+        for (const link of event.value.links) {
+          if (span.links.length >= this.limits.maxLinks) {
+            span.droppedLinksCount++;
+            continue;
+          }
+          let unresolved = 0;
+          const attributes = this.dictionary.attributes(link.attributes, () => {
+            unresolved++;
+            this.counters.unresolved++;
+          });
+          span.links.push({
+            traceId: copyBytes(link.traceId),
+            spanId: copyBytes(link.spanId),
+            traceState: link.traceState,
+            attributes,
+            droppedAttributesCount: link.droppedAttributesCount + unresolved,
+            flags: link.flags,
+          });
+        }
+        break;
+      case 'end':
+        span.endTimeUnixNano = event.value.endTimeUnixNano;
+        if (event.value.status) {
+          span.status = { message: event.value.status.message, code: event.value.status.code as number as otlpTrace.Status_StatusCode };
+        }
+        this.open.delete(key);
+        this.ended.set(key, { open, endedAtTick: this.tick, endedAt: this.now() });
+        break;
+    }
+  }
+
+  /**
+   * Attaches a span event to the open (or just ended) span it names.
+   * Returns false when that span is not known here.
+   */
+  addEvent(traceId: Uint8Array, spanId: Uint8Array, event: otlpTrace.Span_Event): boolean {
+    if (!validIds(traceId, spanId)) return false;
+    const key = spanKey(traceId, spanId);
+    const open = this.open.get(key) ?? this.ended.get(key)?.open;
+    if (!open) return false;
+    if (open.span.events.length >= this.limits.maxEvents) open.span.droppedEventsCount++;
+    else open.span.events.push(event);
+    if (event.timeUnixNano > open.lastTimeUnixNano) open.lastTimeUnixNano = event.timeUnixNano;
+    return true;
+  }
+
+  /**
+   * Ends a read cycle and returns the ended spans that may be exported:
+   * those that ended in an earlier cycle when this cycle read the events ring
+   * up to its end (`eventsCaughtUp`), so every span event written before their
+   * EndSpan has been seen; and any that waited longer than the grace time.
+   */
+  release(eventsCaughtUp: boolean): FinishedSpan[] {
+    const out: FinishedSpan[] = [];
+    const now = this.now();
+    for (const [key, e] of this.ended) {
+      const overCap = this.ended.size > this.limits.maxActive; // bounds memory when the events ring never catches up
+      if ((eventsCaughtUp && e.endedAtTick < this.tick) || now - e.endedAt >= this.limits.endGraceMs || overCap) {
+        this.ended.delete(key);
+        out.push({ scopeRef: e.open.scopeRef, span: e.open.span });
+      }
+    }
+    this.tick++;
+    return out;
+  }
+
+  /** Returns the ended spans that waited longer than the grace time, without ending the cycle. */
+  releaseExpired(): FinishedSpan[] {
+    const out: FinishedSpan[] = [];
+    const now = this.now();
+    for (const [key, e] of this.ended) {
+      if (now - e.endedAt < this.limits.endGraceMs) continue;
+      this.ended.delete(key);
+      out.push({ scopeRef: e.open.scopeRef, span: e.open.span });
+    }
+    return out;
+  }
+
+  /** Returns every ended span now (nothing more will be read). */
+  releaseAll(): FinishedSpan[] {
+    const out: FinishedSpan[] = [];
+    for (const e of this.ended.values()) out.push({ scopeRef: e.open.scopeRef, span: e.open.span });
+    this.ended.clear();
+    return out;
+  }
+
+  /** Evicts spans open longer than the age limit; they are returned marked incomplete. */
+  collectGarbage(): FinishedSpan[] {
+    const out: FinishedSpan[] = [];
+    const oldest = this.now() - this.limits.maxAgeMs;
+    for (const [key, open] of this.open) {
+      if (open.openedAt > oldest) break; // insertion order = opening order
+      this.open.delete(key);
+      this.counters.evicted++;
+      out.push(this.incomplete(open));
+    }
+    return out;
+  }
+
+  /** Empties the table: ended spans as they are, open spans marked incomplete. */
+  takeAll(): FinishedSpan[] {
+    const out: FinishedSpan[] = [];
+    for (const e of this.ended.values()) out.push({ scopeRef: e.open.scopeRef, span: e.open.span });
+    for (const open of this.open.values()) out.push(this.incomplete(open));
+    this.ended.clear();
+    this.open.clear();
+    return out;
+  }
+
+  private pendingEvictions: FinishedSpan[] = [];
+
+  /** Spans evicted by the count cap since the last call. */
+  takeEvicted(): FinishedSpan[] {
+    const out = this.pendingEvictions;
+    this.pendingEvictions = [];
+    return out;
+  }
+
+  private evictOldest(): void {
+    const first = this.open.entries().next();
+    if (first.done) return;
+    this.open.delete(first.value[0]);
+    this.counters.evicted++;
+    this.pendingEvictions.push(this.incomplete(first.value[1]));
+  }
+
+  private incomplete(open: OpenSpan): FinishedSpan {
+    const span = open.span;
+    span.endTimeUnixNano = open.lastTimeUnixNano;
+    span.attributes.push({ key: INCOMPLETE_ATTRIBUTE, value: { value: { $case: 'boolValue', value: true } }, keyStrindex: 0 });
+    this.counters.incomplete++;
+    return { scopeRef: open.scopeRef, span };
+  }
+
+  private appendAttributes(span: otlpTrace.Span, refs: readonly KeyValueRef[]): void {
+    if (refs.length === 0) return;
+    const resolved = this.dictionary.attributes(refs, this.countUnresolved);
+    mergeAttributes(span, resolved, this.limits.maxAttributes);
+  }
+}
+
+/** Appends attributes; a key already present takes the new value in place. */
+function mergeAttributes(span: otlpTrace.Span, added: otlpCommon.KeyValue[], max: number): void {
+  const attributes = span.attributes;
+  for (const kv of added) {
+    let replaced = false;
+    for (let i = 0; i < attributes.length; i++) {
+      if (attributes[i].key === kv.key) {
+        attributes[i] = kv;
+        replaced = true;
+        break;
+      }
+    }
+    if (replaced) continue;
+    if (attributes.length >= max) span.droppedAttributesCount++;
+    else attributes.push(kv);
+  }
+}

@@ -1,0 +1,19 @@
+/**
+ * Identity of a span: (trace id, span id) as one string map key. Two bytes
+ * per UTF-16 code unit, so the key is a 12-unit string built without
+ * intermediate Buffers (it is computed for every span message).
+ */
+export function spanKey(traceId: Uint8Array, spanId: Uint8Array): string {
+  const t = traceId;
+  const s = spanId;
+  return String.fromCharCode(
+    (t[0] << 8) | t[1], (t[2] << 8) | t[3], (t[4] << 8) | t[5], (t[6] << 8) | t[7],
+    (t[8] << 8) | t[9], (t[10] << 8) | t[11], (t[12] << 8) | t[13], (t[14] << 8) | t[15],
+    (s[0] << 8) | s[1], (s[2] << 8) | s[3], (s[4] << 8) | s[5], (s[6] << 8) | s[7],
+  );
+}
+
+/** Whether ids have the sizes OTLP requires (16-byte trace id, 8-byte span id). */
+export function validIds(traceId: Uint8Array, spanId: Uint8Array): boolean {
+  return traceId.length === 16 && spanId.length === 8;
+}

@@ -1,0 +1,121 @@
+// ActiveSpans against an in-memory DictionaryView: the span life cycle rules.
+import test from 'ava';
+import type { AnyValue, KeyValueRef, SpanEvent } from '@otlp-mmap/protocol';
+import type { otlpCommon } from '@otlp-mmap/protocol';
+import { ActiveSpans, DictionaryError, type ActiveSpanLimits, type DictionaryView } from '@otlp-mmap/collector';
+
+/** Strings are their reference number in decimal; reference 13 does not resolve. */
+const dict: DictionaryView = {
+  string: (r) => {
+    if (r === 13n) throw new DictionaryError('bad', r);
+    return `k${r}`;
+  },
+  resource: () => ({ attributes: [], droppedAttributesCount: 0, entityRefs: [] }),
+  scope: () => {
+    throw new Error('unused');
+  },
+  metric: () => {
+    throw new Error('unused');
+  },
+  anyValue: (v: AnyValue | undefined) => ({ value: v?.value as otlpCommon.AnyValue['value'] }),
+  attributes: (kvs: readonly KeyValueRef[], onDropped) =>
+    kvs.flatMap((kv) => {
+      try {
+        return [{ key: dict.string(kv.keyRef), value: dict.anyValue(kv.value), keyStrindex: 0 }];
+      } catch (e) {
+        onDropped?.(e as DictionaryError);
+        return [];
+      }
+    }),
+};
+
+const T = new Uint8Array(16).fill(1);
+const S = new Uint8Array(8).fill(2);
+const int = (n: number): AnyValue => ({ value: { $case: 'intValue', value: BigInt(n) } });
+const kv = (key: number, value: number): KeyValueRef => ({ keyRef: BigInt(key), value: int(value) });
+const msg = (event: SpanEvent['event'], spanId = S): SpanEvent => ({ scopeRef: 9n, traceId: T, spanId, event });
+const start = (attributes: KeyValueRef[] = [], spanId = S): SpanEvent =>
+  msg({ $case: 'start', value: { parentSpanId: new Uint8Array(0), flags: 1, name: 'n', kind: 1, startTimeUnixNano: 10n, attributes } }, spanId);
+const end = (spanId = S): SpanEvent => msg({ $case: 'end', value: { endTimeUnixNano: 20n, status: undefined } }, spanId);
+
+function table(limits: Partial<ActiveSpanLimits> = {}, now = { t: 0 }): ActiveSpans {
+  return new ActiveSpans(dict, { maxAgeMs: 1000, maxActive: 10, maxAttributes: 4, maxEvents: 2, maxLinks: 2, endGraceMs: 500, ...limits }, () => now.t);
+}
+
+test('UpdateAttributes appends, and a repeated key keeps the latest value in its first position', (t) => {
+  const spans = table();
+  spans.apply(start([kv(1, 1), kv(2, 2)]));
+  spans.apply(msg({ $case: 'attributes', value: { attributes: [kv(3, 3), kv(1, 10)] } }));
+  spans.apply(end());
+  spans.release(true);
+  const [done] = spans.release(true);
+  t.deepEqual(done.span.attributes.map((a) => [a.key, a.value?.value?.value]), [['k1', 10n], ['k2', 2n], ['k3', 3n]]);
+});
+
+test('an ended span waits one read cycle for late span events, then is released', (t) => {
+  const spans = table();
+  spans.apply(start());
+  spans.apply(end());
+  t.deepEqual(spans.release(true), [], 'not in the cycle it ended');
+  t.true(spans.addEvent(T, S, { timeUnixNano: 15n, name: 'late', attributes: [], droppedAttributesCount: 0 }));
+  const released = spans.release(true);
+  t.is(released.length, 1);
+  t.deepEqual(released[0].span.events.map((e) => e.name), ['late']);
+});
+
+test('an ended span is not released while the events ring lags, until the grace time passes', (t) => {
+  const now = { t: 0 };
+  const spans = table({}, now);
+  spans.apply(start());
+  spans.apply(end());
+  spans.release(false);
+  t.deepEqual(spans.release(false), []);
+  now.t = 600;
+  t.is(spans.releaseExpired().length, 1);
+});
+
+test('limits: attributes, events and links beyond the caps are counted as dropped on the span', (t) => {
+  const spans = table();
+  spans.apply(start([kv(1, 1), kv(2, 2), kv(3, 3), kv(4, 4), kv(5, 5)]));
+  for (let i = 0; i < 3; i++) spans.addEvent(T, S, { timeUnixNano: 1n, name: `e${i}`, attributes: [], droppedAttributesCount: 0 });
+  const link = { traceId: T, spanId: S, traceState: '', attributes: [], droppedAttributesCount: 0, flags: 0 };
+  spans.apply(msg({ $case: 'link', value: { links: [link, link, link] } }));
+  const [span] = spans.takeAll();
+  t.is(span.span.attributes.length, 4 + 1, 'four kept plus the incomplete marker');
+  t.is(span.span.droppedAttributesCount, 1);
+  t.is(span.span.droppedEventsCount, 1);
+  t.is(span.span.droppedLinksCount, 1);
+});
+
+test('messages for a span that is not open, and messages with bad ids, are counted and ignored', (t) => {
+  const spans = table();
+  spans.apply(msg({ $case: 'name', value: { name: 'x' } }));
+  spans.apply(end());
+  spans.apply({ scopeRef: 0n, traceId: new Uint8Array(3), spanId: S, event: { $case: 'name', value: { name: 'x' } } });
+  spans.apply({ scopeRef: 0n, traceId: T, spanId: S, event: undefined });
+  t.is(spans.counters.unknownSpan, 2);
+  t.is(spans.counters.invalid, 2);
+  t.is(spans.openCount, 0);
+});
+
+test('an attribute whose key does not resolve is left out and counted', (t) => {
+  const spans = table();
+  spans.apply(start([kv(13, 1), kv(1, 1)]));
+  t.is(spans.counters.unresolved, 1);
+  t.deepEqual(spans.takeAll()[0].span.attributes.map((a) => a.key), ['k1', 'otlp_mmap.span.incomplete']);
+});
+
+test('the age limit evicts open spans as incomplete with the latest known time as end time', (t) => {
+  const now = { t: 0 };
+  const spans = table({ maxAgeMs: 100 }, now);
+  spans.apply(start());
+  spans.addEvent(T, S, { timeUnixNano: 15n, name: 'e', attributes: [], droppedAttributesCount: 0 });
+  now.t = 50;
+  spans.apply(start([], new Uint8Array(8).fill(3)));
+  now.t = 120;
+  const evicted = spans.collectGarbage();
+  t.is(evicted.length, 1);
+  t.is(evicted[0].span.endTimeUnixNano, 15n);
+  t.is(spans.counters.evicted, 1);
+  t.is(spans.openCount, 1);
+});

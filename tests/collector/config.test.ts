@@ -1,0 +1,74 @@
+// Configuration: flags and the standard OTEL_EXPORTER_OTLP_* variables.
+import test from 'ava';
+import { ConfigError, parseConfig } from '@otlp-mmap/collector';
+
+const otlp = (c: ReturnType<typeof parseConfig>, s: 'traces' | 'logs' | 'metrics') => {
+  const target = c.targets[s];
+  if (target.kind !== 'otlp') throw new Error(`${s} is not OTLP`);
+  return target;
+};
+
+test('the generic HTTP endpoint gets /v1/<signal> appended; per-signal endpoints are used as-is', (t) => {
+  const c = parseConfig([], {
+    SDK_MMAP_EXPORTER_FILE: '/tmp/x',
+    OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/base',
+    OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: 'http://metrics:9000/custom',
+  });
+  t.is(c.input, '/tmp/x');
+  t.is(otlp(c, 'traces').url, 'http://collector:4318/base/v1/traces');
+  t.is(otlp(c, 'logs').url, 'http://collector:4318/base/v1/logs');
+  t.is(otlp(c, 'metrics').url, 'http://metrics:9000/custom');
+  t.is(otlp(c, 'traces').protocol, 'http/protobuf');
+});
+
+test('per-signal protocol, headers, timeout and compression override the generic ones; flags override both', (t) => {
+  const env = {
+    OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4317',
+    OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc',
+    OTEL_EXPORTER_OTLP_LOGS_PROTOCOL: 'http/json',
+    OTEL_EXPORTER_OTLP_HEADERS: 'a=1,b=2',
+    OTEL_EXPORTER_OTLP_TRACES_HEADERS: 'b=3',
+    OTEL_EXPORTER_OTLP_TIMEOUT: '5000',
+    OTEL_EXPORTER_OTLP_METRICS_TIMEOUT: '7000',
+    OTEL_EXPORTER_OTLP_COMPRESSION: 'gzip',
+  };
+  const c = parseConfig(['--input', 'f'], env);
+  t.is(otlp(c, 'traces').protocol, 'grpc');
+  t.is(otlp(c, 'traces').url, 'http://c:4317/');
+  t.is(otlp(c, 'logs').protocol, 'http/json');
+  t.is(otlp(c, 'logs').url, 'http://c:4317/v1/logs');
+  t.deepEqual(otlp(c, 'traces').headers, { a: '1', b: '3' });
+  t.deepEqual(otlp(c, 'logs').headers, { a: '1', b: '2' });
+  t.is(otlp(c, 'traces').timeoutMs, 5000);
+  t.is(otlp(c, 'metrics').timeoutMs, 7000);
+  t.is(otlp(c, 'logs').compression, 'gzip');
+  const flagged = parseConfig(['--input', 'f', '--protocol', 'http/protobuf', '--timeout', '100', '--header', 'b=9'], env);
+  t.is(otlp(flagged, 'logs').protocol, 'http/protobuf');
+  t.is(otlp(flagged, 'metrics').timeoutMs, 100);
+  t.is(otlp(flagged, 'traces').headers.b, '9');
+});
+
+test('without any endpoint every signal goes to the JSON-lines default', (t) => {
+  const c = parseConfig(['--input', 'f', '--output', 'o.jsonl'], {});
+  t.deepEqual(Object.values(c.targets).map((x) => x.kind), ['json-lines', 'json-lines', 'json-lines']);
+  t.is(c.output, 'o.jsonl');
+});
+
+test('the metric interval and temporality come from OTEL_METRIC_EXPORT_INTERVAL and the temporality preference', (t) => {
+  const c = parseConfig(['--input', 'f'], { OTEL_METRIC_EXPORT_INTERVAL: '1500', OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: 'Delta' });
+  t.is(c.metricIntervalMs, 1500);
+  t.is(c.temporality, 'delta');
+  t.is(parseConfig(['--input', 'f'], {}).metricIntervalMs, 60000);
+});
+
+test('invalid values are refused with a message naming the setting', (t) => {
+  const bad: [string[], Record<string, string>, RegExp][] = [
+    [['--input', 'f'], { OTEL_EXPORTER_OTLP_PROTOCOL: 'thrift' }, /OTEL_EXPORTER_OTLP_PROTOCOL/],
+    [['--input', 'f'], { OTEL_EXPORTER_OTLP_ENDPOINT: 'ftp://x' }, /http:\/\/ or https:\/\//],
+    [['--input', 'f', '--endpoint', 'http://x', '--compression', 'zstd'], {}, /--compression/],
+    [['--input', 'f', '--temporality', 'sometimes'], {}, /--temporality/],
+    [['--input', 'f', '--header', 'novalue'], {}, /--header/],
+    [['dump'], {}, /usage/],
+  ];
+  for (const [argv, env, message] of bad) t.throws(() => parseConfig(argv, env), { instanceOf: ConfigError, message });
+});

@@ -1,0 +1,53 @@
+// Metrics wiring, end to end: measurements ring -> the metrics aggregation ->
+// a collection every --metric-interval -> OTLP export; a final collection at
+// shutdown. (The aggregation maths has its own tests.)
+import test from 'ava';
+import { AggregationTemporality, MetricRef } from '@otlp-mmap/protocol';
+import { waitFor } from './support/collector-process.js';
+import type { TestWriter } from './support/mmap-writer.js';
+import { e2e } from './support/setup.js';
+
+function counter(writer: TestWriter, scope: bigint, name: string): bigint {
+  const definition: MetricRef = {
+    name,
+    description: 'requests served',
+    unit: '1',
+    instrumentationScopeRef: scope,
+    aggregation: { $case: 'sum', value: { aggregationTemporality: AggregationTemporality.AGGREGATION_TEMPORALITY_DELTA, isMonotonic: true } },
+  };
+  return BigInt(writer.native.addEntry(MetricRef.encode(definition).finish()));
+}
+
+test('measurements are aggregated and exported at the metric interval, grouped under their resource and scope', async (t) => {
+  const { receiver, writer, collector } = await e2e(t);
+  const scope = writer.scope('meter', writer.resource({ 'service.name': 'metered' }));
+  const requests = counter(writer, scope, 'requests');
+  for (const v of [1n, 2n, 3n]) {
+    writer.measurement({ metricRef: requests, attributes: writer.attrs({ route: '/a' }), timeUnixNano: 1_700_000_000_000_000_000n, value: { $case: 'asLong', value: v }, spanContext: undefined });
+  }
+  const c = collector(['--endpoint', receiver.httpUrl, '--metric-interval', '200']);
+  await waitFor(() => receiver.metricsReceived().some((m) => m.metric.name === 'requests'), 15_000, 'the requests metric');
+  await c.stop();
+  const got = receiver.metricsReceived().find((m) => m.metric.name === 'requests')!;
+  t.is(got.resource['service.name'], 'metered');
+  t.is(got.scope, 'meter');
+  const data = got.metric.data;
+  t.is(data?.$case, 'sum');
+  if (data?.$case !== 'sum') return;
+  t.true(data.value.isMonotonic);
+  const point = data.value.dataPoints[0];
+  t.deepEqual(point.value, { $case: 'asInt', value: 6n });
+  t.is(point.attributes[0].key, 'route');
+});
+
+test('a final collection at SIGTERM exports measurements recorded since the last interval', async (t) => {
+  const { receiver, writer, collector } = await e2e(t);
+  const scope = writer.scope('meter', 0n);
+  const hits = counter(writer, scope, 'hits');
+  writer.measurement({ metricRef: hits, attributes: [], timeUnixNano: 1n, value: { $case: 'asLong', value: 5n }, spanContext: undefined });
+  const c = collector(['--endpoint', receiver.httpUrl, '--metric-interval', '600000', '--stats', '--stats-interval', '50']);
+  await waitFor(() => c.statusLines().some((s) => s.measurements_per_s > 0), 15_000, 'the measurement to be read');
+  const exit = await c.stop('SIGTERM');
+  t.is(exit.code, 0);
+  t.true(receiver.metricsReceived().some((m) => m.metric.name === 'hits'));
+});

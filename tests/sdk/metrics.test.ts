@@ -1,0 +1,269 @@
+import { ROOT_CONTEXT, trace, ValueType } from '@opentelemetry/api';
+import test from 'ava';
+import { FileReadBack, hex, startTestSdk } from './support/read-back.js';
+
+const DELTA = 1;
+const CUMULATIVE = 2;
+
+test('a Counter is a monotonic DELTA Sum and each add is one measurement', async (t) => {
+  const { sdk, path, cleanup } = startTestSdk();
+  const counter = sdk.meterProvider.getMeter('m', '2.0').createCounter('http.requests', {
+    description: 'Requests served',
+    unit: '{request}',
+    valueType: ValueType.INT,
+  });
+  counter.add(1, { route: '/a', method: 'GET', code: 200, ok: true });
+  counter.add(2, { route: '/a', method: 'GET', code: 200, ok: true });
+  const rb = new FileReadBack(path);
+  const ms = rb.measurements();
+  t.deepEqual(ms.map((m) => m.value), [
+    { $case: 'asLong', value: 1n },
+    { $case: 'asLong', value: 2n },
+  ]);
+  t.deepEqual(rb.attrs(ms[0].attributes), { route: '/a', method: 'GET', code: 200n, ok: true });
+  const def = rb.metric(ms[0].metricRef);
+  t.like(def, { name: 'http.requests', description: 'Requests served', unit: '{request}' });
+  t.deepEqual(def.aggregation, { $case: 'sum', value: { aggregationTemporality: DELTA, isMonotonic: true } });
+  t.is(rb.string(rb.scope(def.instrumentationScopeRef).nameRef), 'm');
+  rb.close();
+  await cleanup();
+});
+
+test('a Counter ignores negative values', async (t) => {
+  const { sdk, path, cleanup } = startTestSdk();
+  sdk.meterProvider.getMeter('m').createCounter('c').add(-1);
+  const rb = new FileReadBack(path);
+  t.is(rb.measurements().length, 0);
+  rb.close();
+  await cleanup();
+});
+
+test('an UpDownCounter is a non-monotonic DELTA Sum that accepts negative values', async (t) => {
+  const { sdk, path, cleanup } = startTestSdk();
+  sdk.meterProvider.getMeter('m').createUpDownCounter('queue.size').add(-3.5);
+  const rb = new FileReadBack(path);
+  const [m] = rb.measurements();
+  t.deepEqual(m.value, { $case: 'asDouble', value: -3.5 });
+  t.deepEqual(rb.metric(m.metricRef).aggregation, { $case: 'sum', value: { aggregationTemporality: DELTA, isMonotonic: false } });
+  rb.close();
+  await cleanup();
+});
+
+test('a DOUBLE instrument writes integral values as doubles', async (t) => {
+  const { sdk, path, cleanup } = startTestSdk();
+  sdk.meterProvider.getMeter('m').createCounter('c').add(1);
+  const rb = new FileReadBack(path);
+  t.deepEqual(rb.measurements()[0].value, { $case: 'asDouble', value: 1 });
+  rb.close();
+  await cleanup();
+});
+
+test('an INT instrument truncates a fractional value', async (t) => {
+  const { sdk, path, cleanup } = startTestSdk();
+  sdk.meterProvider.getMeter('m').createUpDownCounter('c', { valueType: ValueType.INT }).add(-2.7);
+  const rb = new FileReadBack(path);
+  t.deepEqual(rb.measurements()[0].value, { $case: 'asLong', value: -2n });
+  rb.close();
+  await cleanup();
+});
+
+test('a Histogram carries the advised bucket boundaries', async (t) => {
+  const { sdk, path, cleanup } = startTestSdk();
+  const h = sdk.meterProvider.getMeter('m').createHistogram('latency', {
+    unit: 'ms',
+    advice: { explicitBucketBoundaries: [1, 10, 100] },
+  });
+  h.record(42.5, { route: '/x' });
+  const rb = new FileReadBack(path);
+  const [m] = rb.measurements();
+  t.deepEqual(m.value, { $case: 'asDouble', value: 42.5 });
+  t.deepEqual(rb.metric(m.metricRef).aggregation, {
+    $case: 'histogram',
+    value: { aggregationTemporality: DELTA, bucketBoundaries: [1, 10, 100] },
+  });
+  rb.close();
+  await cleanup();
+});
+
+test('a Histogram without advice has empty boundaries (the defaults)', async (t) => {
+  const { sdk, path, cleanup } = startTestSdk();
+  sdk.meterProvider.getMeter('m').createHistogram('size').record(1);
+  const rb = new FileReadBack(path);
+  t.deepEqual(rb.metric(rb.measurements()[0].metricRef).aggregation, {
+    $case: 'histogram',
+    value: { aggregationTemporality: DELTA, bucketBoundaries: [] },
+  });
+  rb.close();
+  await cleanup();
+});
+
+test('with the exponential option a Histogram is an ExponentialHistogram with 160 buckets and scale 20', async (t) => {
+  const { sdk, path, cleanup } = startTestSdk({ histogramAggregation: 'exponential' });
+  sdk.meterProvider.getMeter('m').createHistogram('size').record(3);
+  const rb = new FileReadBack(path);
+  t.deepEqual(rb.metric(rb.measurements()[0].metricRef).aggregation, {
+    $case: 'expHist',
+    value: { aggregationTemporality: DELTA, maxBuckets: 160n, maxScale: 20n },
+  });
+  rb.close();
+  await cleanup();
+});
+
+test('a Histogram ignores negative values', async (t) => {
+  const { sdk, path, cleanup } = startTestSdk();
+  sdk.meterProvider.getMeter('m').createHistogram('h').record(-1);
+  const rb = new FileReadBack(path);
+  t.is(rb.measurements().length, 0);
+  rb.close();
+  await cleanup();
+});
+
+test('a Gauge is a Gauge and records each value', async (t) => {
+  const { sdk, path, cleanup } = startTestSdk();
+  sdk.meterProvider.getMeter('m').createGauge('temperature').record(21.5, { room: 'a' });
+  const rb = new FileReadBack(path);
+  const [m] = rb.measurements();
+  t.deepEqual(m.value, { $case: 'asDouble', value: 21.5 });
+  t.deepEqual(rb.metric(m.metricRef).aggregation, { $case: 'gauge', value: {} });
+  rb.close();
+  await cleanup();
+});
+
+test('an ObservableCounter is a monotonic CUMULATIVE Sum observed on forceFlush', async (t) => {
+  const { sdk, path, cleanup } = startTestSdk();
+  let total = 10;
+  const oc = sdk.meterProvider.getMeter('m').createObservableCounter('cpu.time', { valueType: ValueType.INT });
+  oc.addCallback((r) => r.observe(total, { cpu: 0 }));
+  const rb = new FileReadBack(path);
+  t.is(rb.measurements().filter((m) => rb.metric(m.metricRef).name === 'cpu.time').length, 0);
+  await sdk.forceFlush();
+  total = 25;
+  await sdk.forceFlush();
+  const ms = rb.measurements().filter((m) => rb.metric(m.metricRef).name === 'cpu.time');
+  t.deepEqual(ms.map((m) => m.value), [
+    { $case: 'asLong', value: 10n },
+    { $case: 'asLong', value: 25n },
+  ]);
+  t.deepEqual(rb.metric(ms[0].metricRef).aggregation, { $case: 'sum', value: { aggregationTemporality: CUMULATIVE, isMonotonic: true } });
+  rb.close();
+  await cleanup();
+});
+
+test('an ObservableUpDownCounter is a non-monotonic CUMULATIVE Sum', async (t) => {
+  const { sdk, path, cleanup } = startTestSdk();
+  const o = sdk.meterProvider.getMeter('m').createObservableUpDownCounter('connections');
+  o.addCallback((r) => r.observe(-4));
+  await sdk.forceFlush();
+  const rb = new FileReadBack(path);
+  const [m] = rb.measurements().filter((x) => rb.metric(x.metricRef).name === 'connections');
+  t.deepEqual(m.value, { $case: 'asDouble', value: -4 });
+  t.deepEqual(rb.metric(m.metricRef).aggregation, { $case: 'sum', value: { aggregationTemporality: CUMULATIVE, isMonotonic: false } });
+  rb.close();
+  await cleanup();
+});
+
+test('an ObservableGauge supports asynchronous callbacks', async (t) => {
+  const { sdk, path, cleanup } = startTestSdk();
+  const g = sdk.meterProvider.getMeter('m').createObservableGauge('heap');
+  g.addCallback(async (r) => {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    r.observe(123.25);
+  });
+  await sdk.forceFlush();
+  const rb = new FileReadBack(path);
+  const [m] = rb.measurements().filter((x) => rb.metric(x.metricRef).name === 'heap');
+  t.deepEqual(m.value, { $case: 'asDouble', value: 123.25 });
+  t.deepEqual(rb.metric(m.metricRef).aggregation, { $case: 'gauge', value: {} });
+  rb.close();
+  await cleanup();
+});
+
+test('a removed callback is no longer called', async (t) => {
+  const { sdk, cleanup } = startTestSdk();
+  let calls = 0;
+  const cb = (): void => {
+    calls++;
+  };
+  const g = sdk.meterProvider.getMeter('m').createObservableGauge('g');
+  g.addCallback(cb);
+  await sdk.forceFlush();
+  g.removeCallback(cb);
+  await sdk.forceFlush();
+  t.is(calls, 1);
+  await cleanup();
+});
+
+test('a batch callback observes several instruments in one collection', async (t) => {
+  const { sdk, path, cleanup } = startTestSdk();
+  const meter = sdk.meterProvider.getMeter('m');
+  const a = meter.createObservableCounter('batch.a', { valueType: ValueType.INT });
+  const b = meter.createObservableGauge('batch.b');
+  meter.addBatchObservableCallback((r) => {
+    r.observe(a, 7);
+    r.observe(b, 0.5, { k: 'v' });
+  }, [a, b]);
+  await sdk.forceFlush();
+  const rb = new FileReadBack(path);
+  const byName = Object.fromEntries(
+    rb.measurements().map((m) => [rb.metric(m.metricRef).name, { value: m.value, attrs: rb.attrs(m.attributes) }]),
+  );
+  t.deepEqual(byName['batch.a'], { value: { $case: 'asLong', value: 7n }, attrs: {} });
+  t.deepEqual(byName['batch.b'], { value: { $case: 'asDouble', value: 0.5 }, attrs: { k: 'v' } });
+  rb.close();
+  await cleanup();
+});
+
+test('a throwing callback does not stop the other callbacks', async (t) => {
+  const { sdk, path, cleanup } = startTestSdk();
+  const meter = sdk.meterProvider.getMeter('m');
+  meter.createObservableGauge('bad').addCallback(() => {
+    throw new Error('boom');
+  });
+  meter.createObservableGauge('good').addCallback((r) => r.observe(1));
+  await sdk.forceFlush();
+  const rb = new FileReadBack(path);
+  t.true(rb.measurements().some((m) => rb.metric(m.metricRef).name === 'good'));
+  rb.close();
+  await cleanup();
+});
+
+test('observable instruments are collected on the timer', async (t) => {
+  const { sdk, path, cleanup } = startTestSdk({ metricCollectionIntervalMillis: 50 });
+  sdk.meterProvider.getMeter('m').createObservableGauge('ticks').addCallback((r) => r.observe(1));
+  await new Promise((resolve) => setTimeout(resolve, 180));
+  const rb = new FileReadBack(path);
+  t.true(rb.measurements().filter((m) => rb.metric(m.metricRef).name === 'ticks').length >= 2);
+  rb.close();
+  await cleanup();
+});
+
+test('a measurement inside a sampled span carries its span context (exemplar)', async (t) => {
+  const { sdk, path, cleanup } = startTestSdk();
+  const span = sdk.tracerProvider.getTracer('t').startSpan('s');
+  sdk.meterProvider.getMeter('m').createHistogram('h').record(5, {}, trace.setSpan(ROOT_CONTEXT, span));
+  const rb = new FileReadBack(path);
+  const [m] = rb.measurements();
+  t.is(hex(m.spanContext!.traceId), span.spanContext().traceId);
+  t.is(hex(m.spanContext!.spanId), span.spanContext().spanId);
+  t.is(m.spanContext!.flags, 1);
+  rb.close();
+  await cleanup();
+});
+
+test('a measurement outside any span has no span context', async (t) => {
+  const { sdk, path, cleanup } = startTestSdk();
+  sdk.meterProvider.getMeter('m').createHistogram('h').record(5);
+  const rb = new FileReadBack(path);
+  t.is(rb.measurements()[0].spanContext, undefined);
+  rb.close();
+  await cleanup();
+});
+
+test('an invalid instrument name gives a no-op instrument that writes nothing', async (t) => {
+  const { sdk, path, cleanup } = startTestSdk();
+  sdk.meterProvider.getMeter('m').createCounter('1 bad name').add(1);
+  const rb = new FileReadBack(path);
+  t.is(rb.measurements().length, 0);
+  rb.close();
+  await cleanup();
+});
