@@ -6,7 +6,7 @@
 // the mapped file the collector touched, and anonymous only). Nothing is asserted.
 //
 // Run: pnpm bench:collector [-- N]   (uses packages/collector/dist when built,
-// else the TypeScript sources through tsx)
+// else, or with BENCH_SOURCES=1, the TypeScript sources through tsx)
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import * as http from 'node:http';
@@ -58,7 +58,8 @@ const port = (sink.address() as AddressInfo).port;
 
 // 3. The collector, waiting for the input file to appear.
 const dist = join(root, 'packages/collector/dist/cli.js');
-const runtime = existsSync(dist) ? [dist] : ['--conditions=source', '--import=tsx', join(root, 'packages/collector/src/cli.ts')];
+const useDist = existsSync(dist) && process.env.BENCH_SOURCES !== '1'; // BENCH_SOURCES=1: always the TypeScript sources
+const runtime = useDist ? [dist] : ['--conditions=source', '--import=tsx', join(root, 'packages/collector/src/cli.ts')];
 const extraNodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean); // e.g. --cpu-prof
 const child = spawn(
   process.execPath,
@@ -95,6 +96,7 @@ function exported(): number {
 await new Promise((r) => setTimeout(r, 1500)); // let the collector start and settle
 const rssBeforeMb = peakRssMb();
 const cpuBefore = cpuMs();
+const benchCpuBefore = process.cpuUsage(); // this process: the sink (and the sampling loop)
 const start = performance.now();
 renameSync(staging, input);
 while (exported() < N) {
@@ -105,15 +107,17 @@ while (exported() < N) {
 sampleAnon();
 const elapsedMs = performance.now() - start;
 const cpu = cpuMs() - cpuBefore;
+const benchCpu = process.cpuUsage(benchCpuBefore);
+const sinkCpuMs = (benchCpu.user + benchCpu.system) / 1000;
 const rss = peakRssMb();
 child.kill('SIGTERM');
 await new Promise((r) => child.on('exit', r));
 sink.close();
 rmSync(dir, { recursive: true, force: true });
 
-console.log(`collector: ${fmt(N)} pre-filled spans (5 attributes each), OTLP/HTTP protobuf, batch ${BATCH}, ${existsSync(dist) ? 'compiled dist' : 'tsx sources'}`);
+console.log(`collector: ${fmt(N)} pre-filled spans (5 attributes each), OTLP/HTTP protobuf, batch ${BATCH}, ${useDist ? 'compiled dist' : 'tsx sources'}`);
 console.log(`(file filled in ${fmt(fillMs)} ms; elapsed includes up to 50 ms of file polling and 20 ms status granularity)\n`);
 printTable(
-  ['spans', 'elapsed ms', 'spans/s', 'CPU ms', 'spans per CPU-s', 'peak RSS MB (idle before)', 'peak RssAnon MB', 'requests', 'MB sent'],
-  [[fmt(N), fmt(elapsedMs), fmt(N / (elapsedMs / 1000)), fmt(cpu), fmt(N / (cpu / 1000)), `${fmt(rss)} (${fmt(rssBeforeMb)})`, fmt(peakAnonMb), fmt(requests), fmt(bytes / 1048576, 1)]],
+  ['spans', 'elapsed ms', 'spans/s', 'CPU ms', 'spans per CPU-s', 'sink CPU ms', 'peak RSS MB (idle before)', 'peak RssAnon MB', 'requests', 'MB sent'],
+  [[fmt(N), fmt(elapsedMs), fmt(N / (elapsedMs / 1000)), fmt(cpu), fmt(N / (cpu / 1000)), fmt(sinkCpuMs), `${fmt(rss)} (${fmt(rssBeforeMb)})`, fmt(peakAnonMb), fmt(requests), fmt(bytes / 1048576, 1)]],
 );

@@ -1,9 +1,9 @@
 /**
  * Hot-path cost of @otlp-mmap/sdk against the OpenTelemetry JS SDK, side by side.
  *
- *   node --conditions=source --import=tsx bench/sdk.ts [--batches=15] [--ops=4000]
+ *   node --conditions=source --import=tsx bench/sdk.ts [--batches=21] [--ops=4000]
  *
- * Per operation, several batches of `ops` calls are timed and the median ns/op is printed:
+ * Operations:
  *
  * - span start with 10 attributes + end
  * - counter.add(1, {4 attributes})
@@ -12,35 +12,32 @@
  *
  * "otel" is @opentelemetry/sdk-trace-base + BatchSpanProcessor, sdk-metrics + PeriodicExportingMetricReader
  * and sdk-logs + BatchLogRecordProcessor, each with its OTLP/protobuf exporter sending to a no-op HTTP
- * sink on 127.0.0.1 (a child process). Each of its batches includes a forceFlush, so the export
- * serialisation is paid inside the timing, amortised per operation. "mmap" writes straight into the
- * file; between batches (outside the timing) the rings are drained through the binding's Reader, as
- * the collector would do from its own process.
+ * sink on 127.0.0.1 (a child process). Each of its batches ends with a forceFlush, so the export
+ * serialisation and sending are paid inside the timing, amortised per operation. "mmap" writes straight
+ * into the file; after each batch (outside the timing) the rings are drained through the binding's
+ * Reader, as the collector does from its own process.
+ *
+ * Each SDK runs in its own child process (its own heap: neither pays for the other's garbage). The
+ * parent asks them for batches of `ops` calls in alternation, so both see the same load on this shared
+ * machine, and prints the median ns/op of each.
  */
-import { spawn } from 'node:child_process';
+import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { type Attributes, type Counter, type Histogram, SpanKind, type Tracer, ValueType } from '@opentelemetry/api';
-import { type Logger, SeverityNumber } from '@opentelemetry/api-logs';
-import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
-import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
-import { BatchLogRecordProcessor, LoggerProvider } from '@opentelemetry/sdk-logs';
-import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
-import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { Reader } from '@otlp-mmap/native';
-import { startMmapSdk } from '@otlp-mmap/sdk';
+import { fileURLToPath } from 'node:url';
+import { type Attributes, SpanKind, ValueType } from '@opentelemetry/api';
+import { SeverityNumber } from '@opentelemetry/api-logs';
 
 const args = Object.fromEntries(
   process.argv.slice(2).map((a) => {
     const [k, v] = a.replace(/^--/, '').split('=');
-    return [k, Number(v)];
+    return [k, v];
   }),
 );
-const BATCHES = args.batches || 15;
-const OPS = args.ops || 4000;
+const BATCHES = Number(args.batches) || 21;
+const OPS = Number(args.ops) || 4000;
 const WARMUP_BATCHES = 3;
 
 const SPAN_ATTRIBUTES: Attributes = {
@@ -55,32 +52,162 @@ const SPAN_ATTRIBUTES: Attributes = {
   'network.protocol.version': '1.1',
   'http.response.status_code': 200,
 };
-const METRIC_ATTRIBUTES: Attributes = { 'http.request.method': 'GET', 'http.route': '/api/v1/users/:id', 'http.response.status_code': 200, 'server.port': 443 };
+const METRIC_ATTRIBUTES: Attributes = {
+  'http.request.method': 'GET',
+  'http.route': '/api/v1/users/:id',
+  'http.response.status_code': 200,
+  'server.port': 443,
+};
 const LOG_ATTRIBUTES: Attributes = { 'http.route': '/api/v1/users/:id', 'user.id': 12345 };
 
+type OpName = 'span' | 'counter' | 'histogram' | 'log';
+const OPERATIONS: [OpName, string][] = [
+  ['span', 'span start (10 attrs) + end'],
+  ['counter', 'counter.add(1, {4 attrs})'],
+  ['histogram', 'histogram.record(v, {4 attrs})'],
+  ['log', 'logger.emit (body + 2 attrs)'],
+];
+
+/** What a child process runs: one operation, timed batch by batch. */
 interface Subject {
-  /** One operation. */
   op(i: number): void;
-  /** Timed after each batch (the other SDK's export); undefined for none. */
+  /** Timed after each batch (the other SDK's export). */
   flush?: () => Promise<void>;
   /** Untimed work after each batch (draining our rings). */
   after?: () => void;
+  close(): Promise<void>;
 }
 
-async function measure(subject: Subject): Promise<number> {
-  const perOp: number[] = [];
-  for (let b = 0; b < WARMUP_BATCHES + BATCHES; b++) {
-    const t0 = performance.now();
-    for (let i = 0; i < OPS; i++) subject.op(i);
-    if (subject.flush) await subject.flush();
-    const t1 = performance.now();
-    subject.after?.();
-    if (b >= WARMUP_BATCHES) perOp.push(((t1 - t0) * 1e6) / OPS);
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-  perOp.sort((a, b) => a - b);
-  return perOp[Math.floor(perOp.length / 2)];
+// ------------------------------------------------------------------- children
+
+async function mmapSubject(op: OpName): Promise<Subject> {
+  const { Reader } = await import('@otlp-mmap/native');
+  const { startMmapSdk } = await import('@otlp-mmap/sdk');
+  const dir = mkdtempSync(join(tmpdir(), 'otlp-mmap-bench-'));
+  const path = join(dir, 'bench.mmap');
+  const sdk = startMmapSdk({
+    path,
+    registerGlobals: false,
+    spans: { slots: 16384, slotSize: 2048 },
+    events: { slots: 16384, slotSize: 1024 },
+    measurements: { slots: 16384, slotSize: 512 },
+    metricCollectionIntervalMillis: 3_600_000,
+  });
+  const reader = Reader.open(path);
+  const drain = (): void => {
+    for (const r of [0, 1, 2]) while (reader.read(r as never, 4096).length > 0);
+  };
+  const close = async (): Promise<void> => {
+    const dropped = sdk.droppedCounts();
+    if (dropped.spans + dropped.events + dropped.measurements > 0) process.stderr.write(`mmap dropped ${JSON.stringify(dropped)}\n`);
+    reader.close();
+    await sdk.shutdown();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const tracer = sdk.tracerProvider.getTracer('bench');
+  const meter = sdk.meterProvider.getMeter('bench');
+  const logger = sdk.loggerProvider.getLogger('bench');
+  return { op: operation(op, tracer, meter, logger), after: drain, close };
 }
+
+async function otelSubject(op: OpName, sinkUrl: string): Promise<Subject> {
+  const { OTLPLogExporter } = await import('@opentelemetry/exporter-logs-otlp-proto');
+  const { OTLPMetricExporter } = await import('@opentelemetry/exporter-metrics-otlp-proto');
+  const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-proto');
+  const { BatchLogRecordProcessor, LoggerProvider } = await import('@opentelemetry/sdk-logs');
+  const { MeterProvider, PeriodicExportingMetricReader } = await import('@opentelemetry/sdk-metrics');
+  const { BasicTracerProvider, BatchSpanProcessor } = await import('@opentelemetry/sdk-trace-base');
+  const tracerProvider = new BasicTracerProvider({
+    spanProcessors: [
+      new BatchSpanProcessor(new OTLPTraceExporter({ url: `${sinkUrl}/v1/traces` }), {
+        maxQueueSize: OPS * 2,
+        maxExportBatchSize: 512,
+        scheduledDelayMillis: 60_000,
+      }),
+    ],
+  });
+  const metricReader = new PeriodicExportingMetricReader({
+    exporter: new OTLPMetricExporter({ url: `${sinkUrl}/v1/metrics` }),
+    exportIntervalMillis: 3_600_000,
+  });
+  const meterProvider = new MeterProvider({ readers: [metricReader] });
+  const loggerProvider = new LoggerProvider({
+    processors: [
+      new BatchLogRecordProcessor({
+        exporter: new OTLPLogExporter({ url: `${sinkUrl}/v1/logs` }),
+        maxQueueSize: OPS * 2,
+        maxExportBatchSize: 512,
+        scheduledDelayMillis: 60_000,
+      }),
+    ],
+  });
+  const flush =
+    op === 'span'
+      ? () => tracerProvider.forceFlush()
+      : op === 'log'
+        ? () => loggerProvider.forceFlush()
+        : () => metricReader.forceFlush();
+  const close = async (): Promise<void> => {
+    await Promise.all([tracerProvider.shutdown(), meterProvider.shutdown(), loggerProvider.shutdown()]);
+  };
+  return {
+    op: operation(op, tracerProvider.getTracer('bench'), meterProvider.getMeter('bench'), loggerProvider.getLogger('bench')),
+    flush,
+    close,
+  };
+}
+
+interface Apis {
+  tracer: import('@opentelemetry/api').Tracer;
+  meter: import('@opentelemetry/api').Meter;
+  logger: import('@opentelemetry/api-logs').Logger;
+}
+
+function operation(op: OpName, tracer: Apis['tracer'], meter: Apis['meter'], logger: Apis['logger']): (i: number) => void {
+  switch (op) {
+    case 'span':
+      return () => {
+        tracer.startSpan('GET /api/v1/users/:id', { kind: SpanKind.SERVER, attributes: SPAN_ATTRIBUTES }).end();
+      };
+    case 'counter': {
+      const counter = meter.createCounter('bench.requests', { valueType: ValueType.INT });
+      return () => counter.add(1, METRIC_ATTRIBUTES);
+    }
+    case 'histogram': {
+      const histogram = meter.createHistogram('bench.latency', { unit: 'ms' });
+      return (i) => histogram.record((i % 100) * 1.5, METRIC_ATTRIBUTES);
+    }
+    case 'log':
+      return (i) =>
+        logger.emit({
+          severityNumber: SeverityNumber.INFO,
+          severityText: 'INFO',
+          body: `request ${i} served`,
+          attributes: LOG_ATTRIBUTES,
+        });
+  }
+}
+
+async function child(role: string, op: OpName, sinkUrl: string): Promise<void> {
+  const subject = role === 'mmap' ? await mmapSubject(op) : await otelSubject(op, sinkUrl);
+  process.on('message', (msg: string) => {
+    void (async () => {
+      if (msg === 'close') {
+        await subject.close();
+        process.exit(0);
+      }
+      const t0 = performance.now();
+      for (let i = 0; i < OPS; i++) subject.op(i);
+      if (subject.flush) await subject.flush();
+      const t1 = performance.now();
+      subject.after?.();
+      process.send?.(((t1 - t0) * 1e6) / OPS);
+    })();
+  });
+  process.send?.('ready');
+}
+
+// --------------------------------------------------------------------- parent
 
 function startSink(): Promise<{ port: number; stop: () => void }> {
   const code = `
@@ -92,118 +219,75 @@ function startSink(): Promise<{ port: number; stop: () => void }> {
     server.keepAliveTimeout = 60000;
     server.listen(0, '127.0.0.1', () => process.stdout.write(String(server.address().port) + '\\n'));
   `;
-  const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const sink = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'ignore'] });
+  process.once('exit', () => sink.kill());
   return new Promise((resolve, reject) => {
-    child.stdout.once('data', (d: Buffer) => resolve({ port: Number(d.toString().trim()), stop: () => child.kill() }));
-    child.once('error', reject);
+    sink.stdout.once('data', (d: Buffer) => resolve({ port: Number(d.toString().trim()), stop: () => sink.kill() }));
+    sink.once('error', reject);
   });
 }
 
-async function main(): Promise<void> {
+function startChild(role: string, op: OpName, sinkUrl: string): Promise<ChildProcess> {
+  const self = fileURLToPath(import.meta.url);
+  const proc = fork(self, [`--role=${role}`, `--op=${op}`, `--sink=${sinkUrl}`, `--ops=${OPS}`], {
+    execArgv: ['--conditions=source', '--import=tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  process.once('exit', () => proc.kill());
+  return new Promise((resolve, reject) => {
+    proc.once('message', () => resolve(proc));
+    proc.once('error', reject);
+    proc.once('exit', (code) => reject(new Error(`${role} child exited with ${code}`)));
+  });
+}
+
+function runBatch(proc: ChildProcess): Promise<number> {
+  return new Promise((resolve) => {
+    proc.once('message', (ns) => resolve(ns as number));
+    proc.send('batch');
+  });
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+async function parent(): Promise<void> {
   const sink = await startSink();
-  const base = `http://127.0.0.1:${sink.port}`;
-  const dir = mkdtempSync(join(tmpdir(), 'otlp-mmap-bench-'));
-  const path = join(dir, 'bench.mmap');
-
-  // ---- ours
-  const ring = { slots: 16384 };
-  const sdk = startMmapSdk({
-    path,
-    registerGlobals: false,
-    spans: { ...ring, slotSize: 2048 },
-    events: { ...ring, slotSize: 1024 },
-    measurements: { ...ring, slotSize: 512 },
-    metricCollectionIntervalMillis: 3_600_000,
-  });
-  const reader = Reader.open(path);
-  const drain = (): void => {
-    for (const r of [0, 1, 2]) while (reader.read(r as never, 4096).length > 0);
-  };
-  const mmapTracer = sdk.tracerProvider.getTracer('bench');
-  const mmapMeter = sdk.meterProvider.getMeter('bench');
-  const mmapLogger = sdk.loggerProvider.getLogger('bench');
-
-  // ---- theirs
-  const tracerProvider = new BasicTracerProvider({
-    spanProcessors: [
-      new BatchSpanProcessor(new OTLPTraceExporter({ url: `${base}/v1/traces` }), {
-        maxQueueSize: OPS * 2,
-        maxExportBatchSize: 512,
-        scheduledDelayMillis: 60_000,
-      }),
-    ],
-  });
-  const metricReader = new PeriodicExportingMetricReader({
-    exporter: new OTLPMetricExporter({ url: `${base}/v1/metrics` }),
-    exportIntervalMillis: 3_600_000,
-  });
-  const meterProvider = new MeterProvider({ readers: [metricReader] });
-  const loggerProvider = new LoggerProvider({
-    processors: [
-      new BatchLogRecordProcessor(new OTLPLogExporter({ url: `${base}/v1/logs` }), {
-        maxQueueSize: OPS * 2,
-        maxExportBatchSize: 512,
-        scheduledDelayMillis: 60_000,
-      }),
-    ],
-  });
-  const otelTracer = tracerProvider.getTracer('bench');
-  const otelMeter = meterProvider.getMeter('bench');
-  const otelLogger = loggerProvider.getLogger('bench');
-
-  const spanOp = (tracer: Tracer) => (): void => {
-    tracer.startSpan('GET /api/v1/users/:id', { kind: SpanKind.SERVER, attributes: SPAN_ATTRIBUTES }).end();
-  };
-  const addOp = (counter: Counter) => (): void => counter.add(1, METRIC_ATTRIBUTES);
-  const recordOp = (histogram: Histogram) => (i: number): void => histogram.record((i % 100) * 1.5, METRIC_ATTRIBUTES);
-  const emitOp = (logger: Logger) => (i: number): void =>
-    logger.emit({ severityNumber: SeverityNumber.INFO, severityText: 'INFO', body: `request ${i} served`, attributes: LOG_ATTRIBUTES });
-
-  const rows: [string, Subject, Subject][] = [
-    [
-      'span start (10 attrs) + end',
-      { op: spanOp(mmapTracer), after: drain },
-      { op: spanOp(otelTracer), flush: () => tracerProvider.forceFlush() },
-    ],
-    [
-      'counter.add(1, {4 attrs})',
-      { op: addOp(mmapMeter.createCounter('bench.requests', { valueType: ValueType.INT })), after: drain },
-      { op: addOp(otelMeter.createCounter('bench.requests', { valueType: ValueType.INT })), flush: () => metricReader.forceFlush() },
-    ],
-    [
-      'histogram.record(v, {4 attrs})',
-      { op: recordOp(mmapMeter.createHistogram('bench.latency', { unit: 'ms' })), after: drain },
-      { op: recordOp(otelMeter.createHistogram('bench.latency', { unit: 'ms' })), flush: () => metricReader.forceFlush() },
-    ],
-    [
-      'logger.emit (body + 2 attrs)',
-      { op: emitOp(mmapLogger), after: drain },
-      { op: emitOp(otelLogger), flush: () => loggerProvider.forceFlush() },
-    ],
-  ];
-
-  console.log(`node ${process.version}, ${BATCHES} batches of ${OPS} ops (+${WARMUP_BATCHES} warm-up), median ns/op\n`);
-  const header = ['operation', 'mmap (ns/op)', 'otel + OTLP/proto (ns/op)', 'otel / mmap'];
+  const sinkUrl = `http://127.0.0.1:${sink.port}`;
+  console.log(`node ${process.version}, ${BATCHES} batches of ${OPS} ops per SDK (+${WARMUP_BATCHES} warm-up), median ns/op\n`);
   const lines: string[][] = [];
-  for (const [name, ours, theirs] of rows) {
-    const a = await measure(ours);
-    const b = await measure(theirs);
-    lines.push([name, a.toFixed(0), b.toFixed(0), `${(b / a).toFixed(1)}x`]);
-    process.stderr.write(`  measured ${name}\n`);
+  for (const [op, label] of OPERATIONS) {
+    const [mmap, otel] = await Promise.all([startChild('mmap', op, sinkUrl), startChild('otel', op, sinkUrl)]);
+    const a: number[] = [];
+    const b: number[] = [];
+    for (let i = 0; i < WARMUP_BATCHES + BATCHES; i++) {
+      const x = await runBatch(mmap);
+      const y = await runBatch(otel);
+      if (i >= WARMUP_BATCHES) {
+        a.push(x);
+        b.push(y);
+      }
+    }
+    for (const proc of [mmap, otel]) {
+      proc.removeAllListeners('exit');
+      proc.send('close');
+    }
+    const ours = median(a);
+    const theirs = median(b);
+    lines.push([label, ours.toFixed(0), theirs.toFixed(0), `${(theirs / ours).toFixed(1)}x`]);
+    process.stderr.write(`  measured ${label}\n`);
   }
+  const header = ['operation', 'mmap (ns/op)', 'otel + OTLP/proto (ns/op)', 'otel / mmap'];
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
-  const fmt = (cells: string[]): string => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
+  const fmt = (cells: string[]): string =>
+    `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
   console.log(fmt(header));
   console.log(`|${widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`);
   for (const l of lines) console.log(fmt(l));
-  const dropped = sdk.droppedCounts();
-  console.log(`\nmmap dropped: ${JSON.stringify(dropped)}`);
-
-  await Promise.all([tracerProvider.shutdown(), meterProvider.shutdown(), loggerProvider.shutdown()]);
-  reader.close();
-  await sdk.shutdown();
   sink.stop();
-  rmSync(dir, { recursive: true, force: true });
 }
 
-await main();
+if (args.role) await child(args.role, args.op as OpName, args.sink ?? '');
+else await parent();

@@ -110,7 +110,7 @@ test.serial('a log emitted inside an active span carries its context', (t) => {
   });
   const [e] = rb.events();
   const s = started();
-  t.is(hex(e.spanContext!.spanId), s.get('log-parent')?.spanId);
+  t.is(s.get('log-parent')?.spanId, hex(e.spanContext!.spanId));
 });
 
 test.serial('a metric recorded inside an active span carries its context', (t) => {
@@ -122,5 +122,5 @@ test.serial('a metric recorded inside an active span carries its context', (t) =
     span.end();
   });
   const m = rb.measurements().find((x) => rb.metric(x.metricRef).name === 'ctx.counter');
-  t.is(hex(m!.spanContext!.spanId), started().get('metric-parent')?.spanId);
+  t.is(started().get('metric-parent')?.spanId, hex(m!.spanContext!.spanId));
 });

@@ -229,8 +229,13 @@ test('a throwing callback does not stop the other callbacks', async (t) => {
 
 test('observable instruments are collected on the timer', async (t) => {
   const { sdk, path, cleanup } = startTestSdk({ metricCollectionIntervalMillis: 50 });
-  sdk.meterProvider.getMeter('m').createObservableGauge('ticks').addCallback((r) => r.observe(1));
-  await new Promise((resolve) => setTimeout(resolve, 180));
+  let calls = 0;
+  sdk.meterProvider.getMeter('m').createObservableGauge('ticks').addCallback((r) => {
+    calls++;
+    r.observe(1);
+  });
+  const deadline = Date.now() + 10_000;
+  while (calls < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
   const rb = new FileReadBack(path);
   t.true(rb.measurements().filter((m) => rb.metric(m.metricRef).name === 'ticks').length >= 2);
   rb.close();
@@ -264,6 +269,18 @@ test('an invalid instrument name gives a no-op instrument that writes nothing', 
   sdk.meterProvider.getMeter('m').createCounter('1 bad name').add(1);
   const rb = new FileReadBack(path);
   t.is(rb.measurements().length, 0);
+  rb.close();
+  await cleanup();
+});
+
+test('a measurement too large for a slot is dropped and counted', async (t) => {
+  const { sdk, path, cleanup } = startTestSdk({ measurements: { slots: 8, slotSize: 256 } });
+  const counter = sdk.meterProvider.getMeter('m').createCounter('c');
+  counter.add(1, { big: 'x'.repeat(1000) });
+  counter.add(2);
+  const rb = new FileReadBack(path);
+  t.deepEqual(rb.measurements().map((m) => m.value), [{ $case: 'asDouble', value: 2 }]);
+  t.is(sdk.droppedCounts().measurements, 1);
   rb.close();
   await cleanup();
 });

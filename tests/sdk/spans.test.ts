@@ -1,6 +1,6 @@
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, TraceFlags } from '@opentelemetry/api';
 import { StatusCode, SpanKind as WireSpanKind, type SpanEvent } from '@otlp-mmap/protocol';
-import { AlwaysOffSampler, AlwaysOnSampler, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace-base';
+import { AlwaysOffSampler, AlwaysOnSampler, SamplingDecision, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace-base';
 import { TraceState } from '@opentelemetry/core';
 import test from 'ava';
 import { FileReadBack, hex, startTestSdk } from './support/read-back.js';
@@ -357,5 +357,93 @@ test('spanContext of a recording span matches what is written and is sampled', a
   t.regex(sc.spanId, /^[0-9a-f]{16}$/);
   t.is(sc.traceFlags, TraceFlags.SAMPLED);
   t.false(sc.isRemote);
+  await cleanup();
+});
+
+test('attributes and trace state from a custom sampler are written with the start', async (t) => {
+  const sampler = {
+    shouldSample: () => ({
+      decision: SamplingDecision.RECORD_AND_SAMPLED,
+      attributes: { 'sampling.rule': 'keep-all' },
+      traceState: new TraceState('vendor=1'),
+    }),
+    toString: () => 'KeepAllWithRule',
+  };
+  const { sdk, path, cleanup } = startTestSdk({ sampler });
+  const span = sdk.tracerProvider.getTracer('t').startSpan('s', { attributes: { own: true } });
+  t.is(span.spanContext().traceState?.serialize(), 'vendor=1');
+  const rb = new FileReadBack(path);
+  const [ev] = rb.spans();
+  if (ev.event?.$case !== 'start') return t.fail();
+  t.deepEqual(rb.attrs(ev.event.value.attributes), { own: true, 'sampling.rule': 'keep-all' });
+  rb.close();
+  await cleanup();
+});
+
+test('a RECORD (not sampled) decision gives a recording span that writes nothing', async (t) => {
+  const sampler = { shouldSample: () => ({ decision: SamplingDecision.RECORD }), toString: () => 'RecordOnly' };
+  const { sdk, path, cleanup } = startTestSdk({ sampler });
+  const span = sdk.tracerProvider.getTracer('t').startSpan('s');
+  t.true(span.isRecording());
+  t.is(span.spanContext().traceFlags, TraceFlags.NONE);
+  span.setAttribute('a', 1);
+  span.end();
+  const rb = new FileReadBack(path);
+  t.is(rb.spans().length, 0);
+  rb.close();
+  await cleanup();
+});
+
+test('null and undefined attribute values and empty keys are not written', async (t) => {
+  const { sdk, path, cleanup } = startTestSdk();
+  const span = sdk.tracerProvider.getTracer('t').startSpan('s', { attributes: { keep: 1, gone: undefined, '': 'x' } });
+  span.setAttribute('nothing', null as never);
+  const rb = new FileReadBack(path);
+  const events = rb.spans();
+  t.is(events.length, 1);
+  if (events[0].event?.$case !== 'start') return t.fail();
+  t.deepEqual(rb.attrs(events[0].event.value.attributes), { keep: 1n });
+  rb.close();
+  await cleanup();
+});
+
+test('span ids are unique and trace ids are shared only within a trace', async (t) => {
+  const { sdk, cleanup } = startTestSdk();
+  const tracer = sdk.tracerProvider.getTracer('t');
+  const spanIds = new Set<string>();
+  const traceIds = new Set<string>();
+  for (let i = 0; i < 5000; i++) {
+    const sc = tracer.startSpan('s').spanContext();
+    spanIds.add(sc.spanId);
+    traceIds.add(sc.traceId);
+  }
+  t.is(spanIds.size, 5000);
+  t.is(traceIds.size, 5000);
+  await cleanup();
+});
+
+test('a throwing attribute getter or exception object never makes the API throw', async (t) => {
+  const { sdk, path, cleanup } = startTestSdk();
+  const span = sdk.tracerProvider.getTracer('t').startSpan('s');
+  const hostile = {
+    get boom(): string {
+      throw new Error('getter');
+    },
+  };
+  const weird = {
+    get name(): string {
+      throw new Error('getter');
+    },
+  };
+  t.notThrows(() => span.setAttributes({ nested: hostile as never }));
+  t.notThrows(() => span.recordException(weird as never));
+  span.setAttribute('after', 1);
+  span.end();
+  const rb = new FileReadBack(path);
+  t.deepEqual(
+    rb.spans().map((e) => e.event?.$case),
+    ['start', 'attributes', 'end'],
+  );
+  rb.close();
   await cleanup();
 });

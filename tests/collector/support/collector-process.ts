@@ -3,6 +3,7 @@
  * and gives tests its output, its status lines and its exit.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -63,6 +64,24 @@ export class CollectorProcess {
     return exit;
   }
 
+  /**
+   * Freezes the process (SIGSTOP) and waits until every thread of it is
+   * stopped, so that everything written to the file meanwhile is read by
+   * the collector's next poll, in one batch (when it fits --read-batch):
+   * lets tests place collections between known sets of measurements.
+   */
+  async pause(timeoutMs = 10_000): Promise<void> {
+    this.child.kill('SIGSTOP');
+    const pid = this.child.pid!;
+    await waitFor(() => !this.running || allThreadsStopped(pid), timeoutMs, `collector ${pid} to stop`);
+    if (!this.running) throw new Error(`the collector exited: ${this.stderr}`);
+  }
+
+  /** Lets a {@link pause}d process go on (SIGCONT). */
+  resume(): void {
+    this.child.kill('SIGCONT');
+  }
+
   /** Status lines (`--stats`, final, dump) parsed into numbers by key. */
   statusLines(label = 'stats'): Record<string, number>[] {
     return this.stderr
@@ -84,6 +103,19 @@ export class CollectorProcess {
       .split('\n')
       .filter((l) => l.trim() !== '')
       .map((l) => JSON.parse(l) as Record<string, unknown>);
+  }
+}
+
+/** Whether every thread of process `pid` is in the stopped state (Linux /proc). */
+function allThreadsStopped(pid: number): boolean {
+  try {
+    return readdirSync(`/proc/${pid}/task`).every((tid) => {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      // The state follows the parenthesised command name, which may itself hold spaces.
+      return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'T';
+    });
+  } catch {
+    return false;
   }
 }
 

@@ -51,7 +51,8 @@ export interface Scenario {
   cardinalityLimit?: number;
 }
 
-class ManualReader extends MetricReader {
+/** A reader collected only on demand. */
+export class ManualReader extends MetricReader {
   protected override async onShutdown(): Promise<void> {}
   protected override async onForceFlush(): Promise<void> {}
 }

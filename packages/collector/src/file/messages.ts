@@ -1,4 +1,4 @@
-import { BinaryReader } from '@otlp-mmap/protocol';
+import { RingReader, type BinaryReader } from '@otlp-mmap/protocol';
 
 /**
  * Decodes the messages of one `Reader.read` batch (each a varint length,
@@ -13,7 +13,8 @@ export function decodeBatch<T>(
 ): number {
   // A plain Uint8Array view (not a Buffer): decoded bytes fields become cheap
   // Uint8Array views whose slice() copies, so nothing kept pins the batch.
-  const reader = new BinaryReader(new Uint8Array(batch.buffer, batch.byteOffset, batch.byteLength));
+  // RingReader: a BinaryReader that caches repeated strings and small int64s.
+  const reader = new RingReader(new Uint8Array(batch.buffer, batch.byteOffset, batch.byteLength));
   let count = 0;
   while (reader.pos < reader.len) {
     let length: number;

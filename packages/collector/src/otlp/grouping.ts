@@ -9,48 +9,69 @@ const UNRESOLVED_SCOPE: ResolvedScope = {
   resource: { attributes: [], droppedAttributesCount: 0, entityRefs: [] },
 };
 
+interface ScopeGroup<T> {
+  readonly scope: otlpCommon.InstrumentationScope;
+  readonly items: T[];
+}
+
 interface Group<T> {
   readonly resource: otlpResource.Resource;
-  readonly scopes: Map<bigint, { scope: otlpCommon.InstrumentationScope; items: T[] }>;
+  readonly scopes: Map<bigint, ScopeGroup<T>>;
 }
 
 /**
  * Groups items by resource, then scope (scope_ref -> scope -> resource_ref).
  * A scope that does not resolve puts its items under an empty scope and
- * resource, and calls `onUnresolved`.
+ * resource, and calls `onUnresolved`. Consecutive items of one scope (the
+ * usual case) reuse the previous item's group without any look-up.
  */
-function group<T>(
-  items: readonly { readonly scopeRef: bigint; readonly item: T }[],
+function group<S, T>(
+  sources: readonly S[],
+  scopeRefOf: (source: S) => bigint,
+  itemOf: (source: S) => T,
   dictionary: DictionaryView,
   onUnresolved: () => void,
 ): Group<T>[] {
   const resources = new Map<bigint, Group<T>>();
-  const scopeCache = new Map<bigint, ResolvedScope>();
-  for (const { scopeRef, item } of items) {
-    let resolved = scopeCache.get(scopeRef);
-    if (!resolved) {
-      try {
-        resolved = dictionary.scope(scopeRef);
-      } catch (error) {
-        if (!(error instanceof DictionaryError)) throw error;
-        onUnresolved();
-        resolved = UNRESOLVED_SCOPE;
+  const byScopeRef = new Map<bigint, ScopeGroup<T>>();
+  let lastRef: bigint | undefined;
+  let last: ScopeGroup<T> | undefined;
+  for (const source of sources) {
+    const scopeRef = scopeRefOf(source);
+    if (last === undefined || scopeRef !== lastRef) {
+      last = byScopeRef.get(scopeRef);
+      if (!last) {
+        last = scopeGroup(scopeRef, resources, dictionary, onUnresolved);
+        byScopeRef.set(scopeRef, last);
       }
-      scopeCache.set(scopeRef, resolved);
+      lastRef = scopeRef;
     }
-    let g = resources.get(resolved.resourceRef);
-    if (!g) {
-      g = { resource: resolved.resource, scopes: new Map() };
-      resources.set(resolved.resourceRef, g);
-    }
-    let s = g.scopes.get(resolved.ref);
-    if (!s) {
-      s = { scope: resolved.scope, items: [] };
-      g.scopes.set(resolved.ref, s);
-    }
-    s.items.push(item);
+    last.items.push(itemOf(source));
   }
   return [...resources.values()];
+}
+
+/** The group of one scope reference, created in its resource's group on first use. */
+function scopeGroup<T>(scopeRef: bigint, resources: Map<bigint, Group<T>>, dictionary: DictionaryView, onUnresolved: () => void): ScopeGroup<T> {
+  let resolved: ResolvedScope;
+  try {
+    resolved = dictionary.scope(scopeRef);
+  } catch (error) {
+    if (!(error instanceof DictionaryError)) throw error;
+    onUnresolved();
+    resolved = UNRESOLVED_SCOPE;
+  }
+  let g = resources.get(resolved.resourceRef);
+  if (!g) {
+    g = { resource: resolved.resource, scopes: new Map() };
+    resources.set(resolved.resourceRef, g);
+  }
+  let s = g.scopes.get(resolved.ref);
+  if (!s) {
+    s = { scope: resolved.scope, items: [] };
+    g.scopes.set(resolved.ref, s);
+  }
+  return s;
 }
 
 /** Builds one OTLP trace export request from finished spans. */
@@ -59,7 +80,7 @@ export function traceRequest(
   dictionary: DictionaryView,
   onUnresolved: () => void,
 ): otlpTraceService.ExportTraceServiceRequest {
-  const groups = group(spans.map((s) => ({ scopeRef: s.scopeRef, item: s.span })), dictionary, onUnresolved);
+  const groups = group(spans, (s) => s.scopeRef, (s) => s.span, dictionary, onUnresolved);
   return {
     resourceSpans: groups.map((g) => ({
       resource: g.resource,
@@ -75,7 +96,7 @@ export function logsRequest(
   dictionary: DictionaryView,
   onUnresolved: () => void,
 ): otlpLogsService.ExportLogsServiceRequest {
-  const groups = group(records.map((r) => ({ scopeRef: r.scopeRef, item: r.record })), dictionary, onUnresolved);
+  const groups = group(records, (r) => r.scopeRef, (r) => r.record, dictionary, onUnresolved);
   return {
     resourceLogs: groups.map((g) => ({
       resource: g.resource,

@@ -1,4 +1,4 @@
-import { Event, Measurement, SpanEvent, otlpMetricsService, type otlpMetrics } from '@otlp-mmap/protocol';
+import { EventDecoder, MeasurementDecoder, SpanEventDecoder, otlpMetricsService, type Event, type Measurement, type otlpMetrics } from '@otlp-mmap/protocol';
 import type { CollectorConfig, Signal } from '../config/config.js';
 import type { DictionaryView } from '../dictionary/dictionary-view.js';
 import { decodeBatch } from '../file/messages.js';
@@ -80,8 +80,8 @@ export class Pipeline {
     let more = false;
     if (this.sinks.hasRoom('traces') && this.sinks.hasRoom('logs')) {
       const events: Event[] = [];
-      const eventCount = decodeBatch(reader.read(RING_EVENTS, max), Event, (e) => events.push(e), () => this.read.undecodable[RING_EVENTS]++);
-      const spanCount = decodeBatch(reader.read(RING_SPANS, max), SpanEvent, (m) => this.spans.apply(m), () => this.read.undecodable[RING_SPANS]++);
+      const eventCount = decodeBatch(reader.read(RING_EVENTS, max), EventDecoder, (e) => events.push(e), () => this.read.undecodable[RING_EVENTS]++);
+      const spanCount = decodeBatch(reader.read(RING_SPANS, max), SpanEventDecoder, (m) => this.spans.apply(m), () => this.read.undecodable[RING_SPANS]++);
       this.read.messages[RING_EVENTS] += eventCount;
       this.read.messages[RING_SPANS] += spanCount;
       read += eventCount + spanCount;
@@ -93,7 +93,7 @@ export class Pipeline {
     }
     const measurementCount = decodeBatch(
       reader.read(RING_MEASUREMENTS, max),
-      Measurement,
+      MeasurementDecoder,
       (m) => this.record(m),
       () => this.read.undecodable[RING_MEASUREMENTS]++,
     );

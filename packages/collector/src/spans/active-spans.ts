@@ -52,19 +52,20 @@ export interface SpanCounters {
 /** Attribute on a span exported without its EndSpan. */
 export const INCOMPLETE_ATTRIBUTE = 'otlp_mmap.span.incomplete';
 
-interface OpenSpan {
-  readonly scopeRef: bigint;
-  readonly span: otlpTrace.Span;
+/**
+ * One span of the table, open or ended. It is also what the release methods
+ * return (it is a {@link FinishedSpan}), so releasing allocates nothing.
+ */
+interface TrackedSpan extends FinishedSpan {
+  readonly key: string;
   /** Collector clock when the span was started (for the age limit). */
   readonly openedAt: number;
   /** Latest timestamp known for the span (start or a span event). */
   lastTimeUnixNano: bigint;
-}
-
-interface EndedSpan {
-  readonly open: OpenSpan;
-  readonly endedAtTick: number;
-  readonly endedAt: number;
+  /** Read cycle in which the EndSpan was read (-1 while open). */
+  endedAtTick: number;
+  /** Collector clock when the EndSpan was read. */
+  endedAt: number;
 }
 
 /**
@@ -81,8 +82,12 @@ interface EndedSpan {
  */
 export class ActiveSpans {
   readonly counters: SpanCounters = { applied: 0, invalid: 0, unknownSpan: 0, incomplete: 0, evicted: 0, unresolved: 0 };
-  private readonly open = new Map<string, OpenSpan>();
-  private readonly ended = new Map<string, EndedSpan>();
+  private readonly open = new Map<string, TrackedSpan>();
+  /** Ended spans waiting for late span events, by key (for span events) ... */
+  private readonly ended = new Map<string, TrackedSpan>();
+  /** ... and in end order (what may be released is always a prefix). */
+  private endedQueue: TrackedSpan[] = [];
+  private endedHead = 0;
   private tick = 0;
   private readonly countUnresolved = (): void => {
     this.counters.unresolved++;
@@ -101,7 +106,7 @@ export class ActiveSpans {
 
   /** Ended spans waiting for late span events. */
   get endedCount(): number {
-    return this.ended.size;
+    return this.endedQueue.length - this.endedHead;
   }
 
   /** Switches to another file's dictionary (after a re-initialisation, once the table is emptied). */
@@ -141,7 +146,15 @@ export class ActiveSpans {
       this.counters.applied++;
       // Delete first so the map's insertion order stays the opening order (collectGarbage relies on it).
       if (!this.open.delete(key) && this.open.size >= this.limits.maxActive) this.evictOldest();
-      this.open.set(key, { scopeRef: message.scopeRef, span, openedAt: this.now(), lastTimeUnixNano: start.startTimeUnixNano });
+      this.open.set(key, {
+        key,
+        scopeRef: message.scopeRef,
+        span,
+        openedAt: this.now(),
+        lastTimeUnixNano: start.startTimeUnixNano,
+        endedAtTick: -1,
+        endedAt: 0,
+      });
       return;
     }
     const open = this.open.get(key);
@@ -185,7 +198,10 @@ export class ActiveSpans {
           span.status = { message: event.value.status.message, code: event.value.status.code as number as otlpTrace.Status_StatusCode };
         }
         this.open.delete(key);
-        this.ended.set(key, { open, endedAtTick: this.tick, endedAt: this.now() });
+        open.endedAtTick = this.tick;
+        open.endedAt = this.now();
+        this.ended.set(key, open);
+        this.endedQueue.push(open);
         break;
     }
   }
@@ -197,7 +213,7 @@ export class ActiveSpans {
   addEvent(traceId: Uint8Array, spanId: Uint8Array, event: otlpTrace.Span_Event): boolean {
     if (!validIds(traceId, spanId)) return false;
     const key = spanKey(traceId, spanId);
-    const open = this.open.get(key) ?? this.ended.get(key)?.open;
+    const open = this.open.get(key) ?? this.ended.get(key);
     if (!open) return false;
     if (open.span.events.length >= this.limits.maxEvents) open.span.droppedEventsCount++;
     else open.span.events.push(event);
@@ -214,13 +230,15 @@ export class ActiveSpans {
   release(eventsCaughtUp: boolean): FinishedSpan[] {
     const out: FinishedSpan[] = [];
     const now = this.now();
-    for (const [key, e] of this.ended) {
-      const overCap = this.ended.size > this.limits.maxActive; // bounds memory when the events ring never catches up
-      if ((eventsCaughtUp && e.endedAtTick < this.tick) || now - e.endedAt >= this.limits.endGraceMs || overCap) {
-        this.ended.delete(key);
-        out.push({ scopeRef: e.open.scopeRef, span: e.open.span });
-      }
+    // The queue is in end order (cycles and clock only grow), so what may go
+    // is a prefix of it: stop at the first span that must still wait.
+    while (this.endedHead < this.endedQueue.length) {
+      const e = this.endedQueue[this.endedHead];
+      const overCap = this.endedCount > this.limits.maxActive; // bounds memory when the events ring never catches up
+      if (!((eventsCaughtUp && e.endedAtTick < this.tick) || now - e.endedAt >= this.limits.endGraceMs || overCap)) break;
+      out.push(this.dequeueEnded());
     }
+    this.compactEnded();
     this.tick++;
     return out;
   }
@@ -228,21 +246,45 @@ export class ActiveSpans {
   /** Returns the ended spans that waited longer than the grace time, without ending the cycle. */
   releaseExpired(): FinishedSpan[] {
     const out: FinishedSpan[] = [];
+    if (this.endedHead === this.endedQueue.length) return out;
     const now = this.now();
-    for (const [key, e] of this.ended) {
-      if (now - e.endedAt < this.limits.endGraceMs) continue;
-      this.ended.delete(key);
-      out.push({ scopeRef: e.open.scopeRef, span: e.open.span });
+    while (this.endedHead < this.endedQueue.length && now - this.endedQueue[this.endedHead].endedAt >= this.limits.endGraceMs) {
+      out.push(this.dequeueEnded());
     }
+    this.compactEnded();
     return out;
   }
 
   /** Returns every ended span now (nothing more will be read). */
   releaseAll(): FinishedSpan[] {
-    const out: FinishedSpan[] = [];
-    for (const e of this.ended.values()) out.push({ scopeRef: e.open.scopeRef, span: e.open.span });
-    this.ended.clear();
+    const out: FinishedSpan[] = this.endedQueue.slice(this.endedHead);
+    this.clearEnded();
     return out;
+  }
+
+  /** Removes the first ended span from the queue (and from the look-up, unless a later span reused its ids). */
+  private dequeueEnded(): TrackedSpan {
+    const e = this.endedQueue[this.endedHead];
+    this.endedQueue[this.endedHead++] = undefined as unknown as TrackedSpan; // do not keep it alive
+    if (this.ended.get(e.key) === e) this.ended.delete(e.key);
+    return e;
+  }
+
+  /** Drops the released prefix of the queue once it is large. */
+  private compactEnded(): void {
+    if (this.endedHead === this.endedQueue.length) {
+      this.endedQueue = [];
+      this.endedHead = 0;
+    } else if (this.endedHead >= 1024 && this.endedHead * 2 >= this.endedQueue.length) {
+      this.endedQueue = this.endedQueue.slice(this.endedHead);
+      this.endedHead = 0;
+    }
+  }
+
+  private clearEnded(): void {
+    this.ended.clear();
+    this.endedQueue = [];
+    this.endedHead = 0;
   }
 
   /** Evicts spans open longer than the age limit; they are returned marked incomplete. */
@@ -261,9 +303,9 @@ export class ActiveSpans {
   /** Empties the table: ended spans as they are, open spans marked incomplete. */
   takeAll(): FinishedSpan[] {
     const out: FinishedSpan[] = [];
-    for (const e of this.ended.values()) out.push({ scopeRef: e.open.scopeRef, span: e.open.span });
+    for (let i = this.endedHead; i < this.endedQueue.length; i++) out.push(this.endedQueue[i]);
     for (const open of this.open.values()) out.push(this.incomplete(open));
-    this.ended.clear();
+    this.clearEnded();
     this.open.clear();
     return out;
   }
@@ -285,12 +327,12 @@ export class ActiveSpans {
     this.pendingEvictions.push(this.incomplete(first.value[1]));
   }
 
-  private incomplete(open: OpenSpan): FinishedSpan {
+  private incomplete(open: TrackedSpan): FinishedSpan {
     const span = open.span;
     span.endTimeUnixNano = open.lastTimeUnixNano;
     span.attributes.push({ key: INCOMPLETE_ATTRIBUTE, value: { value: { $case: 'boolValue', value: true } }, keyStrindex: 0 });
     this.counters.incomplete++;
-    return { scopeRef: open.scopeRef, span };
+    return open;
   }
 
   private appendAttributes(span: otlpTrace.Span, refs: readonly KeyValueRef[]): void {

@@ -68,13 +68,30 @@ export function writeKeyValue(
   lengthLimit: number,
 ): boolean {
   if (value === undefined || value === null) return false;
-  if (key.length === 0) {
-    diag.warn('otlp-mmap: attribute with an empty key dropped');
+  if (typeof key !== 'string' || key.length === 0) {
+    diag.warn(`otlp-mmap: attribute with an invalid key (${String(key)}) dropped`);
     return false;
+  }
+  const keyRef = keys.string(key);
+  // Fast paths: the common scalar attributes, written in one pass. Tags above
+  // 127 and key ref 0 (an interning failure) take the general path.
+  if (tag < 128 && keyRef !== 0) {
+    switch (typeof value) {
+      case 'string':
+        if (w.kvAscii(tag, keyRef, value.length > lengthLimit ? value.slice(0, lengthLimit) : value)) return true;
+        break;
+      case 'number':
+        if (value >= 0 && value < 268435456 && Number.isInteger(value) && !Object.is(value, -0)) {
+          return w.kvSmallInt(tag, keyRef, value);
+        }
+        if (!Number.isSafeInteger(value)) return w.kvDouble(tag, keyRef, value);
+        break;
+      case 'boolean':
+        return w.kvBool(tag, keyRef, value);
+    }
   }
   const mark = w.pos;
   const depth = w.openMessages;
-  const keyRef = keys.string(key);
   w.uint32(tag);
   w.fork();
   if (keyRef !== 0) {

@@ -64,10 +64,12 @@ export class ProtoWriter {
     return this.pos + 4 * this.depth;
   }
 
-  /** Makes room for `n` more bytes. */
+  /** Makes room for `n` more bytes (small, so that it inlines; growing is out of line). */
   ensure(n: number): void {
-    const need = this.pos + n;
-    if (need <= this.buf.length) return;
+    if (this.pos + n > this.buf.length) this.grow(this.pos + n);
+  }
+
+  private grow(need: number): void {
     let size = this.buf.length * 2;
     while (size < need) size *= 2;
     const next = Buffer.allocUnsafe(size);
@@ -258,6 +260,200 @@ export class ProtoWriter {
     pos = putWord(buf, pos, w1);
     pos = putWord(buf, pos, w2);
     this.pos = putWord(buf, pos, w3);
+  }
+
+  /** A one-byte tag (field < 16) followed by a fixed64 given as two halves. */
+  tagFixed64(tag: number, lo: number, hi: number): void {
+    this.ensure(9);
+    const buf = this.buf;
+    const p = this.pos;
+    buf[p] = tag;
+    buf[p + 1] = lo;
+    buf[p + 2] = lo >>> 8;
+    buf[p + 3] = lo >>> 16;
+    buf[p + 4] = lo >>> 24;
+    buf[p + 5] = hi;
+    buf[p + 6] = hi >>> 8;
+    buf[p + 7] = hi >>> 16;
+    buf[p + 8] = hi >>> 24;
+    this.pos = p + 9;
+  }
+
+  /**
+   * The fields every SpanEvent starts with — `scope_ref` (20), `trace_id` (1)
+   * and `span_id` (2), ids given as big-endian uint32 words — then opens the
+   * `event` field whose one-byte tag is `eventTag`. One bounds check, no calls.
+   */
+  spanEventHeader(
+    scopeRef: number,
+    t0: number,
+    t1: number,
+    t2: number,
+    t3: number,
+    s0: number,
+    s1: number,
+    eventTag: number,
+  ): void {
+    if (this.depth >= MAX_DEPTH) throw new RangeError('protobuf nesting too deep');
+    this.ensure(48);
+    const buf = this.buf;
+    let p = this.pos;
+    buf[p++] = 0xa0; // field 20, varint
+    buf[p++] = 0x01;
+    let v = scopeRef;
+    while (v > 127) {
+      buf[p++] = (v % 128) | 128;
+      v = Math.floor(v / 128);
+    }
+    buf[p++] = v;
+    buf[p++] = 0x0a; // field 1, bytes
+    buf[p++] = 16;
+    buf[p++] = t0 >>> 24;
+    buf[p++] = t0 >>> 16;
+    buf[p++] = t0 >>> 8;
+    buf[p++] = t0;
+    buf[p++] = t1 >>> 24;
+    buf[p++] = t1 >>> 16;
+    buf[p++] = t1 >>> 8;
+    buf[p++] = t1;
+    buf[p++] = t2 >>> 24;
+    buf[p++] = t2 >>> 16;
+    buf[p++] = t2 >>> 8;
+    buf[p++] = t2;
+    buf[p++] = t3 >>> 24;
+    buf[p++] = t3 >>> 16;
+    buf[p++] = t3 >>> 8;
+    buf[p++] = t3;
+    buf[p++] = 0x12; // field 2, bytes
+    buf[p++] = 8;
+    buf[p++] = s0 >>> 24;
+    buf[p++] = s0 >>> 16;
+    buf[p++] = s0 >>> 8;
+    buf[p++] = s0;
+    buf[p++] = s1 >>> 24;
+    buf[p++] = s1 >>> 16;
+    buf[p++] = s1 >>> 8;
+    buf[p++] = s1;
+    buf[p++] = eventTag;
+    this.stack[this.depth++] = p; // fork()
+    this.pos = p + 1;
+  }
+
+  // ---------------------------------------------------------------- fast paths
+  // A `KeyValueRef { key_ref = 1; value = 2 }` (FORMAT.md 5) whose lengths are
+  // all known in advance is written in one pass, without fork/join. Each
+  // returns false, having written nothing, when the value does not qualify
+  // (the caller then takes the general path).
+
+  /** KeyValueRef with a short ASCII `string_value`. */
+  kvAscii(tag: number, keyRef: number, value: string): boolean {
+    const n = value.length;
+    if (n > 100 || keyRef >= 268435456) return false;
+    const refLen = varintSize(keyRef);
+    const kvLen = refLen + 5 + n; // 0x08 ref 0x12 len (0x0A n bytes)
+    if (kvLen > 127) return false;
+    this.ensure(kvLen + 2);
+    const buf = this.buf;
+    let p = this.pos;
+    buf[p++] = tag;
+    buf[p++] = kvLen;
+    buf[p++] = 0x08;
+    let r = keyRef;
+    while (r > 127) {
+      buf[p++] = (r & 127) | 128;
+      r >>>= 7;
+    }
+    buf[p++] = r;
+    buf[p++] = 0x12;
+    buf[p++] = n + 2;
+    buf[p++] = 0x0a;
+    buf[p++] = n;
+    for (let i = 0; i < n; i++) {
+      const c = value.charCodeAt(i);
+      if (c >= 128) return false;
+      buf[p++] = c;
+    }
+    this.pos = p;
+    return true;
+  }
+
+  /** KeyValueRef with an `int_value` in [0, 2^28). */
+  kvSmallInt(tag: number, keyRef: number, value: number): boolean {
+    if (keyRef >= 268435456) return false;
+    const refLen = varintSize(keyRef);
+    const valLen = varintSize(value);
+    const kvLen = refLen + 4 + valLen; // 0x08 ref 0x12 len (0x18 varint)
+    this.ensure(kvLen + 2);
+    const buf = this.buf;
+    let p = this.pos;
+    buf[p++] = tag;
+    buf[p++] = kvLen;
+    buf[p++] = 0x08;
+    let r = keyRef;
+    while (r > 127) {
+      buf[p++] = (r & 127) | 128;
+      r >>>= 7;
+    }
+    buf[p++] = r;
+    buf[p++] = 0x12;
+    buf[p++] = valLen + 1;
+    buf[p++] = 0x18;
+    let v = value;
+    while (v > 127) {
+      buf[p++] = (v & 127) | 128;
+      v >>>= 7;
+    }
+    buf[p++] = v;
+    this.pos = p;
+    return true;
+  }
+
+  /** KeyValueRef with a `double_value`. */
+  kvDouble(tag: number, keyRef: number, value: number): boolean {
+    if (keyRef >= 268435456) return false;
+    const refLen = varintSize(keyRef);
+    this.ensure(refLen + 16);
+    const buf = this.buf;
+    let p = this.pos;
+    buf[p++] = tag;
+    buf[p++] = refLen + 12; // 0x08 ref 0x12 9 (0x21 8 bytes)
+    buf[p++] = 0x08;
+    let r = keyRef;
+    while (r > 127) {
+      buf[p++] = (r & 127) | 128;
+      r >>>= 7;
+    }
+    buf[p++] = r;
+    buf[p++] = 0x12;
+    buf[p++] = 9;
+    buf[p++] = 0x21;
+    this.pos = p;
+    this.double(value);
+    return true;
+  }
+
+  /** KeyValueRef with a `bool_value`. */
+  kvBool(tag: number, keyRef: number, value: boolean): boolean {
+    if (keyRef >= 268435456) return false;
+    const refLen = varintSize(keyRef);
+    this.ensure(refLen + 8);
+    const buf = this.buf;
+    let p = this.pos;
+    buf[p++] = tag;
+    buf[p++] = refLen + 5; // 0x08 ref 0x12 2 (0x10 0|1)
+    buf[p++] = 0x08;
+    let r = keyRef;
+    while (r > 127) {
+      buf[p++] = (r & 127) | 128;
+      r >>>= 7;
+    }
+    buf[p++] = r;
+    buf[p++] = 0x12;
+    buf[p++] = 2;
+    buf[p++] = 0x10;
+    buf[p++] = value ? 1 : 0;
+    this.pos = p;
+    return true;
   }
 
   /** Opens a nested length-delimited message (the tag must be written already). */

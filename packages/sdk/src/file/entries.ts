@@ -53,8 +53,22 @@ export function internScope(
   });
 }
 
-/** A string identifying attribute content, independent of key order. */
+let uniqueKeys = 0;
+
+/**
+ * A string identifying attribute content, independent of key order. Content
+ * that cannot be serialised (a cycle, a throwing getter) gets a key of its
+ * own: it is then simply not deduplicated.
+ */
 export function stableKey(value: unknown): string {
+  try {
+    return stableJson(value);
+  } catch {
+    return `unique:${++uniqueKeys}`;
+  }
+}
+
+function stableJson(value: unknown): string {
   return JSON.stringify(value, (_k, v: unknown) => {
     if (typeof v === 'bigint') return `${v}n`;
     if (v instanceof Uint8Array) return `bytes:${Buffer.from(v).toString('base64')}`;

@@ -51,8 +51,7 @@ export class MmapLogger implements Logger {
       try {
         w.uint32(F.EVENT_SCOPE_REF);
         w.int64(this.scopeRef);
-        w.uint32(F.EVENT_TIME);
-        w.fixed64(time.lo, time.hi);
+        w.tagFixed64(F.EVENT_TIME, time.lo, time.hi);
         const severity = record.severityNumber;
         if (typeof severity === 'number' && severity > 0 && severity <= 24) {
           w.uint32(F.EVENT_SEVERITY_NUMBER);

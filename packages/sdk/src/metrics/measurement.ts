@@ -36,8 +36,7 @@ export function writeMeasurement(
         if (hasOwn.call(attributes, key)) writeKeyValue(w, F.MEASUREMENT_ATTRIBUTES, key, attributes[key], dict, Infinity);
       }
     }
-    w.uint32(F.MEASUREMENT_TIME);
-    w.fixed64(timeLo, timeHi);
+    w.tagFixed64(F.MEASUREMENT_TIME, timeLo, timeHi);
     if (isInt) {
       w.uint32(F.MEASUREMENT_AS_LONG);
       w.int64(value);

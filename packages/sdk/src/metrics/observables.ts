@@ -54,7 +54,7 @@ export class ObservableInstrument implements ObservableCounter, ObservableUpDown
 
   /** @internal Writes one observation. */
   observe(value: number, attributes: Attributes | undefined, time: Nanos64): void {
-    if (typeof value !== 'number' || Number.isNaN(value) && this.isInt) {
+    if (typeof value !== 'number' || (Number.isNaN(value) && this.isInt)) {
       diag.warn(`otlp-mmap: invalid observation for ${this.name}; ignored`);
       return;
     }
@@ -63,7 +63,11 @@ export class ObservableInstrument implements ObservableCounter, ObservableUpDown
       if (!Number.isSafeInteger(value)) return;
     }
     if (this.file.closed) return;
-    writeMeasurement(this.file, this.metricRef, this.isInt, value, attributes, undefined, time.lo, time.hi);
+    try {
+      writeMeasurement(this.file, this.metricRef, this.isInt, value, attributes, undefined, time.lo, time.hi);
+    } catch (err) {
+      diag.error(`otlp-mmap: observation of ${this.name} failed`, err);
+    }
   }
 }
 

@@ -5,12 +5,21 @@
  * @internal
  */
 
-const TWO_32 = 4294967296;
+import { randomFillSync } from 'node:crypto';
+
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
-/** A random uint32. */
+const POOL_WORDS = 4096;
+const pool = new Uint32Array(POOL_WORDS);
+let next = POOL_WORDS;
+
+/** A random uint32, from a pool refilled by the CSPRNG 16 KiB at a time. */
 export function randomWord(): number {
-  return (Math.random() * TWO_32) >>> 0;
+  if (next === POOL_WORDS) {
+    randomFillSync(pool);
+    next = 0;
+  }
+  return pool[next++];
 }
 
 /** 8 hex digits of a uint32. */

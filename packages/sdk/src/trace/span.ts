@@ -142,8 +142,7 @@ export class MmapSpan implements Span {
       w.string(name);
       w.uint32(F.START_KIND);
       w.uint32(kind + 1);
-      w.uint32(F.START_TIME);
-      w.fixed64(this.startLo, this.startHi);
+      w.tagFixed64(F.START_TIME, this.startLo, this.startHi);
       if (attributes !== undefined) rest = this.encodeAttributes(w, F.START_ATTRIBUTES, attributes, null, max);
       if (samplerAttributes !== undefined) {
         samplerRest =
@@ -326,8 +325,7 @@ export class MmapSpan implements Span {
       const w = file.begin();
       try {
         this.header(w, F.SPAN_EVENT_END);
-        w.uint32(F.END_TIME);
-        w.fixed64(lo, hi);
+        w.tagFixed64(F.END_TIME, lo, hi);
         if (this.statusCode !== SpanStatusCode.UNSET) {
           w.uint32(F.END_STATUS);
           w.fork();
@@ -354,6 +352,14 @@ export class MmapSpan implements Span {
   }
 
   recordException(exception: Exception, time?: TimeInput): void {
+    try {
+      this.exceptionEvent(exception, time);
+    } catch (err) {
+      diag.error('otlp-mmap: recordException failed', err);
+    }
+  }
+
+  private exceptionEvent(exception: Exception, time: TimeInput | undefined): void {
     const attributes: Attributes = {};
     if (typeof exception === 'string') {
       attributes['exception.message'] = exception;
@@ -374,14 +380,7 @@ export class MmapSpan implements Span {
 
   /** SpanEvent fields every message of this span starts with, and opens the `event` field. */
   private header(w: ProtoWriter, eventTag: number): void {
-    w.uint32(F.SPAN_EVENT_SCOPE_REF);
-    w.int64(this.scopeRef);
-    w.uint32(F.SPAN_EVENT_TRACE_ID);
-    w.wordBytes4(this.t0, this.t1, this.t2, this.t3);
-    w.uint32(F.SPAN_EVENT_SPAN_ID);
-    w.wordBytes2(this.s0, this.s1);
-    w.uint32(eventTag);
-    w.fork();
+    w.spanEventHeader(this.scopeRef, this.t0, this.t1, this.t2, this.t3, this.s0, this.s1, eventTag);
   }
 
   /**
@@ -415,21 +414,18 @@ export class MmapSpan implements Span {
 
   /** Encodes one attribute; false (nothing written) when it does not fit `max`. */
   private encodeOne(w: ProtoWriter, tag: number, key: string, value: unknown, max: number): boolean {
-    if (this.attributeCount >= this.shared.limits.attributeCountLimit) {
+    const limits = this.shared.limits;
+    if (this.attributeCount >= limits.attributeCountLimit) {
       if (value !== undefined && value !== null) this.dropOverLimit();
       return true;
     }
+    const lengthLimit = limits.attributeValueLengthLimit;
     // A string longer than a slot can never fit: do not even encode it.
-    if (typeof value === 'string' && value.length > max && value.length <= this.shared.limits.attributeValueLengthLimit) {
-      return false;
-    }
+    if (typeof value === 'string' && value.length > max && value.length <= lengthLimit) return false;
     const mark = w.pos;
-    const depth = w.openMessages;
-    if (!writeKeyValue(w, tag, key, value, this.shared.file.dictionary, this.shared.limits.attributeValueLengthLimit)) {
-      return true;
-    }
-    if (w.boundedSize() > max) {
-      w.rewind(mark, depth);
+    if (!writeKeyValue(w, tag, key, value, this.shared.file.dictionary, lengthLimit)) return true;
+    if (w.pos + 4 * w.openMessages > max) {
+      w.rewind(mark, w.openMessages);
       return false;
     }
     this.attributeCount++;
@@ -550,8 +546,7 @@ export class MmapSpan implements Span {
     try {
       w.uint32(F.EVENT_SCOPE_REF);
       w.int64(this.scopeRef);
-      w.uint32(F.EVENT_TIME);
-      w.fixed64(scratchTime.lo, scratchTime.hi);
+      w.tagFixed64(F.EVENT_TIME, scratchTime.lo, scratchTime.hi);
       if (nameRef !== 0) {
         w.uint32(F.EVENT_NAME_REF);
         w.int64(nameRef);
