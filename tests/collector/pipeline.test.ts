@@ -41,7 +41,7 @@ function scriptedReader(script: { events: Event[][]; spans: SpanEvent[][] }) {
     info: () => {
       throw new Error('unused');
     },
-    stats: () => ({ skippedUncommitted: [0, 0, 0], corrupt: [0, 0, 0] }),
+    stats: () => ({ skippedUncommitted: [0, 0, 0], corrupt: [0, 0, 0], read: [0, 0, 0] }),
     isReset: () => false,
     close: () => {},
   };

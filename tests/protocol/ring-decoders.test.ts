@@ -211,6 +211,16 @@ test('RingReader reads strings and int64 values exactly as BinaryReader does, ca
   );
 });
 
+test('bytes decoded through RingReader are copies: changing the input later does not change them', (t) => {
+  const traceId = new Uint8Array(16).fill(7);
+  const body = SpanEvent.encode({ scopeRef: 1n, traceId, spanId: new Uint8Array(8).fill(9), event: undefined }).finish();
+  const decoded = SpanEventDecoder.decode(new RingReader(body), body.length);
+  body.fill(0);
+  t.deepEqual(decoded.traceId, new Uint8Array(16).fill(7));
+  t.deepEqual(decoded.spanId, new Uint8Array(8).fill(9));
+  t.not(decoded.traceId.buffer, body.buffer);
+});
+
 test('an absent bytes field decodes as an empty array, as in the generated decoder', (t) => {
   const decoded = SpanEventDecoder.decode(SpanEvent.encode({ scopeRef: 3n, traceId: new Uint8Array(0), spanId: new Uint8Array(0), event: undefined }).finish());
   t.deepEqual(decoded, { scopeRef: 3n, traceId: new Uint8Array(0), spanId: new Uint8Array(0), event: undefined });

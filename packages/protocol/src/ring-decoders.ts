@@ -60,10 +60,15 @@ function copyOut(input: Uint8Array, start: number, length: number): Uint8Array {
     slab = new Uint8Array(SLAB_SIZE);
     slabUsed = 0;
   }
-  const copy = slab.subarray(slabUsed, slabUsed + length);
-  copy.set(input.subarray(start, start + length));
+  const at = slabUsed;
+  if (length <= 64) {
+    // Ids: a plain loop beats creating a view of the input for set().
+    for (let i = 0; i < length; i++) slab[at + i] = input[start + i];
+  } else {
+    slab.set(input.subarray(start, start + length), at);
+  }
   slabUsed += (length + 7) & ~7;
-  return copy;
+  return slab.subarray(at, at + length);
 }
 
 /**

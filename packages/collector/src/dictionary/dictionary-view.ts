@@ -36,7 +36,8 @@ export interface DictionaryView {
   /**
    * Resolves a list of attributes. An attribute whose key or value does not
    * resolve is left out; `onDropped` (if given) is called once per such
-   * attribute so callers can count it.
+   * attribute so callers can count it. Returns a new array, which the
+   * caller owns (ActiveSpans adopts it as a span's attribute list).
    */
   attributes(kvs: readonly KeyValueRef[], onDropped?: (error: DictionaryError) => void): otlpCommon.KeyValue[];
 }

@@ -1,58 +1,28 @@
 /**
- * The part of `@otlp-mmap/native` the collector uses (its `Reader`), typed
- * after docs/binding-api.md. Loaded with `require` so the CommonJS loader
+ * The native binding `@otlp-mmap/native`, as the collector uses it (its
+ * `Reader`). Loaded with `require` so the CommonJS loader
  * that the napi build generates works the same from ESM.
  *
  * @internal
  */
 import { createRequire } from 'node:module';
+import type * as Native from '@otlp-mmap/native';
 
-/** Ring identifiers (FORMAT.md section 3, in file order). */
-export const RING_EVENTS = 0;
-export const RING_SPANS = 1;
-export const RING_MEASUREMENTS = 2;
-export type RingId = typeof RING_EVENTS | typeof RING_SPANS | typeof RING_MEASUREMENTS;
+/** The binding's types, generated from the Rust source by the napi build. */
+export type FileInfo = Native.FileInfo;
+export type ReaderStats = Native.ReaderStats;
+export type MmapReader = Native.Reader;
+export type RingId = Native.Ring;
+type NativeModule = typeof Native;
+
+/**
+ * Ring identifiers (FORMAT.md section 3, in file order): the values of the
+ * binding's `Ring` enum, usable before the binding is loaded.
+ */
+export const RING_EVENTS = 0 as Native.Ring.Events;
+export const RING_SPANS = 1 as Native.Ring.Spans;
+export const RING_MEASUREMENTS = 2 as Native.Ring.Measurements;
 export const RING_NAMES = ['events', 'spans', 'measurements'] as const;
-
-export interface RingInfo {
-  offset: number;
-  numBuffers: number;
-  bufferSize: number;
-  readerIndex: number;
-  writerIndex: number;
-}
-
-export interface FileInfo {
-  version: number;
-  startTimeUnixNano: bigint;
-  fileSize: number;
-  events: RingInfo;
-  spans: RingInfo;
-  measurements: RingInfo;
-  dictionary: { offset: number; end: number; numEntries: number };
-}
-
-export interface ReaderStats {
-  /** Per ring: claimed indexes skipped after the timeout (FORMAT.md 7.8). */
-  skippedUncommitted: number[];
-  /** Per ring: slots skipped because their content was invalid. */
-  corrupt: number[];
-}
-
-/** An open OTLP-MMAP file, read side. */
-export interface MmapReader {
-  read(ring: RingId, maxMessages: number): Buffer;
-  entry(ref: number): Buffer;
-  string(ref: number): string;
-  info(): FileInfo;
-  stats(): ReaderStats;
-  isReset(): boolean;
-  close(): void;
-}
-
-interface NativeModule {
-  Reader: { open(path: string, options?: { uncommittedTimeoutMs?: number }): MmapReader };
-}
 
 let native: NativeModule | undefined;
 

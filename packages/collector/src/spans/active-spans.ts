@@ -2,7 +2,6 @@ import type { SpanEvent, KeyValueRef } from '@otlp-mmap/protocol';
 import { otlpTrace, type otlpCommon } from '@otlp-mmap/protocol';
 import type { DictionaryView } from '../dictionary/dictionary-view.js';
 import { spanKey, validIds } from './span-key.js';
-import { copyBytes } from '../file/byte-slab.js';
 
 /** A span ready for export, with the scope it belongs to. */
 export interface FinishedSpan {
@@ -48,6 +47,13 @@ export interface SpanCounters {
   /** Attributes, links or event attributes whose dictionary references did not resolve. */
   unresolved: number;
 }
+
+/**
+ * Shared, frozen empty event and link lists of new spans: most spans never
+ * get either, so a span gets its own list only when the first one arrives.
+ */
+const NO_EVENTS = Object.freeze([]) as unknown as otlpTrace.Span_Event[];
+const NO_LINKS = Object.freeze([]) as unknown as otlpTrace.Span_Link[];
 
 /** Attribute on a span exported without its EndSpan. */
 export const INCOMPLETE_ATTRIBUTE = 'otlp_mmap.span.incomplete';
@@ -114,7 +120,12 @@ export class ActiveSpans {
     this.dictionary = dictionary;
   }
 
-  /** Applies one SpanEvent message. */
+  /**
+   * Applies one SpanEvent message. Its byte arrays (ids) are kept as they
+   * are, not copied: the message must own them, as messages decoded by
+   * `RingReader` (the pipeline's reader) do; views into a batch that is
+   * reused would corrupt the kept ids.
+   */
   apply(message: SpanEvent): void {
     const event = message.event;
     if (!event || !validIds(message.traceId, message.spanId)) {
@@ -125,10 +136,10 @@ export class ActiveSpans {
     if (event.$case === 'start') {
       const start = event.value;
       const span: otlpTrace.Span = {
-        traceId: copyBytes(message.traceId),
-        spanId: copyBytes(message.spanId),
+        traceId: message.traceId,
+        spanId: message.spanId,
         traceState: '',
-        parentSpanId: copyBytes(start.parentSpanId),
+        parentSpanId: start.parentSpanId,
         flags: start.flags,
         name: start.name,
         kind: start.kind as number as otlpTrace.Span_SpanKind,
@@ -136,9 +147,9 @@ export class ActiveSpans {
         endTimeUnixNano: 0n,
         attributes: [],
         droppedAttributesCount: 0,
-        events: [],
+        events: NO_EVENTS,
         droppedEventsCount: 0,
-        links: [],
+        links: NO_LINKS,
         droppedLinksCount: 0,
         status: undefined,
       };
@@ -182,9 +193,10 @@ export class ActiveSpans {
             unresolved++;
             this.counters.unresolved++;
           });
+          if (span.links === NO_LINKS) span.links = [];
           span.links.push({
-            traceId: copyBytes(link.traceId),
-            spanId: copyBytes(link.spanId),
+            traceId: link.traceId,
+            spanId: link.spanId,
             traceState: link.traceState,
             attributes,
             droppedAttributesCount: link.droppedAttributesCount + unresolved,
@@ -216,7 +228,10 @@ export class ActiveSpans {
     const open = this.open.get(key) ?? this.ended.get(key);
     if (!open) return false;
     if (open.span.events.length >= this.limits.maxEvents) open.span.droppedEventsCount++;
-    else open.span.events.push(event);
+    else {
+      if (open.span.events === NO_EVENTS) open.span.events = [];
+      open.span.events.push(event);
+    }
     if (event.timeUnixNano > open.lastTimeUnixNano) open.lastTimeUnixNano = event.timeUnixNano;
     return true;
   }
@@ -338,8 +353,21 @@ export class ActiveSpans {
   private appendAttributes(span: otlpTrace.Span, refs: readonly KeyValueRef[]): void {
     if (refs.length === 0) return;
     const resolved = this.dictionary.attributes(refs, this.countUnresolved);
+    if (span.attributes.length === 0 && resolved.length <= this.limits.maxAttributes && uniqueKeys(resolved)) {
+      span.attributes = resolved; // the common StartSpan case: nothing to merge
+      return;
+    }
     mergeAttributes(span, resolved, this.limits.maxAttributes);
   }
+}
+
+/** Whether no two attributes share a key. */
+function uniqueKeys(attributes: readonly otlpCommon.KeyValue[]): boolean {
+  for (let i = 1; i < attributes.length; i++) {
+    const key = attributes[i].key;
+    for (let j = 0; j < i; j++) if (attributes[j].key === key) return false;
+  }
+  return true;
 }
 
 /** Appends attributes; a key already present takes the new value in place. */

@@ -1,67 +1,25 @@
 /**
- * The part of `@otlp-mmap/native` the SDK uses, typed after
- * docs/binding-api.md. Loaded with `require` so that the CommonJS loader the
+ * The native binding `@otlp-mmap/native`, as the SDK uses it. Loaded with `require` so that the CommonJS loader the
  * napi build generates works the same from ESM and from CommonJS.
  *
  * @internal
  */
 import { createRequire } from 'node:module';
+import type * as Native from '@otlp-mmap/native';
 
-/** Ring identifiers (FORMAT.md section 3, in file order). */
-export const RING_EVENTS = 0;
-export const RING_SPANS = 1;
-export const RING_MEASUREMENTS = 2;
-export type RingId = 0 | 1 | 2;
+/** The binding's types, generated from the Rust source by the napi build. */
+export type NativeWriter = Native.Writer;
+export type NativeWriterOptions = Native.WriterOptions;
+export type RingId = Native.Ring;
+type NativeModule = typeof Native;
 
-export interface NativeRingOptions {
-  slots?: number;
-  slotSize?: number;
-}
-
-export interface NativeWriterOptions {
-  events?: NativeRingOptions;
-  spans?: NativeRingOptions;
-  measurements?: NativeRingOptions;
-  dictionarySize?: number;
-  maxFileSize?: number;
-  fileMode?: number;
-}
-
-export interface NativeRingInfo {
-  offset: number;
-  numBuffers: number;
-  bufferSize: number;
-  readerIndex: number;
-  writerIndex: number;
-}
-
-export interface NativeFileInfo {
-  version: number;
-  startTimeUnixNano: bigint;
-  fileSize: number;
-  events: NativeRingInfo;
-  spans: NativeRingInfo;
-  measurements: NativeRingInfo;
-  dictionary: { offset: number; end: number; numEntries: number };
-}
-
-export interface NativeWriter {
-  append(ring: number, message: Uint8Array, length?: number): boolean;
-  maxMessageSize(ring: number): number;
-  addEntry(bytes: Uint8Array): number;
-  intern(bytes: Uint8Array): number;
-  internString(value: string): number;
-  info(): NativeFileInfo;
-  sync(): void;
-  close(): void;
-}
-
-interface NativeModule {
-  Writer: {
-    create(path: string, options?: NativeWriterOptions): NativeWriter;
-    attach(path: string, options?: { maxFileSize?: number }): NativeWriter;
-  };
-}
+/**
+ * Ring identifiers (FORMAT.md section 3, in file order): the values of the
+ * binding's `Ring` enum, usable before the binding is loaded.
+ */
+export const RING_EVENTS = 0 as Native.Ring.Events;
+export const RING_SPANS = 1 as Native.Ring.Spans;
+export const RING_MEASUREMENTS = 2 as Native.Ring.Measurements;
 
 let loaded: NativeModule | undefined;
 
