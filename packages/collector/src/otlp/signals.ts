@@ -1,5 +1,4 @@
-import { otlpLogsService, otlpMetricsService, otlpTraceService } from '@otlp-mmap/protocol';
-import { ExportWriter } from './export-writer.js';
+import { BinaryWriter, otlpLogsService, otlpMetricsService, otlpTraceService } from '@otlp-mmap/protocol';
 import type { Signal } from '../config/config.js';
 import { toOtlpJson } from './otlp-json.js';
 
@@ -26,10 +25,9 @@ export interface SignalCodec {
  * One writer reused for every request: its buffer grows once to the largest
  * request and stays, instead of being regrown (and collected) per request.
  * `finish()` returns a copy and resets it. Encoding is synchronous, so
- * sharing is safe. The encoders are the generated ones; ExportWriter only
- * makes two wire primitives cheaper (same bytes).
+ * sharing is safe.
  */
-const writer = new ExportWriter();
+const writer = new BinaryWriter();
 
 export const TRACES: SignalCodec = {
   signal: 'traces',
