@@ -17,13 +17,32 @@
 //! reserved entry, a committed slot before `reader_index` moves, an entry
 //! below `end`). A hostile process can break that protocol; the bytes read
 //! are then garbage, which readers validate, never trust.
+//!
+//! The reader also gives back pages of consumed ring slots with
+//! `madvise(MADV_DONTNEED)` ([`Region::release_pages`]): on a shared file
+//! mapping this drops only this process's page-table entries, never data.
 
 use std::fs::File;
 use std::sync::atomic::{AtomicI32, AtomicI64, AtomicU64};
+use std::sync::OnceLock;
 
 use memmap2::{MmapOptions, MmapRaw};
 
 use crate::error::{Error, Result};
+
+/// The system page size (`sysconf(_SC_PAGESIZE)`), 4096 if it cannot be
+/// read; a power of two.
+pub fn page_size() -> u64 {
+    static PAGE: OnceLock<u64> = OnceLock::new();
+    *PAGE.get_or_init(|| {
+        // SAFETY: plain query of a system constant; no memory is passed.
+        let n = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+        u64::try_from(n)
+            .ok()
+            .filter(|n| n.is_power_of_two())
+            .unwrap_or(4096)
+    })
+}
 
 /// A fixed shared mapping of a file. See the module documentation.
 pub struct Region {
@@ -118,6 +137,42 @@ impl Region {
         let at = self.check(offset, len, 1);
         // SAFETY: the range is inside the live, writable mapping (`check`).
         unsafe { std::ptr::write_bytes(self.ptr.add(at), 0, len as usize) }
+    }
+
+    /// Drops this process's page-table entries for `len` bytes at `offset`
+    /// (both multiples of [`page_size`]) with `madvise(MADV_DONTNEED)`, so
+    /// the pages stop counting in this process's resident set.
+    ///
+    /// The mapping is `MAP_SHARED` and file-backed: the bytes stay in the
+    /// page cache and the file, and the next access faults the same bytes
+    /// back in. Nothing is lost, so failure is ignored (this only saves
+    /// memory). Callers release only bytes they will not read again before
+    /// other processes may have rewritten them (consumed ring slots).
+    pub fn release_pages(&self, offset: u64, len: u64) {
+        let page = page_size();
+        let valid = offset.is_multiple_of(page)
+            && len.is_multiple_of(page)
+            && offset.checked_add(len).is_some_and(|end| end <= self.len);
+        // A bad range is a bug of this crate; an optimisation never panics
+        // for it in release builds, it just does nothing.
+        debug_assert!(valid, "page release at {offset}+{len} misaligned or outside the mapping");
+        if !valid || len == 0 {
+            return;
+        }
+        let at = offset as usize;
+        // SAFETY: the range is page aligned and inside the live mapping
+        // (`check`; the mapping itself starts on a page boundary). On a
+        // shared file mapping MADV_DONTNEED only removes this process's
+        // page-table entries: later accesses read the page cache again, so
+        // no Rust reference into the range (atomics, copies) can observe a
+        // change of content it would not observe anyway from other writers.
+        let _ = unsafe {
+            libc::madvise(
+                self.ptr.add(at) as *mut libc::c_void,
+                len as usize,
+                libc::MADV_DONTNEED,
+            )
+        };
     }
 
     /// Flushes `len` bytes at `offset` to the file (msync).

@@ -1,0 +1,35 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { SpanKind, ValueType } from '@opentelemetry/api';
+import { Reader } from '@otlp-mmap/native';
+import { startMmapSdk } from '@otlp-mmap/sdk';
+const which = process.argv[2] ?? 'span';
+const secs = Number(process.argv[3] ?? 4);
+const dir = mkdtempSync(join(tmpdir(), 'prof-'));
+const path = join(dir, 'p.mmap');
+const sdk = startMmapSdk({ path, registerGlobals: false, spans: { slots: 16384, slotSize: 2048 }, events: { slots: 1024, slotSize: 1024 }, measurements: { slots: 16384, slotSize: 512 }, metricCollectionIntervalMillis: 3_600_000 });
+const reader = Reader.open(path);
+const A = { 'http.request.method': 'GET', 'url.path': '/api/v1/users/12345', 'url.scheme': 'https', 'server.address': 'api.example.com', 'server.port': 443, 'http.route': '/api/v1/users/:id', 'user_agent.original': 'Mozilla/5.0 (X11; Linux x86_64) bench', 'client.address': '10.1.2.3', 'network.protocol.version': '1.1', 'http.response.status_code': 200 };
+const M = { 'http.request.method': 'GET', 'http.route': '/api/v1/users/:id', 'http.response.status_code': 200, 'server.port': 443 };
+const tracer = sdk.tracerProvider.getTracer('bench');
+const meter = sdk.meterProvider.getMeter('bench');
+const counter = meter.createCounter('c', { valueType: ValueType.INT });
+const hist = meter.createHistogram('h', { unit: 'ms' });
+let op: (i: number) => void;
+if (which === 'span') op = () => tracer.startSpan('GET /api/v1/users/:id', { kind: SpanKind.SERVER, attributes: A }).end();
+else if (which === 'counter') op = () => counter.add(1, M);
+else op = (i) => hist.record((i % 100) * 1.5, M);
+const t0 = performance.now();
+const samples: number[] = [];
+while (performance.now() - t0 < secs * 1000) {
+  const s = performance.now();
+  for (let i = 0; i < 4000; i++) op(i);
+  samples.push(((performance.now() - s) * 1e6) / 4000);
+  for (const r of [0, 1, 2]) while (reader.read(r as never, 4096).length > 0);
+}
+samples.sort((a, b) => a - b);
+console.log(which, 'median ns/op', samples[samples.length >> 1].toFixed(0), 'batches', samples.length);
+reader.close();
+await sdk.shutdown();
