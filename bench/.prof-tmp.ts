@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { SpanKind, ValueType } from '@opentelemetry/api';
 import { Reader } from '@otlp-mmap/native';
-import { startMmapSdk } from '@otlp-mmap/sdk';
+const { startMmapSdk } = (await import(process.env.BEFORE ? '../packages/sdk/.src-before/index.ts' : '../packages/sdk/src/index.ts')) as typeof import('@otlp-mmap/sdk');
 const which = process.argv[2] ?? 'span';
 const secs = Number(process.argv[3] ?? 4);
 const dir = mkdtempSync(join(tmpdir(), 'prof-'));

@@ -22,6 +22,14 @@
 //! file even when two processes race to grow it. Where the file system does
 //! not support it, an `flock`-guarded "ftruncate only if larger" does the same.
 //! The known size only ever increases (`fetch_max`).
+//!
+//! Resident pages: a handle touches pages of its mapping as it reads and
+//! writes them, and they count in its RSS until unmapped. The reader returns
+//! the pages of ring slots it has consumed (whole pages, in batches of at
+//! least 64 KiB, see [`crate::ring`]) with `madvise(MADV_DONTNEED)`
+//! ([`Region::release_pages`]); the data stays in the file and page cache and
+//! the next access faults it back in. Header, ring headers, availability
+//! entries and dictionary pages are never released.
 
 use std::fs::File;
 use std::os::fd::AsRawFd;

@@ -155,7 +155,10 @@ impl Region {
             && offset.checked_add(len).is_some_and(|end| end <= self.len);
         // A bad range is a bug of this crate; an optimisation never panics
         // for it in release builds, it just does nothing.
-        debug_assert!(valid, "page release at {offset}+{len} misaligned or outside the mapping");
+        debug_assert!(
+            valid,
+            "page release at {offset}+{len} misaligned or outside the mapping"
+        );
         if !valid || len == 0 {
             return;
         }

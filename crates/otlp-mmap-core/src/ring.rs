@@ -14,6 +14,16 @@
 //!   invalid or does not fit the slot is skipped and counted.
 //!
 //! The geometry comes from a validated [`RingGeometry`] and is never re-read.
+//!
+//! Consumed slots are given back: once at least [`RELEASE_MIN_BYTES`] of
+//! slots have been consumed since the last release, the reader drops its own
+//! mapping of the whole pages that lie entirely inside those slots
+//! (`Region::release_pages`, `madvise(MADV_DONTNEED)`; at most two ranges
+//! per `read_batch`, as the ring wraps). Their bytes were already copied
+//! out, and the data stays in the file and page cache, so the next lap
+//! faults the pages back in with whatever writers put there. Without this, a
+//! reader that has gone round a ring once keeps every slot page resident in
+//! its RSS. Writers never release pages.
 
 use std::time::{Duration, Instant};
 
@@ -21,7 +31,7 @@ use std::sync::atomic::Ordering;
 
 use crate::error::{Error, Result};
 use crate::layout::RingGeometry;
-use crate::region::Region;
+use crate::region::{self, Region};
 use crate::varint;
 
 /// Lap of index `i` in a ring of `2^shift` slots: shift the full 64-bit
@@ -59,11 +69,19 @@ pub struct RingStats {
     pub skipped_uncommitted: u64,
 }
 
+/// Consumed slot bytes that must accumulate before the reader releases
+/// their pages (one `madvise` per 64 KiB or more, not one per small read).
+pub const RELEASE_MIN_BYTES: u64 = 64 * 1024;
+
 /// Reader-side state of one ring (kept by the single reader, not in the file).
 #[derive(Debug, Default)]
 pub struct RingReadState {
     /// Index seen claimed but uncommitted, and when it was first seen so.
     pending: Option<(i64, Instant)>,
+    /// Lowest consumed index whose slot may lie in pages not yet released
+    /// (`None` before the first read). Only an optimisation hint: a wrong
+    /// value releases less, or releases pages that are faulted back in.
+    release_from: Option<i64>,
     /// Counters.
     pub stats: RingStats,
 }
@@ -215,6 +233,7 @@ impl Ring {
         let bs = usize::try_from(g.buffer_size).unwrap_or(usize::MAX);
         let mut appended = 0;
         let mut steps = 0;
+        let first = reader_index.load(Ordering::Acquire).wrapping_add(1);
         while steps < max_messages {
             // Relaxed would do (only this reader stores it); Acquire as FORMAT
             // step 1 states, so a restarted reader sees its predecessor's state.
@@ -279,7 +298,63 @@ impl Ring {
             reader_index.store(next, Ordering::Release);
             steps += 1;
         }
+        if steps > 0 {
+            // Every copy into `out` is done: the consumed slots are free.
+            let end = reader_index.load(Ordering::Acquire).wrapping_add(1);
+            self.release_consumed(region, state, first, end);
+        }
         appended
+    }
+
+    /// Releases the whole pages inside the slots of indexes
+    /// `[state.release_from, end)` (all consumed) once they span at least
+    /// [`RELEASE_MIN_BYTES`], and advances `state.release_from` to the first
+    /// slot whose page was kept. `first` is where this call started reading.
+    fn release_consumed(&self, region: &Region, state: &mut RingReadState, first: i64, end: i64) {
+        let g = &self.geometry;
+        let n = g.num_buffers as i64;
+        let bs = g.buffer_size;
+        // Re-anchor when the hint does not describe consumed slots of the
+        // last lap (first read, or reader_index moved by a reset or another
+        // reader). Indexes come from the file: i128 keeps hostile values
+        // from overflowing.
+        let (first, end) = (first as i128, end as i128);
+        let mut from = match state.release_from {
+            Some(from) if from as i128 <= first => from as i128,
+            _ => first,
+        };
+        from = from.clamp(end - n as i128, end);
+        let count = (end - from) as u64; // in 0..=n
+        let from = from as i64;
+        if count.saturating_mul(bs) < RELEASE_MIN_BYTES {
+            state.release_from = Some(from);
+            return;
+        }
+        let page = region::page_size();
+        let start_slot = self.slot_of(from);
+        let first_len = count.min(g.num_buffers - start_slot);
+        let rest = count - first_len;
+        // Releases the pages inside `slots` slots from `slot` and returns how
+        // many of those slots lie entirely in released pages, from the start.
+        let release = |slot: u64, slots: u64| -> u64 {
+            let start = g.slot_offset(slot);
+            let stop = start + slots * bs;
+            let lo = start.next_multiple_of(page);
+            let hi = stop - stop % page;
+            if hi <= lo {
+                return 0;
+            }
+            region.release_pages(lo, hi - lo);
+            (hi - start) / bs
+        };
+        let done_first = release(start_slot, first_len);
+        state.release_from = Some(if rest == 0 {
+            from.wrapping_add(done_first as i64)
+        } else {
+            // The partial page at the end of the slots area is given up.
+            let done_rest = release(0, rest);
+            from.wrapping_add((first_len + done_rest) as i64)
+        });
     }
 }
 

@@ -323,6 +323,103 @@ fn messages_round_trip_and_a_full_ring_answers_false() {
     );
 }
 
+/// Resident KiB of this process's mappings of `path` (`Rss` in
+/// `/proc/self/smaps`, summed over every mapping of that file).
+fn resident_kib(path: &Path) -> u64 {
+    let want = std::fs::canonicalize(path).unwrap();
+    let want = want.to_str().unwrap();
+    let smaps = std::fs::read_to_string("/proc/self/smaps").unwrap();
+    let mut inside = false;
+    let mut total = 0;
+    for line in smaps.lines() {
+        let mut fields = line.split_whitespace();
+        let first = fields.next().unwrap_or("");
+        if first.contains('-') && first.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
+            inside = fields.nth(4) == Some(want);
+        } else if let Some(kb) = line.strip_prefix("Rss:") {
+            if inside {
+                total += kb
+                    .trim()
+                    .trim_end_matches("kB")
+                    .trim()
+                    .parse::<u64>()
+                    .unwrap();
+            }
+        }
+    }
+    total
+}
+
+/// Message `i` of lap `lap`: 4000 bytes no two messages share.
+fn lap_message(lap: u8, i: u32) -> Vec<u8> {
+    let mut m = vec![lap; 4000];
+    m[..4].copy_from_slice(&i.to_le_bytes());
+    m[3996..].copy_from_slice(&i.to_le_bytes());
+    m
+}
+
+#[test]
+fn reader_releases_consumed_slot_pages_and_the_next_lap_reads_back_intact() {
+    let dir = TempDir::new();
+    let path = dir.file("f");
+    // Spans: 1024 slots of 4 KiB, a 4 MiB slots area.
+    let mut config = small_config(16, 64, 4096);
+    config.rings[RingId::Spans.index()] = RingConfig {
+        num_buffers: 1024,
+        buffer_size: 4096,
+    };
+    let fill = |lap: u8, count: u32| {
+        // Written by a handle that is gone before anything is measured, so
+        // only the reader's mapping of the file remains in smaps.
+        let w = Writer::attach(&path, Some(1 << 30)).unwrap();
+        for i in 0..count {
+            assert!(w.append(RingId::Spans, &lap_message(lap, i)).unwrap());
+        }
+        // The measurement sees a mapping's slot pages: the writer's.
+        let written = resident_kib(&path);
+        assert!(
+            written >= 4000,
+            "writer touched 4 MiB of slots: {written} KiB resident"
+        );
+    };
+    drop(Writer::create(&path, &config).unwrap());
+    fill(1, 1023); // the ring holds n - 1 messages
+    let mut r = reader(&path);
+    let opened = resident_kib(&path);
+
+    // A read below the release threshold first, then the rest.
+    let mut out = Vec::new();
+    assert_eq!(r.read_batch(RingId::Spans, 10, &mut out), 10);
+    r.read_batch(RingId::Spans, usize::MAX, &mut out);
+    let first_lap = split(&out);
+    assert_eq!(first_lap.len(), 1023);
+    for (i, m) in first_lap.iter().enumerate() {
+        assert_eq!(*m, lap_message(1, i as u32), "lap 1 message {i}");
+    }
+    let after_lap_1 = resident_kib(&path);
+    assert!(
+        after_lap_1 <= opened + 64,
+        "4 MiB of slots consumed, yet {after_lap_1} KiB resident ({opened} KiB at open)"
+    );
+
+    // The next lap rewrites the released pages (starting at the last slot,
+    // so it wraps at once) and is read back in uneven batches.
+    fill(2, 1023);
+    let mut out = Vec::new();
+    while r.read_batch(RingId::Spans, 37, &mut out) > 0 {}
+    let second_lap = split(&out);
+    assert_eq!(second_lap.len(), 1023);
+    for (i, m) in second_lap.iter().enumerate() {
+        assert_eq!(*m, lap_message(2, i as u32), "lap 2 message {i}");
+    }
+    let after_lap_2 = resident_kib(&path);
+    assert!(
+        after_lap_2 <= opened + 64 + 4 * 37,
+        "second lap consumed, yet {after_lap_2} KiB resident ({opened} KiB at open)"
+    );
+    assert_eq!(r.stats(RingId::Spans).corrupt, 0);
+}
+
 #[test]
 fn empty_message_and_message_of_exactly_max_size_round_trip() {
     let dir = TempDir::new();

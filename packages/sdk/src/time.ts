@@ -48,8 +48,34 @@ export function secNanosInto(sec: number, nanos: number, out: Nanos64): void {
   out.hi = hi;
 }
 
+/** The time origin in epoch nanoseconds, as (lo, hi). */
+const origin: Nanos64 = { lo: 0, hi: 0 };
+secNanosInto(originSec, originNanos, origin);
+const originLo = origin.lo;
+const originHi = origin.hi;
+/** Below this many ms after the origin (~104 days), `perfMs * 1e6` is an exact-enough safe integer. */
+const FAST_PERF_MS = 9e9;
+
 /** Converts a `performance.now()` reading (ms) to epoch nanoseconds. */
 export function perfMillisInto(perfMs: number, out: Nanos64): void {
+  if (perfMs >= 0 && perfMs < FAST_PERF_MS) {
+    // One rounding to whole nanoseconds, then a 64-bit add of (lo, hi) halves.
+    const ns = Math.round(perfMs * 1e6);
+    const nsHi = Math.floor(ns / TWO_32);
+    let lo = originLo + (ns - nsHi * TWO_32);
+    let hi = originHi + nsHi;
+    if (lo >= TWO_32) {
+      lo -= TWO_32;
+      hi += 1;
+    }
+    out.lo = lo;
+    out.hi = hi;
+    return;
+  }
+  perfMillisSlow(perfMs, out);
+}
+
+function perfMillisSlow(perfMs: number, out: Nanos64): void {
   const wholeMs = Math.floor(perfMs);
   const subNanos = Math.round((perfMs - wholeMs) * 1e6);
   const msInSec = wholeMs % 1000;

@@ -45,6 +45,8 @@ export const MAX_VALUE_DEPTH = 32;
 /** Gives the dictionary reference of a key string. */
 export interface KeyRefs {
   string(value: string): number;
+  /** Same as `string`, with a hint: the attribute's position slot (see `Dictionary.stringAt`). */
+  stringAt(slot: number, value: string): number;
 }
 
 const INT64_MIN = -(2n ** 63n);
@@ -57,7 +59,8 @@ const ancestors: object[] = [];
 /**
  * Writes a `KeyValueRef` as the field `tag`. Returns false, having written
  * nothing, when the attribute must be dropped (null/undefined value, empty key,
- * or a value that cannot be represented).
+ * or a value that cannot be represented). `slot`, when not negative, is the
+ * attribute's position slot for {@link KeyRefs.stringAt}.
  */
 export function writeKeyValue(
   w: ProtoWriter,
@@ -66,13 +69,14 @@ export function writeKeyValue(
   value: unknown,
   keys: KeyRefs,
   lengthLimit: number,
+  slot = -1,
 ): boolean {
   if (value === undefined || value === null) return false;
   if (typeof key !== 'string' || key.length === 0) {
     diag.warn(`otlp-mmap: attribute with an invalid key (${String(key)}) dropped`);
     return false;
   }
-  const keyRef = keys.string(key);
+  const keyRef = slot >= 0 ? keys.stringAt(slot, key) : keys.string(key);
   // Fast paths: the common scalar attributes, written in one pass. Tags above
   // 127 and key ref 0 (an interning failure) take the general path.
   if (tag < 128 && keyRef !== 0) {

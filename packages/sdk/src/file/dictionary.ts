@@ -17,11 +17,16 @@ import type { NativeWriter } from './native.js';
 
 /** Beyond this many cached strings, new ones go straight to the binding. */
 const MAX_CACHED_STRINGS = 16384;
+/** Number of positional key slots (a power of two); see {@link Dictionary.stringAt}. */
+export const KEY_SLOTS = 256;
 
 export class Dictionary {
   private readonly native: NativeWriter;
   private readonly strings = new Map<string, number>();
   private readonly messages = new Map<string, number>();
+  /** Last key seen at each slot, and its reference. */
+  private readonly slotKeys: (string | undefined)[] = new Array<string | undefined>(KEY_SLOTS).fill(undefined);
+  private readonly slotRefs: number[] = new Array<number>(KEY_SLOTS).fill(0);
   private readonly onFailure: () => void;
   private closed = false;
 
@@ -45,6 +50,25 @@ export class Dictionary {
       return 0;
     }
     if (this.strings.size < MAX_CACHED_STRINGS) this.strings.set(value, ref);
+    return ref;
+  }
+
+  /**
+   * Same as {@link Dictionary.string}, remembering the last string seen at
+   * `slot` (the position of an attribute in its call, offset per call site).
+   * Callers that pass the same attribute keys in the same order each time
+   * (the usual case) then pay a string comparison instead of a map lookup.
+   * Keyed by the string itself, so a mutated attribute object is never
+   * mistaken for the one seen before.
+   */
+  stringAt(slot: number, value: string): number {
+    const i = slot & (KEY_SLOTS - 1);
+    if (this.slotKeys[i] === value) return this.slotRefs[i];
+    const ref = this.string(value);
+    if (ref !== 0) {
+      this.slotKeys[i] = value;
+      this.slotRefs[i] = ref;
+    }
     return ref;
   }
 

@@ -15,6 +15,8 @@ import { RING_MEASUREMENTS } from '../file/native.js';
 import { MmapSpan } from '../trace/span.js';
 
 const hasOwn = Object.prototype.hasOwnProperty;
+/** First key slot (Dictionary.stringAt) of measurement attributes. */
+const SLOTS_MEASUREMENT = 128;
 
 export function writeMeasurement(
   file: MmapFile,
@@ -32,8 +34,11 @@ export function writeMeasurement(
     w.int64(metricRef);
     if (attributes) {
       const dict = file.dictionary;
+      let i = 0;
       for (const key in attributes) {
-        if (hasOwn.call(attributes, key)) writeKeyValue(w, F.MEASUREMENT_ATTRIBUTES, key, attributes[key], dict, Infinity);
+        if (hasOwn.call(attributes, key)) {
+          writeKeyValue(w, F.MEASUREMENT_ATTRIBUTES, key, attributes[key], dict, Infinity, SLOTS_MEASUREMENT + (i++ & 63));
+        }
       }
     }
     w.tagFixed64(F.MEASUREMENT_TIME, timeLo, timeHi);

@@ -44,6 +44,9 @@ const FLAG_HAS_IS_REMOTE = 0x100;
 const FLAG_IS_REMOTE = 0x200;
 
 const scratchTime: Nanos64 = { lo: 0, hi: 0 };
+/** First key slots (Dictionary.stringAt) of StartSpan and UpdateAttributes attributes. */
+const SLOTS_START = 0;
+const SLOTS_UPDATE = 64;
 
 export class MmapSpan implements Span {
   /** @internal trace id words (big-endian). */
@@ -194,7 +197,7 @@ export class MmapSpan implements Span {
       try {
         this.header(w, F.SPAN_EVENT_ATTRIBUTES);
         const bodyStart = w.pos;
-        fits = this.encodeOne(w, F.UPDATE_ATTRIBUTES, key, value, max);
+        fits = this.encodeOne(w, F.UPDATE_ATTRIBUTES, key, value, max, SLOTS_UPDATE);
         w.join();
         if (fits && w.pos > bodyStart) file.commit(RING_SPANS, w);
       } finally {
@@ -396,24 +399,54 @@ export class MmapSpan implements Span {
     max: number,
   ): string[] | null {
     let rest: string[] | null = null;
+    // Key slots (Dictionary.stringAt): StartSpan and UpdateAttributes keys apart.
+    const slotBase = tag === F.START_ATTRIBUTES ? SLOTS_START : SLOTS_UPDATE;
     if (keys === null) {
+      // The hot path (every attribute of a span start): encodeOne inlined by
+      // hand, with the loop invariants read once.
+      const limits = this.shared.limits;
+      const countLimit = limits.attributeCountLimit;
+      const lengthLimit = limits.attributeValueLengthLimit;
+      const dictionary = this.shared.file.dictionary;
+      const depth = w.openMessages;
+      let i = 0;
       for (const key in attrs) {
         if (!hasOwn.call(attrs, key)) continue;
-        if (rest !== null) rest.push(key);
-        else if (!this.encodeOne(w, tag, key, attrs[key], max)) rest = [key];
+        if (rest !== null) {
+          rest.push(key);
+          continue;
+        }
+        const value = attrs[key];
+        if (this.attributeCount >= countLimit) {
+          if (value !== undefined && value !== null) this.dropOverLimit();
+          continue;
+        }
+        // A string longer than a slot can never fit: do not even encode it.
+        if (typeof value === 'string' && value.length > max && value.length <= lengthLimit) {
+          rest = [key];
+          continue;
+        }
+        const mark = w.pos;
+        if (!writeKeyValue(w, tag, key, value, dictionary, lengthLimit, slotBase + (i++ & 63))) continue;
+        if (w.pos + 4 * depth > max) {
+          w.rewind(mark, depth);
+          rest = [key];
+          continue;
+        }
+        this.attributeCount++;
       }
     } else {
       for (let i = 0; i < keys.length; i++) {
         const key = keys[i];
         if (rest !== null) rest.push(key);
-        else if (!this.encodeOne(w, tag, key, attrs[key], max)) rest = [key];
+        else if (!this.encodeOne(w, tag, key, attrs[key], max, slotBase + (i & 63))) rest = [key];
       }
     }
     return rest;
   }
 
   /** Encodes one attribute; false (nothing written) when it does not fit `max`. */
-  private encodeOne(w: ProtoWriter, tag: number, key: string, value: unknown, max: number): boolean {
+  private encodeOne(w: ProtoWriter, tag: number, key: string, value: unknown, max: number, slot: number): boolean {
     const limits = this.shared.limits;
     if (this.attributeCount >= limits.attributeCountLimit) {
       if (value !== undefined && value !== null) this.dropOverLimit();
@@ -423,7 +456,7 @@ export class MmapSpan implements Span {
     // A string longer than a slot can never fit: do not even encode it.
     if (typeof value === 'string' && value.length > max && value.length <= lengthLimit) return false;
     const mark = w.pos;
-    if (!writeKeyValue(w, tag, key, value, this.shared.file.dictionary, lengthLimit)) return true;
+    if (!writeKeyValue(w, tag, key, value, this.shared.file.dictionary, lengthLimit, slot)) return true;
     if (w.pos + 4 * w.openMessages > max) {
       w.rewind(mark, w.openMessages);
       return false;

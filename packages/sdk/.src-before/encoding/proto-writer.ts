@@ -1,0 +1,513 @@
+/**
+ * A small protobuf encoder that writes straight into one reusable buffer.
+ *
+ * It knows exactly what the SDK's messages need: varints (32-bit, and 64-bit
+ * given as two uint32 halves or as a safe JS integer), fixed32, fixed64 (two
+ * halves, so timestamps need no bigint), doubles, strings, raw bytes, bytes
+ * given as hex, and nested length-delimited messages whose length is
+ * back-patched when the message is closed.
+ *
+ * A nested message reserves one byte for its length; when the content turns
+ * out to be 128 bytes or longer the content is shifted right to make room for
+ * the longer varint. Most nested messages (a KeyValueRef, an AnyValue) are
+ * short, so the shift is rare and cheap.
+ *
+ * The buffer grows on demand (doubling) and can be shrunk back with
+ * {@link ProtoWriter.reset} after an unusually large message, so memory stays
+ * bounded by the largest message in flight.
+ *
+ * @internal
+ */
+
+/** Protobuf wire types. */
+export const WIRE_VARINT = 0;
+export const WIRE_FIXED64 = 1;
+export const WIRE_LEN = 2;
+export const WIRE_FIXED32 = 5;
+
+const TWO_32 = 4294967296;
+const MAX_DEPTH = 128;
+
+export class ProtoWriter {
+  /** The encoded bytes are `buf[0..pos)`. */
+  buf: Buffer;
+  /** Write position. */
+  pos = 0;
+  private readonly initialSize: number;
+  private readonly stack = new Int32Array(MAX_DEPTH);
+  private depth = 0;
+  private readonly f64 = new Float64Array(1);
+  private readonly f64bytes = new Uint8Array(this.f64.buffer);
+
+  constructor(initialSize = 4096) {
+    this.initialSize = initialSize;
+    this.buf = Buffer.allocUnsafe(initialSize);
+  }
+
+  /** Starts a new message; shrinks the buffer back if it grew past 1 MiB. */
+  reset(): void {
+    this.pos = 0;
+    this.depth = 0;
+    if (this.buf.length > 1 << 20) this.buf = Buffer.allocUnsafe(this.initialSize);
+  }
+
+  /** Number of nested messages currently open. */
+  get openMessages(): number {
+    return this.depth;
+  }
+
+  /**
+   * Upper bound of the size the message will have once every open nested
+   * message is closed (each length varint may grow by up to 4 bytes).
+   */
+  boundedSize(): number {
+    return this.pos + 4 * this.depth;
+  }
+
+  /** Makes room for `n` more bytes (small, so that it inlines; growing is out of line). */
+  ensure(n: number): void {
+    if (this.pos + n > this.buf.length) this.grow(this.pos + n);
+  }
+
+  private grow(need: number): void {
+    let size = this.buf.length * 2;
+    while (size < need) size *= 2;
+    const next = Buffer.allocUnsafe(size);
+    this.buf.copy(next, 0, 0, this.pos);
+    this.buf = next;
+  }
+
+  /** A field tag (field number and wire type). */
+  tag(field: number, wireType: number): void {
+    this.uint32((field << 3) | wireType);
+  }
+
+  /** Varint of a value in [0, 2^32). */
+  uint32(value: number): void {
+    this.ensure(5);
+    const buf = this.buf;
+    let pos = this.pos;
+    let v = value >>> 0;
+    while (v > 127) {
+      buf[pos++] = (v & 127) | 128;
+      v >>>= 7;
+    }
+    buf[pos++] = v;
+    this.pos = pos;
+  }
+
+  /** Varint of a 64-bit value given as two uint32 halves (two's complement for negatives). */
+  varint64(lo: number, hi: number): void {
+    if (hi === 0) {
+      this.uint32(lo);
+      return;
+    }
+    this.ensure(10);
+    const buf = this.buf;
+    let pos = this.pos;
+    lo >>>= 0;
+    hi >>>= 0;
+    // 4 full groups of 7 bits come from lo alone.
+    for (let i = 0; i < 4; i++) {
+      buf[pos++] = (lo & 127) | 128;
+      lo >>>= 7;
+    }
+    // The fifth group takes lo's top 4 bits and hi's low 3.
+    let mixed = lo | ((hi & 7) << 4);
+    hi >>>= 3;
+    if (hi === 0) {
+      buf[pos++] = mixed;
+      this.pos = pos;
+      return;
+    }
+    buf[pos++] = mixed | 128;
+    while (hi > 127) {
+      buf[pos++] = (hi & 127) | 128;
+      hi >>>= 7;
+    }
+    buf[pos++] = hi;
+    this.pos = pos;
+  }
+
+  /** Varint of a safe integer (int64 semantics; negatives take 10 bytes). */
+  int64(value: number): void {
+    if (value >= 0 && value < TWO_32) {
+      this.uint32(value);
+      return;
+    }
+    const hi = Math.floor(value / TWO_32);
+    const lo = value - hi * TWO_32;
+    this.varint64(lo, hi);
+  }
+
+  /** Little-endian 32-bit value. */
+  fixed32(value: number): void {
+    this.ensure(4);
+    const buf = this.buf;
+    const pos = this.pos;
+    buf[pos] = value & 255;
+    buf[pos + 1] = (value >>> 8) & 255;
+    buf[pos + 2] = (value >>> 16) & 255;
+    buf[pos + 3] = (value >>> 24) & 255;
+    this.pos = pos + 4;
+  }
+
+  /** Little-endian 64-bit value given as two uint32 halves. */
+  fixed64(lo: number, hi: number): void {
+    this.fixed32(lo);
+    this.fixed32(hi);
+  }
+
+  /** IEEE 754 double, little-endian. */
+  double(value: number): void {
+    this.ensure(8);
+    this.f64[0] = value;
+    const b = this.f64bytes;
+    const buf = this.buf;
+    const pos = this.pos;
+    buf[pos] = b[0];
+    buf[pos + 1] = b[1];
+    buf[pos + 2] = b[2];
+    buf[pos + 3] = b[3];
+    buf[pos + 4] = b[4];
+    buf[pos + 5] = b[5];
+    buf[pos + 6] = b[6];
+    buf[pos + 7] = b[7];
+    this.pos = pos + 8;
+  }
+
+  /** Length-delimited UTF-8 string (without its tag). */
+  string(value: string): void {
+    const n = value.length;
+    if (n < 128) {
+      // Short strings: try a pure-ASCII copy, which avoids a native call.
+      this.ensure(n + 1);
+      const buf = this.buf;
+      const start = this.pos;
+      let pos = start + 1;
+      for (let i = 0; i < n; i++) {
+        const c = value.charCodeAt(i);
+        if (c >= 128) {
+          this.stringSlow(value);
+          return;
+        }
+        buf[pos++] = c;
+      }
+      buf[start] = n;
+      this.pos = pos;
+      return;
+    }
+    this.stringSlow(value);
+  }
+
+  private stringSlow(value: string): void {
+    const max = value.length * 3;
+    const lenBytes = varintSize(max);
+    this.ensure(max + lenBytes);
+    const start = this.pos;
+    const written = this.buf.write(value, start + lenBytes, 'utf8');
+    const actualLenBytes = varintSize(written);
+    if (actualLenBytes !== lenBytes) {
+      this.buf.copyWithin(start + actualLenBytes, start + lenBytes, start + lenBytes + written);
+    }
+    this.pos = start;
+    this.uint32(written);
+    this.pos = start + actualLenBytes + written;
+  }
+
+  /** Length-delimited raw bytes (without its tag). */
+  bytes(value: Uint8Array): void {
+    const n = value.length;
+    this.uint32(n);
+    this.ensure(n);
+    this.buf.set(value, this.pos);
+    this.pos += n;
+  }
+
+  /**
+   * Length-delimited bytes given as a hex string of even length (a W3C trace
+   * or span id). Invalid hex digits encode as 0.
+   */
+  hexBytes(hex: string): void {
+    const n = hex.length >>> 1;
+    this.uint32(n);
+    this.ensure(n);
+    const buf = this.buf;
+    let pos = this.pos;
+    for (let i = 0; i < n; i++) {
+      buf[pos++] = (hexDigit(hex.charCodeAt(2 * i)) << 4) | hexDigit(hex.charCodeAt(2 * i + 1));
+    }
+    this.pos = pos;
+  }
+
+  /** Length-delimited bytes from big-endian uint32 words (ids kept as numbers). */
+  wordBytes2(w0: number, w1: number): void {
+    this.ensure(9);
+    const buf = this.buf;
+    let pos = this.pos;
+    buf[pos++] = 8;
+    pos = putWord(buf, pos, w0);
+    this.pos = putWord(buf, pos, w1);
+  }
+
+  /** Length-delimited 16 bytes from four big-endian uint32 words. */
+  wordBytes4(w0: number, w1: number, w2: number, w3: number): void {
+    this.ensure(17);
+    const buf = this.buf;
+    let pos = this.pos;
+    buf[pos++] = 16;
+    pos = putWord(buf, pos, w0);
+    pos = putWord(buf, pos, w1);
+    pos = putWord(buf, pos, w2);
+    this.pos = putWord(buf, pos, w3);
+  }
+
+  /** A one-byte tag (field < 16) followed by a fixed64 given as two halves. */
+  tagFixed64(tag: number, lo: number, hi: number): void {
+    this.ensure(9);
+    const buf = this.buf;
+    const p = this.pos;
+    buf[p] = tag;
+    buf[p + 1] = lo;
+    buf[p + 2] = lo >>> 8;
+    buf[p + 3] = lo >>> 16;
+    buf[p + 4] = lo >>> 24;
+    buf[p + 5] = hi;
+    buf[p + 6] = hi >>> 8;
+    buf[p + 7] = hi >>> 16;
+    buf[p + 8] = hi >>> 24;
+    this.pos = p + 9;
+  }
+
+  /**
+   * The fields every SpanEvent starts with — `scope_ref` (20), `trace_id` (1)
+   * and `span_id` (2), ids given as big-endian uint32 words — then opens the
+   * `event` field whose one-byte tag is `eventTag`. One bounds check, no calls.
+   */
+  spanEventHeader(
+    scopeRef: number,
+    t0: number,
+    t1: number,
+    t2: number,
+    t3: number,
+    s0: number,
+    s1: number,
+    eventTag: number,
+  ): void {
+    if (this.depth >= MAX_DEPTH) throw new RangeError('protobuf nesting too deep');
+    this.ensure(48);
+    const buf = this.buf;
+    let p = this.pos;
+    buf[p++] = 0xa0; // field 20, varint
+    buf[p++] = 0x01;
+    let v = scopeRef;
+    while (v > 127) {
+      buf[p++] = (v % 128) | 128;
+      v = Math.floor(v / 128);
+    }
+    buf[p++] = v;
+    buf[p++] = 0x0a; // field 1, bytes
+    buf[p++] = 16;
+    buf[p++] = t0 >>> 24;
+    buf[p++] = t0 >>> 16;
+    buf[p++] = t0 >>> 8;
+    buf[p++] = t0;
+    buf[p++] = t1 >>> 24;
+    buf[p++] = t1 >>> 16;
+    buf[p++] = t1 >>> 8;
+    buf[p++] = t1;
+    buf[p++] = t2 >>> 24;
+    buf[p++] = t2 >>> 16;
+    buf[p++] = t2 >>> 8;
+    buf[p++] = t2;
+    buf[p++] = t3 >>> 24;
+    buf[p++] = t3 >>> 16;
+    buf[p++] = t3 >>> 8;
+    buf[p++] = t3;
+    buf[p++] = 0x12; // field 2, bytes
+    buf[p++] = 8;
+    buf[p++] = s0 >>> 24;
+    buf[p++] = s0 >>> 16;
+    buf[p++] = s0 >>> 8;
+    buf[p++] = s0;
+    buf[p++] = s1 >>> 24;
+    buf[p++] = s1 >>> 16;
+    buf[p++] = s1 >>> 8;
+    buf[p++] = s1;
+    buf[p++] = eventTag;
+    this.stack[this.depth++] = p; // fork()
+    this.pos = p + 1;
+  }
+
+  // ---------------------------------------------------------------- fast paths
+  // A `KeyValueRef { key_ref = 1; value = 2 }` (FORMAT.md 5) whose lengths are
+  // all known in advance is written in one pass, without fork/join. Each
+  // returns false, having written nothing, when the value does not qualify
+  // (the caller then takes the general path).
+
+  /** KeyValueRef with a short ASCII `string_value`. */
+  kvAscii(tag: number, keyRef: number, value: string): boolean {
+    const n = value.length;
+    if (n > 100 || keyRef >= 268435456) return false;
+    const refLen = varintSize(keyRef);
+    const kvLen = refLen + 5 + n; // 0x08 ref 0x12 len (0x0A n bytes)
+    if (kvLen > 127) return false;
+    this.ensure(kvLen + 2);
+    const buf = this.buf;
+    let p = this.pos;
+    buf[p++] = tag;
+    buf[p++] = kvLen;
+    buf[p++] = 0x08;
+    let r = keyRef;
+    while (r > 127) {
+      buf[p++] = (r & 127) | 128;
+      r >>>= 7;
+    }
+    buf[p++] = r;
+    buf[p++] = 0x12;
+    buf[p++] = n + 2;
+    buf[p++] = 0x0a;
+    buf[p++] = n;
+    for (let i = 0; i < n; i++) {
+      const c = value.charCodeAt(i);
+      if (c >= 128) return false;
+      buf[p++] = c;
+    }
+    this.pos = p;
+    return true;
+  }
+
+  /** KeyValueRef with an `int_value` in [0, 2^28). */
+  kvSmallInt(tag: number, keyRef: number, value: number): boolean {
+    if (keyRef >= 268435456) return false;
+    const refLen = varintSize(keyRef);
+    const valLen = varintSize(value);
+    const kvLen = refLen + 4 + valLen; // 0x08 ref 0x12 len (0x18 varint)
+    this.ensure(kvLen + 2);
+    const buf = this.buf;
+    let p = this.pos;
+    buf[p++] = tag;
+    buf[p++] = kvLen;
+    buf[p++] = 0x08;
+    let r = keyRef;
+    while (r > 127) {
+      buf[p++] = (r & 127) | 128;
+      r >>>= 7;
+    }
+    buf[p++] = r;
+    buf[p++] = 0x12;
+    buf[p++] = valLen + 1;
+    buf[p++] = 0x18;
+    let v = value;
+    while (v > 127) {
+      buf[p++] = (v & 127) | 128;
+      v >>>= 7;
+    }
+    buf[p++] = v;
+    this.pos = p;
+    return true;
+  }
+
+  /** KeyValueRef with a `double_value`. */
+  kvDouble(tag: number, keyRef: number, value: number): boolean {
+    if (keyRef >= 268435456) return false;
+    const refLen = varintSize(keyRef);
+    this.ensure(refLen + 16);
+    const buf = this.buf;
+    let p = this.pos;
+    buf[p++] = tag;
+    buf[p++] = refLen + 12; // 0x08 ref 0x12 9 (0x21 8 bytes)
+    buf[p++] = 0x08;
+    let r = keyRef;
+    while (r > 127) {
+      buf[p++] = (r & 127) | 128;
+      r >>>= 7;
+    }
+    buf[p++] = r;
+    buf[p++] = 0x12;
+    buf[p++] = 9;
+    buf[p++] = 0x21;
+    this.pos = p;
+    this.double(value);
+    return true;
+  }
+
+  /** KeyValueRef with a `bool_value`. */
+  kvBool(tag: number, keyRef: number, value: boolean): boolean {
+    if (keyRef >= 268435456) return false;
+    const refLen = varintSize(keyRef);
+    this.ensure(refLen + 8);
+    const buf = this.buf;
+    let p = this.pos;
+    buf[p++] = tag;
+    buf[p++] = refLen + 5; // 0x08 ref 0x12 2 (0x10 0|1)
+    buf[p++] = 0x08;
+    let r = keyRef;
+    while (r > 127) {
+      buf[p++] = (r & 127) | 128;
+      r >>>= 7;
+    }
+    buf[p++] = r;
+    buf[p++] = 0x12;
+    buf[p++] = 2;
+    buf[p++] = 0x10;
+    buf[p++] = value ? 1 : 0;
+    this.pos = p;
+    return true;
+  }
+
+  /** Opens a nested length-delimited message (the tag must be written already). */
+  fork(): void {
+    if (this.depth >= MAX_DEPTH) throw new RangeError('protobuf nesting too deep');
+    this.ensure(1);
+    this.stack[this.depth++] = this.pos;
+    this.pos += 1;
+  }
+
+  /** Closes the innermost nested message and back-patches its length. */
+  join(): void {
+    const start = this.stack[--this.depth];
+    const len = this.pos - start - 1;
+    if (len < 128) {
+      this.buf[start] = len;
+      return;
+    }
+    const extra = varintSize(len) - 1;
+    this.ensure(extra);
+    this.buf.copyWithin(start + 1 + extra, start + 1, this.pos);
+    const end = this.pos + extra;
+    this.pos = start;
+    this.uint32(len);
+    this.pos = end;
+  }
+
+  /** Abandons open nested messages and rewinds to `pos` (used to roll back a field). */
+  rewind(pos: number, depth: number): void {
+    this.pos = pos;
+    this.depth = depth;
+  }
+}
+
+function putWord(buf: Buffer, pos: number, w: number): number {
+  buf[pos] = (w >>> 24) & 255;
+  buf[pos + 1] = (w >>> 16) & 255;
+  buf[pos + 2] = (w >>> 8) & 255;
+  buf[pos + 3] = w & 255;
+  return pos + 4;
+}
+
+function hexDigit(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  if (c >= 97 && c <= 102) return c - 87;
+  if (c >= 65 && c <= 70) return c - 55;
+  return 0;
+}
+
+/** Bytes taken by the varint of a non-negative value below 2^35. */
+export function varintSize(value: number): number {
+  if (value < 128) return 1;
+  if (value < 16384) return 2;
+  if (value < 2097152) return 3;
+  if (value < 268435456) return 4;
+  return 5;
+}

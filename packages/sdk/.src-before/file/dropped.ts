@@ -1,0 +1,23 @@
+/**
+ * Counts of telemetry the SDK could not write.
+ */
+
+/** Messages that were not written, per signal, since the SDK started. */
+export interface DroppedCounts {
+  /** Span life-cycle messages (start, end, attribute updates, links, name changes). */
+  spans: number;
+  /** Log records and span events (the events ring). */
+  events: number;
+  /** Metric measurements. */
+  measurements: number;
+  /**
+   * Attributes left out because a single attribute could not fit an empty
+   * message of its ring (or could not be interned).
+   */
+  attributes: number;
+}
+
+/** @internal */
+export function emptyDroppedCounts(): DroppedCounts {
+  return { spans: 0, events: 0, measurements: 0, attributes: 0 };
+}

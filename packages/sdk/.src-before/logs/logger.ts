@@ -1,0 +1,156 @@
+/**
+ * Logger: each emitted log record is one `Event` on the events ring
+ * (FORMAT.md 5): time (`timestamp`, else `observedTimestamp`, else now),
+ * severity number and text, body (any value), event name (a dictionary
+ * string), the span context of the record's `context` (or the active one),
+ * and attributes (with the log record limits; an `exception` adds the
+ * semantic-convention `exception.*` attributes unless already present).
+ *
+ * An attribute that does not fit the slot is dropped and counted; a record
+ * whose body alone does not fit is dropped and counted.
+ *
+ * @internal
+ */
+import { type Attributes, context as contextApi, diag, isSpanContextValid, trace } from '@opentelemetry/api';
+import type { Logger, LogRecord, SeverityNumber } from '@opentelemetry/api-logs';
+import type { ResolvedLogLimits } from '../config.js';
+import { writeAnyValue, writeKeyValue } from '../encoding/any-value.js';
+import * as F from '../encoding/fields.js';
+import type { ProtoWriter } from '../encoding/proto-writer.js';
+import type { MmapFile } from '../file/mmap-file.js';
+import { RING_EVENTS } from '../file/native.js';
+import { MmapSpan } from '../trace/span.js';
+import { type Nanos64, timeInputInto } from '../time.js';
+
+const hasOwn = Object.prototype.hasOwnProperty;
+const time: Nanos64 = { lo: 0, hi: 0 };
+
+export class MmapLogger implements Logger {
+  private readonly file: MmapFile;
+  private readonly scopeRef: number;
+  private readonly limits: ResolvedLogLimits;
+
+  /** @internal */
+  constructor(file: MmapFile, scopeRef: number, limits: ResolvedLogLimits) {
+    this.file = file;
+    this.scopeRef = scopeRef;
+    this.limits = limits;
+  }
+
+  enabled(): boolean {
+    return !this.file.closed;
+  }
+
+  emit(record: LogRecord): void {
+    const file = this.file;
+    if (file.closed || record === null || typeof record !== 'object') return;
+    try {
+      const nameRef = record.eventName ? file.dictionary.string(String(record.eventName)) : 0;
+      timeInputInto(record.timestamp ?? record.observedTimestamp, time);
+      const w = file.begin();
+      try {
+        w.uint32(F.EVENT_SCOPE_REF);
+        w.int64(this.scopeRef);
+        w.tagFixed64(F.EVENT_TIME, time.lo, time.hi);
+        const severity = record.severityNumber;
+        if (typeof severity === 'number' && severity > 0 && severity <= 24) {
+          w.uint32(F.EVENT_SEVERITY_NUMBER);
+          w.uint32(severity as SeverityNumber);
+        }
+        if (typeof record.severityText === 'string' && record.severityText !== '') {
+          w.uint32(F.EVENT_SEVERITY_TEXT);
+          w.string(record.severityText);
+        }
+        if (record.body !== undefined && record.body !== null) {
+          const mark = w.pos;
+          w.uint32(F.EVENT_BODY);
+          w.fork();
+          if (writeAnyValue(w, record.body, file.dictionary, this.limits.attributeValueLengthLimit, 0)) w.join();
+          else w.rewind(mark, 0);
+        }
+        if (nameRef !== 0) {
+          w.uint32(F.EVENT_NAME_REF);
+          w.int64(nameRef);
+        }
+        this.writeSpanContext(w, record);
+        this.writeAttributes(w, record);
+        file.commit(RING_EVENTS, w);
+      } finally {
+        file.release(w);
+      }
+    } catch (err) {
+      diag.error('otlp-mmap: emit failed', err);
+    }
+  }
+
+  private writeSpanContext(w: ProtoWriter, record: LogRecord): void {
+    const span = trace.getSpan(record.context ?? contextApi.active());
+    if (span === undefined) return;
+    if (span instanceof MmapSpan) {
+      w.uint32(F.EVENT_SPAN_CONTEXT);
+      w.fork();
+      w.uint32(F.SPAN_CONTEXT_SPAN_ID);
+      w.wordBytes2(span.s0, span.s1);
+      w.uint32(F.SPAN_CONTEXT_TRACE_ID);
+      w.wordBytes4(span.t0, span.t1, span.t2, span.t3);
+      w.uint32(F.SPAN_CONTEXT_FLAGS);
+      w.fixed32(span.traceFlags);
+      w.join();
+      return;
+    }
+    const sc = span.spanContext();
+    if (!isSpanContextValid(sc)) return;
+    w.uint32(F.EVENT_SPAN_CONTEXT);
+    w.fork();
+    w.uint32(F.SPAN_CONTEXT_SPAN_ID);
+    w.hexBytes(sc.spanId);
+    w.uint32(F.SPAN_CONTEXT_TRACE_ID);
+    w.hexBytes(sc.traceId);
+    w.uint32(F.SPAN_CONTEXT_FLAGS);
+    w.fixed32(sc.traceFlags & 0xff);
+    w.join();
+  }
+
+  private writeAttributes(w: ProtoWriter, record: LogRecord): void {
+    const file = this.file;
+    const max = file.maxMessageSize[RING_EVENTS];
+    const countLimit = this.limits.attributeCountLimit;
+    const lengthLimit = this.limits.attributeValueLengthLimit;
+    let count = 0;
+    const add = (key: string, value: unknown): void => {
+      if (count >= countLimit) return;
+      const mark = w.pos;
+      if (!writeKeyValue(w, F.EVENT_ATTRIBUTES, key, value, file.dictionary, lengthLimit)) return;
+      if (w.pos > max) {
+        w.rewind(mark, 0);
+        file.countDroppedAttribute();
+        diag.warn(`otlp-mmap: log attribute "${key}" too large for a slot; dropped`);
+        return;
+      }
+      count++;
+    };
+    const attributes = record.attributes;
+    if (attributes) {
+      for (const key in attributes) if (hasOwn.call(attributes, key)) add(key, attributes[key]);
+    }
+    if (record.exception !== undefined && record.exception !== null) {
+      const ex = exceptionAttributes(record.exception);
+      for (const key of Object.keys(ex)) if (!attributes || !hasOwn.call(attributes, key)) add(key, ex[key]);
+    }
+  }
+}
+
+/** The semantic-convention attributes of an exception value. */
+function exceptionAttributes(exception: unknown): Attributes {
+  const out: Attributes = {};
+  if (typeof exception === 'string') {
+    out['exception.message'] = exception;
+  } else if (typeof exception === 'object' && exception !== null) {
+    const e = exception as { code?: unknown; name?: unknown; message?: unknown; stack?: unknown };
+    if (e.code !== undefined && e.code !== null) out['exception.type'] = String(e.code);
+    else if (typeof e.name === 'string') out['exception.type'] = e.name;
+    if (typeof e.message === 'string') out['exception.message'] = e.message;
+    if (typeof e.stack === 'string') out['exception.stacktrace'] = e.stack;
+  }
+  return out;
+}
