@@ -70,3 +70,34 @@ test('the resource is written once and referenced by every scope', async (t) => 
   rb.close();
   await cleanup();
 });
+
+test('attribute keys that change places between calls keep their own references', async (t) => {
+  const { sdk, path, cleanup } = startTestSdk();
+  const tracer = sdk.tracerProvider.getTracer('t');
+  const counter = sdk.meterProvider.getMeter('m').createCounter('c');
+  // The same positions hold different keys from one call to the next.
+  tracer.startSpan('a', { attributes: { first: 'one', second: 'two' } }).end();
+  tracer.startSpan('b', { attributes: { second: 'two', first: 'one' } }).end();
+  tracer.startSpan('c', { attributes: { third: 'three' } }).end();
+  const attrs = { x: 'a', y: 'b' };
+  counter.add(1, attrs);
+  delete (attrs as Record<string, string>).x;
+  (attrs as Record<string, string>).z = 'c';
+  counter.add(1, attrs);
+  const rb = new FileReadBack(path);
+  const starts = rb.spans().flatMap((e) => (e.event?.$case === 'start' ? [e.event.value] : []));
+  t.deepEqual(
+    starts.map((s) => rb.attrs(s.attributes)),
+    [{ first: 'one', second: 'two' }, { second: 'two', first: 'one' }, { third: 'three' }],
+  );
+  t.deepEqual(
+    starts.map((s) => rb.keys(s.attributes)),
+    [['first', 'second'], ['second', 'first'], ['third']],
+  );
+  t.deepEqual(
+    rb.measurements().map((m) => rb.attrs(m.attributes)),
+    [{ x: 'a', y: 'b' }, { y: 'b', z: 'c' }],
+  );
+  rb.close();
+  await cleanup();
+});

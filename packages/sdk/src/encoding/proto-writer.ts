@@ -33,22 +33,26 @@ export class ProtoWriter {
   buf: Buffer;
   /** Write position. */
   pos = 0;
+  /** `buf` as a DataView, for writing 32-bit words in one store. */
+  private view: DataView;
   private readonly initialSize: number;
   private readonly stack = new Int32Array(MAX_DEPTH);
   private depth = 0;
-  private readonly f64 = new Float64Array(1);
-  private readonly f64bytes = new Uint8Array(this.f64.buffer);
 
   constructor(initialSize = 4096) {
     this.initialSize = initialSize;
     this.buf = Buffer.allocUnsafe(initialSize);
+    this.view = viewOf(this.buf);
   }
 
   /** Starts a new message; shrinks the buffer back if it grew past 1 MiB. */
   reset(): void {
     this.pos = 0;
     this.depth = 0;
-    if (this.buf.length > 1 << 20) this.buf = Buffer.allocUnsafe(this.initialSize);
+    if (this.buf.length > 1 << 20) {
+      this.buf = Buffer.allocUnsafe(this.initialSize);
+      this.view = viewOf(this.buf);
+    }
   }
 
   /** Number of nested messages currently open. */
@@ -75,6 +79,7 @@ export class ProtoWriter {
     const next = Buffer.allocUnsafe(size);
     this.buf.copy(next, 0, 0, this.pos);
     this.buf = next;
+    this.view = viewOf(next);
   }
 
   /** A field tag (field number and wire type). */
@@ -143,13 +148,8 @@ export class ProtoWriter {
   /** Little-endian 32-bit value. */
   fixed32(value: number): void {
     this.ensure(4);
-    const buf = this.buf;
-    const pos = this.pos;
-    buf[pos] = value & 255;
-    buf[pos + 1] = (value >>> 8) & 255;
-    buf[pos + 2] = (value >>> 16) & 255;
-    buf[pos + 3] = (value >>> 24) & 255;
-    this.pos = pos + 4;
+    this.view.setUint32(this.pos, value, true);
+    this.pos += 4;
   }
 
   /** Little-endian 64-bit value given as two uint32 halves. */
@@ -161,19 +161,8 @@ export class ProtoWriter {
   /** IEEE 754 double, little-endian. */
   double(value: number): void {
     this.ensure(8);
-    this.f64[0] = value;
-    const b = this.f64bytes;
-    const buf = this.buf;
-    const pos = this.pos;
-    buf[pos] = b[0];
-    buf[pos + 1] = b[1];
-    buf[pos + 2] = b[2];
-    buf[pos + 3] = b[3];
-    buf[pos + 4] = b[4];
-    buf[pos + 5] = b[5];
-    buf[pos + 6] = b[6];
-    buf[pos + 7] = b[7];
-    this.pos = pos + 8;
+    this.view.setFloat64(this.pos, value, true);
+    this.pos += 8;
   }
 
   /** Length-delimited UTF-8 string (without its tag). */
@@ -265,24 +254,42 @@ export class ProtoWriter {
   /** A one-byte tag (field < 16) followed by a fixed64 given as two halves. */
   tagFixed64(tag: number, lo: number, hi: number): void {
     this.ensure(9);
-    const buf = this.buf;
     const p = this.pos;
-    buf[p] = tag;
-    buf[p + 1] = lo;
-    buf[p + 2] = lo >>> 8;
-    buf[p + 3] = lo >>> 16;
-    buf[p + 4] = lo >>> 24;
-    buf[p + 5] = hi;
-    buf[p + 6] = hi >>> 8;
-    buf[p + 7] = hi >>> 16;
-    buf[p + 8] = hi >>> 24;
+    this.buf[p] = tag;
+    this.view.setUint32(p + 1, lo, true);
+    this.view.setUint32(p + 5, hi, true);
     this.pos = p + 9;
+  }
+
+  /**
+   * The fields of a StartSpan after the parent span id, in field order of
+   * the encoding: `flags` (16, fixed32), `name` (5), `kind` (6, varint) and
+   * `start_time_unix_nano` (7, fixed64 given as two halves).
+   */
+  startSpanFields(flags: number, name: string, kind: number, timeLo: number, timeHi: number): void {
+    this.ensure(7);
+    const p = this.pos;
+    const buf = this.buf;
+    buf[p] = 0x85; // field 16, fixed32: a two-byte tag
+    buf[p + 1] = 0x01;
+    this.view.setUint32(p + 2, flags, true);
+    buf[p + 6] = 0x2a; // field 5, bytes
+    this.pos = p + 7;
+    this.string(name);
+    this.ensure(1);
+    this.buf[this.pos++] = 0x30; // field 6, varint
+    this.uint32(kind);
+    this.tagFixed64(0x39, timeLo, timeHi); // field 7, fixed64
   }
 
   /**
    * The fields every SpanEvent starts with — `scope_ref` (20), `trace_id` (1)
    * and `span_id` (2), ids given as big-endian uint32 words — then opens the
    * `event` field whose one-byte tag is `eventTag`. One bounds check, no calls.
+   *
+   * `wide` reserves two bytes for the event's length instead of one: for a
+   * message expected to reach 128 bytes (a StartSpan with attributes), whose
+   * content then needs no shift when it is closed.
    */
   spanEventHeader(
     scopeRef: number,
@@ -293,6 +300,7 @@ export class ProtoWriter {
     s0: number,
     s1: number,
     eventTag: number,
+    wide = false,
   ): void {
     if (this.depth >= MAX_DEPTH) throw new RangeError('protobuf nesting too deep');
     this.ensure(48);
@@ -306,37 +314,27 @@ export class ProtoWriter {
       v = Math.floor(v / 128);
     }
     buf[p++] = v;
-    buf[p++] = 0x0a; // field 1, bytes
-    buf[p++] = 16;
-    buf[p++] = t0 >>> 24;
-    buf[p++] = t0 >>> 16;
-    buf[p++] = t0 >>> 8;
-    buf[p++] = t0;
-    buf[p++] = t1 >>> 24;
-    buf[p++] = t1 >>> 16;
-    buf[p++] = t1 >>> 8;
-    buf[p++] = t1;
-    buf[p++] = t2 >>> 24;
-    buf[p++] = t2 >>> 16;
-    buf[p++] = t2 >>> 8;
-    buf[p++] = t2;
-    buf[p++] = t3 >>> 24;
-    buf[p++] = t3 >>> 16;
-    buf[p++] = t3 >>> 8;
-    buf[p++] = t3;
-    buf[p++] = 0x12; // field 2, bytes
-    buf[p++] = 8;
-    buf[p++] = s0 >>> 24;
-    buf[p++] = s0 >>> 16;
-    buf[p++] = s0 >>> 8;
-    buf[p++] = s0;
-    buf[p++] = s1 >>> 24;
-    buf[p++] = s1 >>> 16;
-    buf[p++] = s1 >>> 8;
-    buf[p++] = s1;
-    buf[p++] = eventTag;
-    this.stack[this.depth++] = p; // fork()
-    this.pos = p + 1;
+    const view = this.view;
+    buf[p] = 0x0a; // field 1, bytes
+    buf[p + 1] = 16;
+    view.setUint32(p + 2, t0);
+    view.setUint32(p + 6, t1);
+    view.setUint32(p + 10, t2);
+    view.setUint32(p + 14, t3);
+    buf[p + 18] = 0x12; // field 2, bytes
+    buf[p + 19] = 8;
+    view.setUint32(p + 20, s0);
+    view.setUint32(p + 24, s1);
+    buf[p + 28] = eventTag;
+    p += 29;
+    if (wide) {
+      // A wide fork is stacked as -(start + 1).
+      this.stack[this.depth++] = -p - 1;
+      this.pos = p + 2;
+    } else {
+      this.stack[this.depth++] = p; // fork()
+      this.pos = p + 1;
+    }
   }
 
   // ---------------------------------------------------------------- fast paths
@@ -467,6 +465,10 @@ export class ProtoWriter {
   /** Closes the innermost nested message and back-patches its length. */
   join(): void {
     const start = this.stack[--this.depth];
+    if (start < 0) {
+      this.joinWide(-start - 1);
+      return;
+    }
     const len = this.pos - start - 1;
     if (len < 128) {
       this.buf[start] = len;
@@ -481,11 +483,40 @@ export class ProtoWriter {
     this.pos = end;
   }
 
+  /** Closes a nested message opened with two bytes reserved for its length. */
+  private joinWide(start: number): void {
+    const buf = this.buf;
+    const len = this.pos - start - 2;
+    if (len >= 128 && len < 16384) {
+      buf[start] = (len & 127) | 128;
+      buf[start + 1] = len >>> 7;
+      return;
+    }
+    if (len < 128) {
+      // Shorter than expected: move the content back by one byte.
+      buf.copyWithin(start + 1, start + 2, this.pos);
+      buf[start] = len;
+      this.pos -= 1;
+      return;
+    }
+    const extra = varintSize(len) - 2;
+    this.ensure(extra);
+    this.buf.copyWithin(start + 2 + extra, start + 2, this.pos);
+    const end = this.pos + extra;
+    this.pos = start;
+    this.uint32(len);
+    this.pos = end;
+  }
+
   /** Abandons open nested messages and rewinds to `pos` (used to roll back a field). */
   rewind(pos: number, depth: number): void {
     this.pos = pos;
     this.depth = depth;
   }
+}
+
+function viewOf(buf: Buffer): DataView {
+  return new DataView(buf.buffer, buf.byteOffset, buf.length);
 }
 
 function putWord(buf: Buffer, pos: number, w: number): number {

@@ -134,18 +134,30 @@ export class MmapSpan implements Span {
     let samplerRest: string[] | null = null;
     const w = file.begin();
     try {
-      this.header(w, F.SPAN_EVENT_START);
+      // With attributes a StartSpan usually reaches 128 bytes: reserve its two-byte length.
+      w.spanEventHeader(
+        this.scopeRef,
+        this.t0,
+        this.t1,
+        this.t2,
+        this.t3,
+        this.s0,
+        this.s1,
+        F.SPAN_EVENT_START,
+        attributes !== undefined || samplerAttributes !== undefined,
+      );
       if (hasParent) {
         w.uint32(F.START_PARENT_SPAN_ID);
         w.wordBytes2(parentS0, parentS1);
       }
-      w.uint32(F.START_FLAGS);
-      w.fixed32(this.traceFlags | FLAG_HAS_IS_REMOTE | (parentIsRemote ? FLAG_IS_REMOTE : 0));
-      w.uint32(F.START_NAME);
-      w.string(name);
-      w.uint32(F.START_KIND);
-      w.uint32(kind + 1);
-      w.tagFixed64(F.START_TIME, this.startLo, this.startHi);
+      // flags (F.START_FLAGS), name (F.START_NAME), kind (F.START_KIND), time (F.START_TIME)
+      w.startSpanFields(
+        this.traceFlags | FLAG_HAS_IS_REMOTE | (parentIsRemote ? FLAG_IS_REMOTE : 0),
+        name,
+        kind + 1,
+        this.startLo,
+        this.startHi,
+      );
       if (attributes !== undefined) rest = this.encodeAttributes(w, F.START_ATTRIBUTES, attributes, null, max);
       if (samplerAttributes !== undefined) {
         samplerRest =
