@@ -6,9 +6,12 @@ import fc from 'fast-check';
 import {
   BinaryReader,
   BinaryWriter,
+  EncodedMeasurementDecoder,
   Event,
   EventDecoder,
   Measurement,
+  decodeAttributeRecords,
+  type EncodedMeasurement,
   MeasurementDecoder,
   RingReader,
   SpanEvent,
@@ -171,6 +174,107 @@ function wellFormed<T>(name: string, arbitrary: fc.Arbitrary<T>, generated: Code
 wellFormed('SpanEvent', spanEvent, SpanEvent, SpanEventDecoder);
 wellFormed('Event', event, Event, EventDecoder);
 wellFormed('Measurement', measurement, Measurement, MeasurementDecoder);
+
+// EncodedMeasurementDecoder leaves the attributes encoded: what it decodes
+// plus decodeAttributeRecords on its byte range must be what the generated
+// decoder decodes.
+
+/** The encoded decoder's outcome as a Measurement (attributes decoded from their range), or its error. */
+function runEncoded(buffer: Uint8Array, offset: number, length: number | undefined, Reader: new (input: Uint8Array) => BinaryReader): Outcome<Measurement> {
+  const outcome = run((r, l) => EncodedMeasurementDecoder.decode(r, l), buffer, offset, length, Reader);
+  if (!outcome.ok) return outcome;
+  const { attributesStart, attributesEnd, ...fields } = outcome.message as EncodedMeasurement;
+  if (attributesStart < 0) {
+    // Fallback (records not adjacent): attributes decoded in place.
+    return { ok: true, message: fields, pos: outcome.pos };
+  }
+  if (fields.attributes.length !== 0) throw new Error('attributes both decoded and left encoded');
+  try {
+    return { ok: true, message: { ...fields, attributes: decodeAttributeRecords(buffer, attributesStart, attributesEnd) }, pos: outcome.pos };
+  } catch (error) {
+    return { ok: false, error: `${(error as Error).name}: ${(error as Error).message}` };
+  }
+}
+
+/** Two encoded Measurements back to back: one message (repeated fields appended, last scalar wins), attributes maybe apart. */
+const twoMeasurements = fc.tuple(measurement, measurement).map(([a, b]) => {
+  const first = Measurement.encode(a).finish();
+  const second = Measurement.encode(b).finish();
+  return new Uint8Array([...first, ...second]);
+});
+
+test('EncodedMeasurement: decodes every message as the generated decoder does, attributes decoded from their range', (t) => {
+  fc.assert(
+    fc.property(fc.oneof(measurement.map((m) => Measurement.encode(m).finish()), twoMeasurements), framed, (body, { before, after }) => {
+      const input = new Uint8Array([...before, ...body, ...after]);
+      const expected = run((r, l) => Measurement.decode(r, l), input, before.length, body.length);
+      t.true(expected.ok);
+      for (const Reader of [BinaryReader, RingReader]) {
+        t.deepEqual(runEncoded(input, before.length, body.length, Reader), expected);
+        t.deepEqual(runEncoded(body, 0, undefined, Reader), run((r, l) => Measurement.decode(r, l), body, 0, undefined));
+      }
+    }),
+    { numRuns: 300 },
+  );
+});
+
+test('EncodedMeasurement: on malformed input it never decodes anything the generated decoder would not (it may refuse more)', (t) => {
+  let compared = 0;
+  fc.assert(
+    fc.property(
+      fc.oneof(measurement.map((m) => Measurement.encode(m).finish()), twoMeasurements),
+      fc.array(fc.record({ at: fc.nat(), value: fc.integer({ min: 0, max: 255 }) }), { minLength: 1, maxLength: 4 }),
+      fc.nat(),
+      fc.uint8Array({ maxLength: 64 }),
+      framed,
+      (body, changes, cut, noise, { before, after }) => {
+        const mutated = body.slice();
+        for (const c of changes) if (mutated.length > 0) mutated[c.at % mutated.length] = c.value;
+        const truncated = body.subarray(0, body.length === 0 ? 0 : cut % body.length);
+        for (const candidate of [mutated, truncated, noise]) {
+          const input = new Uint8Array([...before, ...candidate, ...after]);
+          const expected = run((r, l) => Measurement.decode(r, l), input, before.length, candidate.length);
+          for (const Reader of [BinaryReader, RingReader]) {
+            const actual = runEncoded(input, before.length, candidate.length, Reader);
+            if (actual.ok) {
+              t.deepEqual(actual, expected);
+              compared++;
+            }
+          }
+        }
+      },
+    ),
+    { numRuns: 300 },
+  );
+  t.true(compared > 0);
+});
+
+test('EncodedMeasurement: equal attribute bytes decode to equal attributes, whatever surrounds them', (t) => {
+  fc.assert(
+    fc.property(attributes, measurement, measurement, (attrs, a, b) => {
+      const decodeRange = (m: Measurement) => {
+        const body = Measurement.encode({ ...m, attributes: attrs }).finish();
+        const decoded = EncodedMeasurementDecoder.decode(body);
+        return { bytes: body.subarray(decoded.attributesStart, decoded.attributesEnd), attributes: decodeAttributeRecords(body, decoded.attributesStart, decoded.attributesEnd) };
+      };
+      const x = decodeRange(a);
+      const y = decodeRange(b);
+      t.deepEqual(x.bytes, y.bytes);
+      t.deepEqual(x.attributes, attrs);
+      t.deepEqual(y.attributes, attrs);
+    }),
+    { numRuns: 200 },
+  );
+});
+
+test('decodeAttributeRecords refuses a record whose content runs past its length instead of reading on', (t) => {
+  // One record of length 2 holding key_ref with a 3-byte varint: the generated decoder would read past the record.
+  const bytes = new Uint8Array([18, 2, 8, 0x80, 0x80, 0x01]);
+  t.throws(() => decodeAttributeRecords(bytes, 0, 4));
+  t.throws(() => decodeAttributeRecords(bytes, 0, bytes.length));
+  t.throws(() => decodeAttributeRecords(new Uint8Array([8, 1]), 0, 2), { message: /not an attribute record/ });
+  t.deepEqual(decodeAttributeRecords(new Uint8Array([18, 2, 8, 5]), 0, 4), [{ keyRef: 5n, value: undefined }]);
+});
 
 test('nesting deeper than the generated decoder allows is refused with the same error', (t) => {
   // An Event whose body is an AnyValue array nested 120 levels deep.

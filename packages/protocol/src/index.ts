@@ -8,10 +8,20 @@
  * - fast decoders of the three ring messages (`SpanEventDecoder`,
  *   `EventDecoder`, `MeasurementDecoder`; see `ring-decoders.ts`), which
  *   decode exactly what the generated `SpanEvent`/`Event`/`Measurement`
- *   decoders do, with less allocation.
+ *   decoders do, with less allocation; and `EncodedMeasurementDecoder`,
+ *   which leaves a measurement's attributes encoded for the collector.
  */
 export * from './gen/mmap.js';
-export { SpanEventDecoder, EventDecoder, MeasurementDecoder, RingReader, type RingMessageDecoder } from './ring-decoders.js';
+export {
+  SpanEventDecoder,
+  EventDecoder,
+  MeasurementDecoder,
+  EncodedMeasurementDecoder,
+  decodeAttributeRecords,
+  RingReader,
+  type EncodedMeasurement,
+  type RingMessageDecoder,
+} from './ring-decoders.js';
 export * as otlpCommon from './gen/opentelemetry/proto/common/v1/common.js';
 export * as otlpResource from './gen/opentelemetry/proto/resource/v1/resource.js';
 export * as otlpTrace from './gen/opentelemetry/proto/trace/v1/trace.js';

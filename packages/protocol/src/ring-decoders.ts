@@ -558,6 +558,109 @@ function decodeMeasurement(reader: BinaryReader, length: number | undefined): Me
   return message;
 }
 
+/**
+ * A Measurement whose attributes may have been left encoded: the
+ * collector's hot path. Most measurements repeat an attribute list seen
+ * before, so instead of decoding it the decoder records where its bytes are
+ * and the aggregator looks the series up by those bytes, decoding them (with
+ * {@link decodeAttributeRecords}) only the first time it sees them.
+ */
+export interface EncodedMeasurement extends Measurement {
+  /**
+   * Where the attribute records (field 2, tags included, all adjacent) are
+   * in the reader's input: `[attributesStart, attributesEnd)`; `attributes`
+   * is then empty. Both are -1 when `attributes` holds the decoded list
+   * instead (attribute records not adjacent in the message: legal, but not
+   * what writers do).
+   */
+  attributesStart: number;
+  attributesEnd: number;
+}
+
+function decodeEncodedMeasurement(reader: BinaryReader, length: number | undefined): EncodedMeasurement {
+  const begin = reader.pos;
+  const end = endOf(reader, length);
+  const message: EncodedMeasurement = {
+    metricRef: 0n,
+    attributes: [],
+    timeUnixNano: 0n,
+    value: undefined,
+    spanContext: undefined,
+    attributesStart: begin,
+    attributesEnd: begin,
+  };
+  let attributesStart = -1;
+  let attributesEnd = -1;
+  while (reader.pos < end) {
+    const tagAt = reader.pos;
+    const tag = reader.uint32();
+    switch (tag) {
+      case 8:
+        message.metricRef = reader.int64() as bigint;
+        continue;
+      case 18: {
+        if (attributesStart < 0) {
+          attributesStart = tagAt;
+        } else if (attributesEnd !== tagAt) {
+          // Records apart from each other: no single range, decode everything.
+          reader.pos = begin;
+          return { ...decodeMeasurement(reader, length), attributesStart: -1, attributesEnd: -1 };
+        }
+        const entryLength = reader.uint32();
+        reader.pos += entryLength;
+        if (reader.pos > reader.len) throw new RangeError('premature EOF'); // as BinaryReader
+        attributesEnd = reader.pos;
+        continue;
+      }
+      case 25:
+        message.timeUnixNano = reader.fixed64() as bigint;
+        continue;
+      case 32:
+        message.value = { $case: 'asLong', value: reader.int64() as bigint };
+        continue;
+      case 41:
+        message.value = { $case: 'asDouble', value: reader.double() };
+        continue;
+      case 50:
+        message.spanContext = decodeSpanContext(reader, reader.uint32(), 1);
+        continue;
+    }
+    if (skipUnknown(reader, tag)) break;
+  }
+  if (attributesStart >= 0) {
+    message.attributesStart = attributesStart;
+    message.attributesEnd = attributesEnd;
+  }
+  return message;
+}
+
+/**
+ * Decodes the attribute records `input[start, end)` of an
+ * {@link EncodedMeasurement} into what `Measurement.decode` puts in
+ * `attributes`. The range is decoded on its own (values are copies), and
+ * each record must end exactly where its length says: so the result depends
+ * on these bytes only, and whenever this succeeds the generated decoder
+ * reads the same attributes from the message. (For malformed records the
+ * generated decoder may read on past a record; this throws instead.)
+ *
+ * @throws RangeError / Error on malformed records.
+ */
+export function decodeAttributeRecords(input: Uint8Array, start: number, end: number): KeyValueRef[] {
+  if (start < 0 || end < start || end > input.length) throw new RangeError('attribute range outside the input');
+  const reader = new RingReader(input.subarray(start, end));
+  const attributes: KeyValueRef[] = [];
+  while (reader.pos < reader.len) {
+    const tag = reader.uint32();
+    if (tag !== 18) throw new Error(`not an attribute record (tag ${tag})`);
+    const entryLength = reader.uint32();
+    const entryEnd = reader.pos + entryLength;
+    if (entryEnd > reader.len) throw new RangeError('premature EOF');
+    attributes.push(decodeKeyValueRef(reader, entryLength, 1));
+    if (reader.pos !== entryEnd) throw new RangeError('attribute record does not end at its length');
+  }
+  return attributes;
+}
+
 /** A decoder of one ring message type, call-compatible with the generated `decode`. */
 export interface RingMessageDecoder<T> {
   /**
@@ -580,3 +683,8 @@ export const SpanEventDecoder: RingMessageDecoder<SpanEvent> = decoder(decodeSpa
 export const EventDecoder: RingMessageDecoder<Event> = decoder(decodeEvent);
 /** Fast decoder of measurements-ring messages; same result as `Measurement.decode`. */
 export const MeasurementDecoder: RingMessageDecoder<Measurement> = decoder(decodeMeasurement);
+/**
+ * Decoder of measurements-ring messages that leaves the attributes encoded
+ * (see {@link EncodedMeasurement}); every other field as `Measurement.decode`.
+ */
+export const EncodedMeasurementDecoder: RingMessageDecoder<EncodedMeasurement> = decoder(decodeEncodedMeasurement);

@@ -3,7 +3,12 @@ import type { AnyValue, KeyValueRef, otlpCommon } from '@otlp-mmap/protocol';
 /**
  * Keys that identify a time series by its attribute set.
  *
- * Two levels, so the hot path never touches the dictionary:
+ * Three levels, so the hot path neither decodes attributes nor touches the
+ * dictionary:
+ * - {@link EncodedAttributeCache}: keyed by the bytes of the measurement's
+ *   attribute records as written in the ring (the collector's path: the
+ *   decoder leaves them encoded). A hit costs a hash and a comparison of
+ *   those bytes; only a miss decodes them and goes to the next level.
  * - {@link RawAttributeCache}: keyed by the measurement's own attribute
  *   list (key references and inline values). Cheap, but two raw lists may
  *   name the same attribute set (another key order, a value inline vs by
@@ -139,6 +144,124 @@ export class RawAttributeCache<V> {
       node = next;
     }
     return node;
+  }
+}
+
+/** Attribute byte sequences longer than this are not cached (the cache's memory stays bounded). */
+export const MAX_ENCODED_KEY_BYTES = 512;
+
+interface EncodedEntry<V> {
+  /** A copy of the bytes, and a view of it to compare 4 bytes at a time. */
+  readonly bytes: Uint8Array;
+  readonly view: DataView;
+  value: V;
+  /** The next entry whose bytes have the same hash. */
+  next: EncodedEntry<V> | undefined;
+}
+
+/**
+ * A DataView of the last input hashed or compared (the batch being
+ * decoded), made once per batch: 4-byte reads through it are much faster
+ * than assembling words from bytes. It keeps that one batch reachable until
+ * the next one.
+ */
+let lastInput: Uint8Array | undefined;
+let lastView: DataView = new DataView(new ArrayBuffer(0));
+
+function viewOf(bytes: Uint8Array): DataView {
+  if (bytes !== lastInput) {
+    lastInput = bytes;
+    lastView = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+  return lastView;
+}
+
+/**
+ * A 30-bit hash of `bytes[start, end)`: FNV-1a over little-endian 4-byte
+ * words (a quarter of the multiplications of the bytewise form), then a
+ * final mix. Not cryptographic: equal hashes are always confirmed by
+ * comparing the bytes.
+ */
+export function hashBytes(bytes: Uint8Array, start: number, end: number): number {
+  const view = viewOf(bytes);
+  let h = 0x811c9dc5 ^ (end - start);
+  let i = start;
+  for (const last = end - 3; i < last; i += 4) h = Math.imul(h ^ view.getInt32(i, true), 0x01000193);
+  for (; i < end; i++) h = Math.imul(h ^ bytes[i], 0x01000193);
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  // 30 bits: a small integer (Smi) for V8, so Map keys stay unboxed.
+  return (h ^ (h >>> 13)) & 0x3fffffff;
+}
+
+/** Whether the entry holds exactly `bytes[start, start + length)`. */
+function holds(entry: EncodedEntry<unknown>, bytes: Uint8Array, start: number, length: number): boolean {
+  if (entry.bytes.length !== length) return false;
+  const cached = entry.view;
+  const view = viewOf(bytes);
+  let i = 0;
+  for (const last = length - 3; i < last; i += 4) if (cached.getInt32(i, true) !== view.getInt32(start + i, true)) return false;
+  for (; i < length; i++) if (entry.bytes[i] !== bytes[start + i]) return false;
+  return true;
+}
+
+/**
+ * A cache from the encoded attribute records of a measurement (a byte range
+ * of a ring batch) to a value: a map from a hash of the bytes to entries
+ * holding a copy of the bytes, compared in full on every hit, so collisions
+ * never mix attribute lists. Equal bytes always decode to equal attributes
+ * (see `decodeAttributeRecords`), so it can sit in front of the canonical
+ * key; different bytes for one attribute set (another key order) are only
+ * different entries holding the same value.
+ *
+ * Bounded: at most `limit` entries of at most {@link MAX_ENCODED_KEY_BYTES}
+ * bytes each (longer ranges are never cached: `get` misses, `set` does
+ * nothing); when full it starts afresh.
+ *
+ * @internal
+ */
+export class EncodedAttributeCache<V> {
+  private buckets = new Map<number, EncodedEntry<V>>();
+  private entries = 0;
+
+  constructor(private readonly limit: number) {}
+
+  /** Number of entries held. */
+  get size(): number {
+    return this.entries;
+  }
+
+  /** The value cached for `bytes[start, end)`, whose {@link hashBytes} is `hash`. */
+  get(hash: number, bytes: Uint8Array, start: number, end: number): V | undefined {
+    const length = end - start;
+    for (let entry = this.buckets.get(hash); entry !== undefined; entry = entry.next) {
+      if (holds(entry, bytes, start, length)) return entry.value;
+    }
+    return undefined;
+  }
+
+  /** Caches `value` for `bytes[start, end)` (copied), whose {@link hashBytes} is `hash`. */
+  set(hash: number, bytes: Uint8Array, start: number, end: number, value: V): void {
+    const length = end - start;
+    if (length > MAX_ENCODED_KEY_BYTES) return;
+    let head = this.buckets.get(hash);
+    for (let entry = head; entry !== undefined; entry = entry.next) {
+      if (holds(entry, bytes, start, length)) {
+        entry.value = value;
+        return;
+      }
+    }
+    if (this.entries >= this.limit) {
+      this.clear();
+      head = undefined;
+    }
+    const copy = bytes.slice(start, end);
+    this.buckets.set(hash, { bytes: copy, view: new DataView(copy.buffer, copy.byteOffset, copy.byteLength), value, next: head });
+    this.entries++;
+  }
+
+  clear(): void {
+    this.buckets = new Map();
+    this.entries = 0;
   }
 }
 

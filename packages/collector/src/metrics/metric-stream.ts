@@ -1,4 +1,4 @@
-import { otlpMetrics, type Measurement } from '@otlp-mmap/protocol';
+import { otlpMetrics, type EncodedMeasurement, type Measurement } from '@otlp-mmap/protocol';
 import type { DictionaryView, ResolvedMetric } from '../dictionary/dictionary-view.js';
 import type { Accumulation, Aggregator, DataPoint, MeasurementValue } from './aggregators/aggregator.js';
 import type { DropReason } from './drop-reason.js';
@@ -61,7 +61,26 @@ export class MetricStream<A extends Accumulation = Accumulation> {
    *   attributes cannot be resolved; nothing is changed then.
    */
   record(m: Measurement, value: MeasurementValue, dict: DictionaryView): DropReason | undefined {
-    const series = this.storage.lookup(m.attributes, m.timeUnixNano, dict, this.context.onDroppedAttribute);
+    return this.recordIn(this.storage.lookup(m.attributes, m.timeUnixNano, dict, this.context.onDroppedAttribute), m, value);
+  }
+
+  /**
+   * Records one measurement whose attributes are the encoded records
+   * `input[m.attributesStart, m.attributesEnd)` (see `EncodedMeasurement`).
+   *
+   * @throws when the records do not decode or resolve; nothing is changed then.
+   */
+  recordEncoded(m: EncodedMeasurement, input: Uint8Array, value: MeasurementValue, dict: DictionaryView): DropReason | undefined {
+    const series = this.storage.lookupEncoded(input, m.attributesStart, m.attributesEnd, m.timeUnixNano, dict, this.context.onDroppedAttribute);
+    return this.recordIn(series, m, value);
+  }
+
+  /** Entries of the series' encoded-attributes cache. @internal */
+  get encodedCacheSize(): number {
+    return this.storage.encodedCacheSize;
+  }
+
+  private recordIn(series: Series<A>, m: Measurement, value: MeasurementValue): DropReason | undefined {
     const dropped = this.aggregator.record(series.accumulation, value, m.timeUnixNano);
     if (dropped === undefined) {
       series.touched = true;

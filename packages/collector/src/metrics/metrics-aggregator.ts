@@ -1,4 +1,4 @@
-import { AggregationTemporality, type Measurement, type otlpCommon, type otlpMetrics, type otlpResource } from '@otlp-mmap/protocol';
+import { AggregationTemporality, decodeAttributeRecords, type EncodedMeasurement, type Measurement, type otlpCommon, type otlpMetrics, type otlpResource } from '@otlp-mmap/protocol';
 import type { DictionaryView, ResolvedMetric } from '../dictionary/dictionary-view.js';
 import type { Accumulation, Aggregator, DataPoint } from './aggregators/aggregator.js';
 import { ExponentialHistogramAggregator } from './aggregators/exponential-histogram.js';
@@ -133,23 +133,48 @@ export class MetricsAggregator {
    * a measurement that cannot be used is dropped and counted.
    */
   record(m: Measurement, dict: DictionaryView): void {
+    this.recordFrom(m, undefined, dict);
+  }
+
+  /**
+   * Aggregates one measurement decoded by `EncodedMeasurementDecoder` from
+   * `input` (the batch it was read from; only read during the call), exactly
+   * as {@link record} would aggregate the fully decoded message. The
+   * attribute records are looked up by their bytes, and decoded and
+   * resolved only the first time a stream sees those bytes; records that do
+   * not decode drop the measurement (`unresolvedAttributes`). `onDrop` gets
+   * the measurement with its attributes decoded (when they decode).
+   */
+  recordEncoded(m: EncodedMeasurement, input: Uint8Array, dict: DictionaryView): void {
+    this.recordFrom(m, m.attributesStart < 0 ? undefined : input, dict);
+  }
+
+  /** Entries held by the encoded-attributes caches of all streams (for tests of their bound). @internal */
+  encodedCacheEntries(): number {
+    let entries = 0;
+    for (const stream of this.streams.values()) if (typeof stream !== 'string') entries += stream.encodedCacheSize;
+    return entries;
+  }
+
+  /** `input` set: `m` is an EncodedMeasurement whose attributes are still encoded in it. */
+  private recordFrom(m: Measurement, input: Uint8Array | undefined, dict: DictionaryView): void {
     let stream = m.metricRef === this.lastRef ? this.lastStream : this.streams.get(m.metricRef);
     if (stream === undefined) {
-      stream = this.openStream(m, dict);
+      stream = this.openStream(m, input, dict);
       if (stream === undefined) return;
     }
     this.lastRef = m.metricRef;
     this.lastStream = stream;
-    if (typeof stream === 'string') return this.drop(stream, m);
+    if (typeof stream === 'string') return this.drop(stream, m, undefined, input);
     const value = m.value;
-    if (value === undefined) return this.drop('missingValue', m);
+    if (value === undefined) return this.drop('missingValue', m, undefined, input);
     let dropped: DropReason | undefined;
     try {
-      dropped = stream.record(m, value, dict);
+      dropped = input === undefined ? stream.record(m, value, dict) : stream.recordEncoded(m as EncodedMeasurement, input, value, dict);
     } catch (error) {
-      return this.drop('unresolvedAttributes', m, error);
+      return this.drop('unresolvedAttributes', m, error, input);
     }
-    if (dropped !== undefined) return this.drop(dropped, m);
+    if (dropped !== undefined) return this.drop(dropped, m, undefined, input);
     this.recorded++;
   }
 
@@ -206,13 +231,13 @@ export class MetricsAggregator {
     };
   }
 
-  private openStream(m: Measurement, dict: DictionaryView): MetricStream | DropReason | undefined {
+  private openStream(m: Measurement, input: Uint8Array | undefined, dict: DictionaryView): MetricStream | DropReason | undefined {
     let metric: ResolvedMetric;
     try {
       metric = dict.metric(m.metricRef);
     } catch (error) {
       // Not cached: the entry may still be on its way (the dictionary grows).
-      this.drop('unresolvedMetric', m, error);
+      this.drop('unresolvedMetric', m, error, input);
       return undefined;
     }
     const aggregator = aggregatorFor(metric);
@@ -230,16 +255,28 @@ export class MetricsAggregator {
     return stream;
   }
 
-  private drop(reason: DropReason, m: Measurement, detail?: unknown): void {
+  private drop(reason: DropReason, m: Measurement, detail?: unknown, input?: Uint8Array): void {
     this.dropped[reason]++;
     if (this.onDrop !== undefined) {
       try {
+        if (input !== undefined) m = withDecodedAttributes(m as EncodedMeasurement, input);
         this.onDrop(reason, m, detail);
       } catch {
         // A failing callback must not stop aggregation.
       }
     }
   }
+}
+
+/** `m` as the generated decoder would give it (attributes decoded), for `onDrop`; as is when they do not decode. */
+function withDecodedAttributes(m: EncodedMeasurement, input: Uint8Array): Measurement {
+  let attributes;
+  try {
+    attributes = decodeAttributeRecords(input, m.attributesStart, m.attributesEnd);
+  } catch {
+    return m;
+  }
+  return { metricRef: m.metricRef, attributes, timeUnixNano: m.timeUnixNano, value: m.value, spanContext: m.spanContext };
 }
 
 function aggregatorFor(metric: ResolvedMetric): Aggregator<Accumulation, DataPoint> | undefined {

@@ -1,6 +1,6 @@
-import type { KeyValueRef, otlpCommon } from '@otlp-mmap/protocol';
+import { decodeAttributeRecords, type KeyValueRef, type otlpCommon } from '@otlp-mmap/protocol';
 import type { DictionaryView } from '../dictionary/dictionary-view.js';
-import { RawAttributeCache, canonicalAttributes } from './attribute-key.js';
+import { EncodedAttributeCache, RawAttributeCache, canonicalAttributes, hashBytes } from './attribute-key.js';
 import type { ExemplarReservoir } from './exemplars/exemplar-reservoir.js';
 
 /** Attributes of the series that collects measurements beyond the cardinality limit. */
@@ -48,13 +48,16 @@ export type SeriesLifetime =
  *
  * Lookups first try a cache keyed by the measurement's raw attribute
  * references, so attributes are resolved through the dictionary only the
- * first time a raw attribute list is seen.
+ * first time a raw attribute list is seen; {@link lookupEncoded} puts one
+ * more cache in front, keyed by the attribute records' bytes, so that
+ * attributes are not even decoded when their bytes were seen before.
  *
  * @internal
  */
 export class SeriesStorage<A> {
   private readonly byKey = new Map<string, Series<A>>();
   private readonly rawCache: RawAttributeCache<Series<A>>;
+  private readonly encodedCache: EncodedAttributeCache<Series<A>>;
   private overflowSeries: Series<A> | undefined;
   private activeCount = 0;
 
@@ -64,6 +67,38 @@ export class SeriesStorage<A> {
     private readonly createAccumulation: (firstTimeUnixNano: bigint) => A,
   ) {
     this.rawCache = new RawAttributeCache(4 * limit + 64);
+    this.encodedCache = new EncodedAttributeCache(4 * limit + 64);
+  }
+
+  /** Entries of the encoded-attributes cache (bounded: see {@link EncodedAttributeCache}). */
+  get encodedCacheSize(): number {
+    return this.encodedCache.size;
+  }
+
+  /**
+   * The series of the attribute records `bytes[start, end)` (as left encoded
+   * by `EncodedMeasurementDecoder`), created if needed. Bytes seen before
+   * are neither decoded nor resolved again; otherwise as {@link lookup}
+   * with the decoded list, so the series is the one of the canonical
+   * attribute set whatever the order or encoding the bytes hold.
+   *
+   * @throws when the records do not decode, or whatever `dict.attributes` throws.
+   */
+  lookupEncoded(
+    bytes: Uint8Array,
+    start: number,
+    end: number,
+    timeUnixNano: bigint,
+    dict: DictionaryView,
+    onDroppedAttribute: () => void,
+  ): Series<A> {
+    const hash = hashBytes(bytes, start, end);
+    const cached = this.encodedCache.get(hash, bytes, start, end);
+    if (cached !== undefined && !cached.removed) return this.activate(cached, timeUnixNano);
+    const series = this.lookup(decodeAttributeRecords(bytes, start, end), timeUnixNano, dict, onDroppedAttribute);
+    // Same rule as the raw cache: the overflow series is cached only when series are retained.
+    if (series !== this.overflowSeries || this.lifetime === 'retain') this.encodedCache.set(hash, bytes, start, end, series);
+    return series;
   }
 
   /** Number of series held, overflow included. */

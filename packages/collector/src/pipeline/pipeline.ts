@@ -1,4 +1,4 @@
-import { EventDecoder, MeasurementDecoder, SpanEventDecoder, otlpMetricsService, type Event, type Measurement, type otlpMetrics } from '@otlp-mmap/protocol';
+import { EncodedMeasurementDecoder, EventDecoder, MeasurementDecoder, SpanEventDecoder, type EncodedMeasurement, otlpMetricsService, type Event, type Measurement, type otlpMetrics } from '@otlp-mmap/protocol';
 import type { CollectorConfig, Signal } from '../config/config.js';
 import type { DictionaryView } from '../dictionary/dictionary-view.js';
 import { decodeBatch } from '../file/messages.js';
@@ -13,6 +13,12 @@ import { Batcher } from './batcher.js';
 /** Metric aggregation as the pipeline uses it (implemented in `metrics/`). */
 export interface MetricsSink {
   record(measurement: Measurement, dictionary: DictionaryView): void;
+  /**
+   * Optional fast path: a measurement with its attributes left encoded in
+   * `input` (see `MetricsAggregator.recordEncoded`). Without it the pipeline
+   * decodes attributes and calls {@link record}.
+   */
+  recordEncoded?(measurement: EncodedMeasurement, input: Uint8Array, dictionary: DictionaryView): void;
   collect(nowUnixNano: bigint): otlpMetrics.ResourceMetrics[];
 }
 
@@ -91,12 +97,13 @@ export class Pipeline {
       this.spanBatcher.addAll(this.spans.release(eventCount < max));
       more ||= eventCount >= max || spanCount >= max;
     }
-    const measurementCount = decodeBatch(
-      reader.read(RING_MEASUREMENTS, max),
-      MeasurementDecoder,
-      (m) => this.record(m),
-      () => this.read.undecodable[RING_MEASUREMENTS]++,
-    );
+    const batch = reader.read(RING_MEASUREMENTS, max);
+    const onBad = () => this.read.undecodable[RING_MEASUREMENTS]++;
+    // With a sink that takes them, attributes stay encoded: a repeated attribute list is found by its bytes.
+    const measurementCount =
+      this.metrics.recordEncoded !== undefined
+        ? decodeBatch(batch, EncodedMeasurementDecoder, (m, input) => this.recordEncoded(m, input), onBad)
+        : decodeBatch(batch, MeasurementDecoder, (m) => this.record(m), onBad);
     this.read.messages[RING_MEASUREMENTS] += measurementCount;
     read += measurementCount;
     more ||= measurementCount >= max;
@@ -142,6 +149,14 @@ export class Pipeline {
   private record(measurement: Measurement): void {
     try {
       this.metrics.record(measurement, this.dictionary);
+    } catch {
+      this.read.measurementErrors++;
+    }
+  }
+
+  private recordEncoded(measurement: EncodedMeasurement, input: Uint8Array): void {
+    try {
+      this.metrics.recordEncoded!(measurement, input, this.dictionary);
     } catch {
       this.read.measurementErrors++;
     }
