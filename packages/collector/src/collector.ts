@@ -28,6 +28,9 @@ export interface CollectorDeps {
 /** How long a file that exists but does not validate is given to finish its initialisation. */
 const INIT_GRACE_MS = 2000;
 
+/** The longest wait between two looks for an input file that is missing or not yet initialised. */
+const FILE_POLL_MS = 50;
+
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
@@ -57,7 +60,8 @@ async function openWhenReady(config: CollectorConfig, shouldStop: () => boolean)
     if (config.waitTimeoutMs > 0 && Date.now() - started >= config.waitTimeoutMs) {
       throw new CollectorError(`${config.input} did not appear within ${config.waitTimeoutMs} ms`);
     }
-    await sleep(50);
+    // Looks for the file as often as for new data, at most every 50 ms.
+    await sleep(Math.min(FILE_POLL_MS, config.pollIntervalMs));
   }
 }
 
