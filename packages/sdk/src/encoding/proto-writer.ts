@@ -262,6 +262,22 @@ export class ProtoWriter {
   }
 
   /**
+   * Two one-byte-tag fields in one bounds check: a fixed64 given as two
+   * halves, then a double (a Measurement's time and `as_double`).
+   */
+  tagFixed64TagDouble(tag: number, lo: number, hi: number, doubleTag: number, value: number): void {
+    this.ensure(18);
+    const p = this.pos;
+    const view = this.view;
+    this.buf[p] = tag;
+    view.setUint32(p + 1, lo, true);
+    view.setUint32(p + 5, hi, true);
+    this.buf[p + 9] = doubleTag;
+    view.setFloat64(p + 10, value, true);
+    this.pos = p + 18;
+  }
+
+  /**
    * The fields of a StartSpan after the parent span id, in field order of
    * the encoding: `flags` (16, fixed32), `name` (5), `kind` (6, varint) and
    * `start_time_unix_nano` (7, fixed64 given as two halves).

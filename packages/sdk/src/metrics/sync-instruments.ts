@@ -19,6 +19,7 @@ import {
 } from '@opentelemetry/api';
 import type { MmapFile } from '../file/mmap-file.js';
 import { type Nanos64, nowInto } from '../time.js';
+import { AttributeMemo } from './attribute-memo.js';
 import { writeMeasurement } from './measurement.js';
 
 const now: Nanos64 = { lo: 0, hi: 0 };
@@ -29,6 +30,8 @@ export class SyncInstrument implements Counter, UpDownCounter, Histogram, Gauge 
   private readonly name: string;
   private readonly isInt: boolean;
   private readonly nonNegative: boolean;
+  /** The encoded attributes of the last measurement, reused when they repeat. */
+  private readonly memo = new AttributeMemo();
 
   constructor(file: MmapFile, metricRef: number, name: string, isInt: boolean, nonNegative: boolean) {
     this.file = file;
@@ -66,7 +69,7 @@ export class SyncInstrument implements Counter, UpDownCounter, Histogram, Gauge 
     if (this.file.closed) return;
     try {
       nowInto(now);
-      writeMeasurement(this.file, this.metricRef, this.isInt, value, attributes, context, now.lo, now.hi);
+      writeMeasurement(this.file, this.metricRef, this.isInt, value, attributes, context, now.lo, now.hi, this.memo);
     } catch (err) {
       diag.error(`otlp-mmap: recording to ${this.name} failed`, err);
     }
