@@ -119,3 +119,20 @@ test('the age limit evicts open spans as incomplete with the latest known time a
   t.is(spans.counters.evicted, 1);
   t.is(spans.openCount, 1);
 });
+
+test('spans started one after another keep the trace id each was started with', (t) => {
+  const spans = table();
+  const other = new Uint8Array(16).fill(7);
+  const ids = [1, 2, 3, 4].map((n) => new Uint8Array(8).fill(10 + n));
+  const traces = [T, T.slice(), other, T.slice()];
+  for (let i = 0; i < 4; i++) {
+    spans.apply({ ...start([], ids[i]), traceId: traces[i] });
+    spans.apply({ ...end(ids[i]), traceId: traces[i] });
+  }
+  spans.release(true);
+  const done = spans.release(true);
+  t.deepEqual(
+    done.map((d) => [Buffer.from(d.span.traceId).toString('hex'), Buffer.from(d.span.spanId).toString('hex')]),
+    traces.map((trace, i) => [Buffer.from(trace).toString('hex'), Buffer.from(ids[i]).toString('hex')]),
+  );
+});

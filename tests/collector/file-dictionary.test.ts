@@ -102,3 +102,39 @@ test('an undecodable scope entry throws DictionaryError naming the reference', (
   const error = t.throws(() => new FileDictionary(src).scope(bad), { instanceOf: DictionaryError });
   t.is(error!.ref, bad);
 });
+
+test('attributes with equal key and value share one resolved KeyValue; different value kinds stay apart', (t) => {
+  const src = new FakeSource();
+  const k = src.addString('k');
+  const dict = new FileDictionary(src);
+  const kv = (value: AnyValue): KeyValueRef => ({ keyRef: k, value });
+  const values: AnyValue[] = [
+    str('1'),
+    { value: { $case: 'intValue', value: 1n } },
+    { value: { $case: 'doubleValue', value: 1 } },
+    { value: { $case: 'doubleValue', value: 0 } },
+    { value: { $case: 'doubleValue', value: -0 } },
+    { value: { $case: 'boolValue', value: true } },
+  ];
+  const first = dict.attributes(values.map(kv));
+  const second = dict.attributes(values.map((v) => kv(structuredClone(v))));
+  t.is(second[0], first[0], 'same key and string value: the same object');
+  t.is(second[1], first[1], 'same key and int value: the same object');
+  t.deepEqual(second, first);
+  t.deepEqual(
+    first.map((a) => [a.key, a.value?.value?.$case, a.value?.value?.value]),
+    [['k', 'stringValue', '1'], ['k', 'intValue', 1n], ['k', 'doubleValue', 1], ['k', 'doubleValue', 0], ['k', 'doubleValue', -0], ['k', 'boolValue', true]],
+  );
+  t.true(Object.is(first[4].value?.value?.value, -0), '-0 is not taken for 0');
+  t.true(Object.is(second[4].value?.value?.value, -0));
+});
+
+test('a key with more distinct values than the cache holds still resolves every value', (t) => {
+  const src = new FakeSource();
+  const k = src.addString('user.id');
+  const dict = new FileDictionary(src);
+  for (let i = 0; i < 1000; i++) {
+    const [a] = dict.attributes([{ keyRef: k, value: { value: { $case: 'intValue', value: BigInt(i) } } }]);
+    t.is(a.value?.value?.value, BigInt(i));
+  }
+});

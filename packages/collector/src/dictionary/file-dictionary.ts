@@ -51,6 +51,13 @@ class BoundedCache<V> {
   }
 }
 
+/** Distinct values remembered per attribute key (see {@link FileDictionary} `keyValues`). */
+const KEY_VALUES_PER_KEY = 256;
+/** Attribute keys with remembered values before that cache is cleared. */
+const KEY_VALUE_KEYS = 1024;
+/** Longer string values are resolved every time (they would make the cache large). */
+const MAX_CACHED_VALUE_LENGTH = 256;
+
 const EMPTY_RESOURCE: otlpResource.Resource = { attributes: [], droppedAttributesCount: 0, entityRefs: [] };
 
 /**
@@ -65,6 +72,15 @@ export class FileDictionary implements DictionaryView {
   private readonly scopes: BoundedCache<ResolvedScope>;
   private readonly metrics: BoundedCache<ResolvedMetric>;
   private readonly values: BoundedCache<otlpCommon.AnyValue>;
+  /**
+   * Resolved attributes with a scalar value, by key reference then value
+   * (a string, boolean, bigint or number: the JavaScript types tell the
+   * OTLP value kinds apart). Spans repeat most attributes with the same
+   * values, and sharing one immutable `KeyValue` object spares allocating
+   * (and keeping alive) a new one per attribute. High-cardinality keys stop
+   * growing at {@link KEY_VALUES_PER_KEY} values and are then resolved anew.
+   */
+  private keyValues = new Map<number, Map<string | boolean | bigint | number, otlpCommon.KeyValue>>();
   /** Attributes of resources and scopes left out because they did not resolve. */
   unresolvedAttributes = 0;
   private readonly countDropped = (): void => {
@@ -160,16 +176,75 @@ export class FileDictionary implements DictionaryView {
     path: Set<bigint> | undefined,
     onDropped: ((error: DictionaryError) => void) | undefined,
   ): otlpCommon.KeyValue[] {
-    const out: otlpCommon.KeyValue[] = [];
+    // Sized up front: these arrays are kept with their spans, and one grown by
+    // push() keeps room for 17 entries however few it holds.
+    const out = new Array<otlpCommon.KeyValue>(kvs.length);
+    let n = 0;
     for (const kv of kvs) {
+      const shared = this.sharedKeyValue(kv);
+      if (shared !== undefined) {
+        out[n++] = shared;
+        continue;
+      }
       try {
-        out.push({ key: this.string(kv.keyRef), value: this.resolveValue(kv.value, depth, path), keyStrindex: 0 });
+        out[n++] = { key: this.string(kv.keyRef), value: this.resolveValue(kv.value, depth, path), keyStrindex: 0 };
       } catch (error) {
+        n--;
         if (!(error instanceof DictionaryError) || !onDropped) throw error;
         onDropped(error);
       }
     }
+    if (n < out.length) out.length = n;
     return out;
+  }
+
+  /**
+   * The shared `KeyValue` of an attribute with a scalar value (created on
+   * first use), or undefined when it is not cached (not a scalar, a long
+   * string, -0, or its key is full). Must be treated as immutable.
+   */
+  private sharedKeyValue(kv: KeyValueRef): otlpCommon.KeyValue | undefined {
+    const v = kv.value?.value;
+    if (v === undefined) return undefined;
+    let scalar: string | boolean | bigint | number;
+    switch (v.$case) {
+      case 'stringValue':
+        if (v.value.length > MAX_CACHED_VALUE_LENGTH) return undefined;
+        scalar = v.value;
+        break;
+      case 'boolValue':
+      case 'intValue':
+        scalar = v.value;
+        break;
+      case 'doubleValue':
+        if (Object.is(v.value, -0)) return undefined; // a Map does not tell -0 from 0
+        scalar = v.value;
+        break;
+      default:
+        return undefined;
+    }
+    const keyRef = kv.keyRef;
+    if (keyRef <= 0n || keyRef > 0xffffffffn) return undefined;
+    const byKey = Number(keyRef);
+    let values = this.keyValues.get(byKey);
+    if (values === undefined) {
+      if (this.keyValues.size >= KEY_VALUE_KEYS) this.keyValues = new Map();
+      values = new Map();
+      this.keyValues.set(byKey, values);
+    }
+    const cached = values.get(scalar);
+    if (cached !== undefined) return cached;
+    if (values.size >= KEY_VALUES_PER_KEY) return undefined;
+    let key: string;
+    try {
+      key = this.string(keyRef);
+    } catch (error) {
+      if (error instanceof DictionaryError) return undefined; // the caller resolves it again and reports it
+      throw error;
+    }
+    const resolved: otlpCommon.KeyValue = { key, value: kv.value as otlpCommon.AnyValue, keyStrindex: 0 };
+    values.set(scalar, resolved);
+    return resolved;
   }
 
   private resolveValue(value: AnyValue | undefined, depth: number, path: Set<bigint> | undefined): otlpCommon.AnyValue {

@@ -95,6 +95,12 @@ export class ActiveSpans {
   private endedQueue: TrackedSpan[] = [];
   private endedHead = 0;
   private tick = 0;
+  /**
+   * Trace id of the last span started. Spans of one trace often start one
+   * after another; the next one shares this array instead of keeping its
+   * own copy (ids are never changed once decoded).
+   */
+  private lastTraceId: Uint8Array = new Uint8Array(0);
   private readonly countUnresolved = (): void => {
     this.counters.unresolved++;
   };
@@ -135,8 +141,11 @@ export class ActiveSpans {
     const key = spanKey(message.traceId, message.spanId);
     if (event.$case === 'start') {
       const start = event.value;
+      let traceId = message.traceId;
+      if (sameId(traceId, this.lastTraceId)) traceId = this.lastTraceId;
+      else this.lastTraceId = traceId;
       const span: otlpTrace.Span = {
-        traceId: message.traceId,
+        traceId,
         spanId: message.spanId,
         traceState: '',
         parentSpanId: start.parentSpanId,
@@ -359,6 +368,13 @@ export class ActiveSpans {
     }
     mergeAttributes(span, resolved, this.limits.maxAttributes);
   }
+}
+
+/** Whether two 16-byte trace ids are equal. */
+function sameId(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = a.length - 1; i >= 0; i--) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** Whether no two attributes share a key. */
