@@ -359,14 +359,12 @@ export class ProtoWriter {
   // returns false, having written nothing, when the value does not qualify
   // (the caller then takes the general path).
 
-  /** KeyValueRef with a short ASCII `string_value`. */
-  kvAscii(tag: number, keyRef: number, value: string): boolean {
-    const n = value.length;
-    if (n > 100 || keyRef >= 268435456) return false;
-    const refLen = varintSize(keyRef);
-    const kvLen = refLen + 5 + n; // 0x08 ref 0x12 len (0x0A n bytes)
-    if (kvLen > 127) return false;
-    this.ensure(kvLen + 2);
+  /**
+   * Writes the head of a one-pass KeyValueRef at `pos`: its field tag, its
+   * length `kvLen` (< 128) and `key_ref` (field 1). Returns the position
+   * after it; `pos` is left for the caller to move once the value is written.
+   */
+  private kvHead(tag: number, kvLen: number, keyRef: number): number {
     const buf = this.buf;
     let p = this.pos;
     buf[p++] = tag;
@@ -378,6 +376,19 @@ export class ProtoWriter {
       r >>>= 7;
     }
     buf[p++] = r;
+    return p;
+  }
+
+  /** KeyValueRef with a short ASCII `string_value`. */
+  kvAscii(tag: number, keyRef: number, value: string): boolean {
+    const n = value.length;
+    if (n > 100 || keyRef >= 268435456) return false;
+    const refLen = varintSize(keyRef);
+    const kvLen = refLen + 5 + n; // 0x08 ref 0x12 len (0x0A n bytes)
+    if (kvLen > 127) return false;
+    this.ensure(kvLen + 2);
+    const buf = this.buf;
+    let p = this.kvHead(tag, kvLen, keyRef);
     buf[p++] = 0x12;
     buf[p++] = n + 2;
     buf[p++] = 0x0a;
@@ -399,16 +410,7 @@ export class ProtoWriter {
     const kvLen = refLen + 4 + valLen; // 0x08 ref 0x12 len (0x18 varint)
     this.ensure(kvLen + 2);
     const buf = this.buf;
-    let p = this.pos;
-    buf[p++] = tag;
-    buf[p++] = kvLen;
-    buf[p++] = 0x08;
-    let r = keyRef;
-    while (r > 127) {
-      buf[p++] = (r & 127) | 128;
-      r >>>= 7;
-    }
-    buf[p++] = r;
+    let p = this.kvHead(tag, kvLen, keyRef);
     buf[p++] = 0x12;
     buf[p++] = valLen + 1;
     buf[p++] = 0x18;
@@ -428,16 +430,7 @@ export class ProtoWriter {
     const refLen = varintSize(keyRef);
     this.ensure(refLen + 16);
     const buf = this.buf;
-    let p = this.pos;
-    buf[p++] = tag;
-    buf[p++] = refLen + 12; // 0x08 ref 0x12 9 (0x21 8 bytes)
-    buf[p++] = 0x08;
-    let r = keyRef;
-    while (r > 127) {
-      buf[p++] = (r & 127) | 128;
-      r >>>= 7;
-    }
-    buf[p++] = r;
+    let p = this.kvHead(tag, refLen + 12, keyRef); // 0x08 ref 0x12 9 (0x21 8 bytes)
     buf[p++] = 0x12;
     buf[p++] = 9;
     buf[p++] = 0x21;
@@ -452,16 +445,7 @@ export class ProtoWriter {
     const refLen = varintSize(keyRef);
     this.ensure(refLen + 8);
     const buf = this.buf;
-    let p = this.pos;
-    buf[p++] = tag;
-    buf[p++] = refLen + 5; // 0x08 ref 0x12 2 (0x10 0|1)
-    buf[p++] = 0x08;
-    let r = keyRef;
-    while (r > 127) {
-      buf[p++] = (r & 127) | 128;
-      r >>>= 7;
-    }
-    buf[p++] = r;
+    let p = this.kvHead(tag, refLen + 5, keyRef); // 0x08 ref 0x12 2 (0x10 0|1)
     buf[p++] = 0x12;
     buf[p++] = 2;
     buf[p++] = 0x10;
