@@ -44,6 +44,9 @@ pub fn page_size() -> u64 {
     })
 }
 
+/// Most bytes [`Region::prefetch_for_write`] asks for at once.
+pub const PREFETCH_MAX: u64 = 512;
+
 /// A fixed shared mapping of a file. See the module documentation.
 pub struct Region {
     map: MmapRaw,
@@ -130,6 +133,37 @@ impl Region {
         // which is mapped writable by every handle that writes; `src` is a
         // distinct Rust allocation.
         unsafe { std::ptr::copy_nonoverlapping(src.as_ptr(), self.ptr.add(at), src.len()) }
+    }
+
+    /// Hints the CPU to fetch, for writing, the cache lines of `len` bytes at
+    /// `offset` (at most [`PREFETCH_MAX`] bytes). Only a hint: it changes no
+    /// memory, never faults (prefetches of unmapped addresses are dropped by
+    /// the CPU) and does nothing on targets without a prefetch instruction.
+    #[inline]
+    pub fn prefetch_for_write(&self, offset: u64, len: u64) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            let len = len.min(PREFETCH_MAX);
+            if offset.checked_add(len).is_none_or(|end| end > self.len) {
+                return;
+            }
+            let mut line = 0;
+            while line < len {
+                // SAFETY: `offset + line` lies inside the mapping (checked
+                // above), so the pointer arithmetic stays in one allocation.
+                let p = unsafe { self.ptr.add((offset + line) as usize) };
+                // SAFETY: a prefetch reads and writes no memory and cannot
+                // fault; the address is only a hint.
+                unsafe {
+                    std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_ET0 }>(
+                        p as *const i8,
+                    )
+                };
+                line += 64;
+            }
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = (offset, len);
     }
 
     /// Sets `len` bytes at `offset` to zero.

@@ -192,6 +192,14 @@ impl Ring {
         region
             .atomic_i32(self.geometry.availability_offset(slot))
             .store(lap(index, self.geometry.shift()), Ordering::Release);
+        // The next index is most likely this writer's next claim: ask for
+        // its slot lines now, so that their cache misses (and page-table walk)
+        // overlap with the application's work until then instead of stalling
+        // the next append.
+        let next = self
+            .geometry
+            .slot_offset(self.slot_of(index.wrapping_add(1)));
+        region.prefetch_for_write(next, self.geometry.buffer_size.min(region::PREFETCH_MAX));
     }
 
     /// Appends one message. `Ok(false)`: the ring is full (nothing claimed).

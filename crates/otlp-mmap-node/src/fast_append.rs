@@ -73,17 +73,28 @@ fn status(s: sys::napi_status, what: &str) -> napi::Result<()> {
 }
 
 /// An error to throw: `(code, message, is_type_error)`.
-type Thrown = (&'static str, String, bool);
+pub(crate) type Thrown = (&'static str, String, bool);
 
 unsafe extern "C" fn append(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
     // SAFETY: called by Node-API with a valid env and callback info.
-    match unsafe { append_inner(env, info) } {
+    let result = unsafe { append_inner(env, info) };
+    // SAFETY: valid env.
+    unsafe { finish(env, result) }
+}
+
+/// The return value of an append callback: the boolean, or (after throwing
+/// the error) null.
+///
+/// # Safety
+/// `env` is the env of the current callback.
+pub(crate) unsafe fn finish(env: sys::napi_env, result: Result<bool, Thrown>) -> sys::napi_value {
+    match result {
         Ok(written) => {
-            let mut result = ptr::null_mut();
-            // SAFETY: valid env; on failure `result` stays null, which
+            let mut value = ptr::null_mut();
+            // SAFETY: valid env; on failure `value` stays null, which
             // Node-API reads as `undefined`.
-            unsafe { sys::napi_get_boolean(env, written, &mut result) };
-            result
+            unsafe { sys::napi_get_boolean(env, written, &mut value) };
+            value
         }
         Err((code, message, type_error)) => {
             let code = CString::new(code).unwrap_or_default();

@@ -2,12 +2,15 @@
 //! `#[napi]` items only: convert arguments, call the core, convert back. The
 //! JS contract is `docs/binding-api.md`.
 
-use napi::bindgen_prelude::{BigInt, Buffer, BufferSlice, Env, Object};
+use napi::bindgen_prelude::{
+    BigInt, Buffer, BufferSlice, Env, FromNapiValue, Object, This, Unknown,
+};
 use napi::JsValue;
 use napi_derive::napi;
 use otlp_mmap_core as core;
 
 mod fast_append;
+mod scratch_appender;
 
 /// Replaces the generated `Writer.prototype.append` by the hand-written
 /// callback of `fast_append` (same behaviour, no per-call borrow tracking).
@@ -282,6 +285,30 @@ impl Writer {
             })?,
         };
         writer.append(ring.into(), bytes).map_err(to_js)
+    }
+
+    /// An append bound to this writer and to `capacity` bytes of scratch
+    /// memory owned by the binding: encode a message into `appender.buffer`,
+    /// then `appender(ring, length)` appends `buffer[0..length)` with the
+    /// results and errors of `append`, at a fraction of its call cost (see
+    /// `scratch_appender.rs`). The appender keeps the writer object alive.
+    #[napi(
+        ts_args_type = "capacity: number",
+        ts_return_type = "((ring: Ring, length: number) => boolean) & { readonly buffer: Buffer }"
+    )]
+    pub fn scratch_appender<'env>(
+        &self,
+        env: &'env Env,
+        this: This,
+        capacity: u32,
+    ) -> napi::Result<Unknown<'env>, Code> {
+        self.inner()?;
+        // SAFETY: `env` is this call's env and `this` the object wrapping `self`.
+        let appender = unsafe { scratch_appender::create(env.raw(), this.raw(), self, capacity) }
+            .map_err(|(code, message, _)| napi::Error::new(Code(code), message))?;
+        // SAFETY: `appender` is a live value of this env.
+        unsafe { Unknown::from_napi_value(env.raw(), appender) }
+            .map_err(|e| napi::Error::new(Code("ERR_IO"), e.reason.clone()))
     }
 
     /// Largest message (without prefix) that fits one slot of the ring.

@@ -12,9 +12,10 @@
  * the longer varint. Most nested messages (a KeyValueRef, an AnyValue) are
  * short, so the shift is rare and cheap.
  *
- * The buffer grows on demand (doubling) and can be shrunk back with
- * {@link ProtoWriter.reset} after an unusually large message, so memory stays
- * bounded by the largest message in flight.
+ * The buffer grows on demand (doubling) into a new one; {@link ProtoWriter.reset}
+ * comes back to the initial buffer, so memory stays bounded by the largest
+ * message in flight and a buffer given to the constructor (the binding's
+ * scratch memory) is where every ordinary message is encoded.
  *
  * @internal
  */
@@ -35,24 +36,34 @@ export class ProtoWriter {
   pos = 0;
   /** `buf` as a DataView, for writing 32-bit words in one store. */
   private view: DataView;
-  private readonly initialSize: number;
+  /** The buffer the writer starts in and comes back to. */
+  private readonly home: Buffer;
   private readonly stack = new Int32Array(MAX_DEPTH);
   private depth = 0;
 
-  constructor(initialSize = 4096) {
-    this.initialSize = initialSize;
-    this.buf = Buffer.allocUnsafe(initialSize);
+  /**
+   * @param initial the buffer's initial size, or the buffer itself (the
+   *   writer comes back to it on {@link ProtoWriter.reset} after growing).
+   */
+  constructor(initial: number | Buffer = 4096) {
+    this.home = typeof initial === 'number' ? Buffer.allocUnsafe(initial) : initial;
+    this.buf = this.home;
     this.view = viewOf(this.buf);
   }
 
-  /** Starts a new message; shrinks the buffer back if it grew past 1 MiB. */
+  /** Starts a new message, back in the initial buffer if the last one outgrew it. */
   reset(): void {
     this.pos = 0;
     this.depth = 0;
-    if (this.buf.length > 1 << 20) {
-      this.buf = Buffer.allocUnsafe(this.initialSize);
+    if (this.buf !== this.home) {
+      this.buf = this.home;
       this.view = viewOf(this.buf);
     }
+  }
+
+  /** True while the message is in the buffer given to (or made by) the constructor. */
+  get inInitialBuffer(): boolean {
+    return this.buf === this.home;
   }
 
   /** Number of nested messages currently open. */
@@ -80,6 +91,26 @@ export class ProtoWriter {
     this.buf.copy(next, 0, 0, this.pos);
     this.buf = next;
     this.view = viewOf(next);
+  }
+
+  /**
+   * Appends `length` bytes of `src` from `offset`, four at a time. `src` must
+   * have 3 readable bytes past them (the last word may reach there; the extra
+   * bytes land past the new position, where they are overwritten or ignored).
+   */
+  copyWords(src: DataView, offset: number, length: number): void {
+    this.ensure(length + 3);
+    const view = this.view;
+    let p = this.pos;
+    for (let o = offset, end = offset + length; o < end; o += 4, p += 4) view.setUint32(p, src.getUint32(o, true), true);
+    this.pos += length;
+  }
+
+  /** Copies `length` bytes from `start` to `dst` at `offset`, four at a time (`dst` needs 3 bytes of slack). */
+  copyWordsOut(start: number, length: number, dst: DataView, offset: number): void {
+    this.ensure(3);
+    const view = this.view;
+    for (let o = offset, p = start, end = start + length; p < end; o += 4, p += 4) dst.setUint32(o, view.getUint32(p, true), true);
   }
 
   /** A field tag (field number and wire type). */
@@ -278,20 +309,28 @@ export class ProtoWriter {
   }
 
   /**
-   * The fields of a StartSpan after the parent span id, in field order of
-   * the encoding: `flags` (16, fixed32), `name` (5), `kind` (6, varint) and
-   * `start_time_unix_nano` (7, fixed64 given as two halves).
+   * StartSpan `flags` (16, fixed32), the first field after the parent span
+   * id; {@link ProtoWriter.startSpanName} and {@link ProtoWriter.startSpanKindTime}
+   * follow.
    */
-  startSpanFields(flags: number, name: string, kind: number, timeLo: number, timeHi: number): void {
-    this.ensure(7);
+  startSpanFlags(flags: number): void {
+    this.ensure(6);
     const p = this.pos;
-    const buf = this.buf;
-    buf[p] = 0x85; // field 16, fixed32: a two-byte tag
-    buf[p + 1] = 0x01;
+    this.buf[p] = 0x85; // field 16, fixed32: a two-byte tag
+    this.buf[p + 1] = 0x01;
     this.view.setUint32(p + 2, flags, true);
-    buf[p + 6] = 0x2a; // field 5, bytes
-    this.pos = p + 7;
+    this.pos = p + 6;
+  }
+
+  /** StartSpan `name` (5). */
+  startSpanName(name: string): void {
+    this.ensure(1);
+    this.buf[this.pos++] = 0x2a; // field 5, bytes
     this.string(name);
+  }
+
+  /** StartSpan `kind` (6) and `start_time_unix_nano` (7). */
+  startSpanKindTime(kind: number, timeLo: number, timeHi: number): void {
     this.ensure(1);
     this.buf[this.pos++] = 0x30; // field 6, varint
     this.uint32(kind);

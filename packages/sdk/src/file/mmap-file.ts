@@ -8,7 +8,11 @@
  * "congested" so that later messages try once and drop at once until a write
  * succeeds again (a lagging collector costs the application nothing more).
  *
- * One reusable {@link ProtoWriter} serves every message. Encoding can call
+ * One reusable {@link ProtoWriter} serves every message. It encodes into the
+ * binding's scratch memory (`Writer.scratchAppender`), so a commit passes only
+ * the ring and the length across the boundary; a message that outgrew that
+ * memory (or one from a re-entrant writer) takes the general `append`, which
+ * receives the bytes. Encoding can call
  * user code (a getter on an attribute object, a diag logger that itself emits
  * a log record), so a re-entrant encode gets a fresh writer instead of
  * corrupting the one in use.
@@ -19,7 +23,7 @@ import { diag } from '@opentelemetry/api';
 import { ProtoWriter } from '../encoding/proto-writer.js';
 import { Dictionary } from './dictionary.js';
 import { type DroppedCounts, emptyDroppedCounts } from './dropped.js';
-import { errorCode, type NativeWriter, RING_EVENTS, RING_MEASUREMENTS, RING_SPANS, type RingId } from './native.js';
+import { errorCode, type NativeWriter, RING_EVENTS, RING_MEASUREMENTS, RING_SPANS, type RingId, type ScratchAppender } from './native.js';
 
 /** How often a full ring is retried before the message is dropped. */
 const FULL_RETRIES = 3;
@@ -27,13 +31,17 @@ const FULL_RETRIES = 3;
 const FULL_RETRY_SLEEP_MS = 0.05;
 
 const sleepCell = new Int32Array(new SharedArrayBuffer(4));
+/** Smallest scratch buffer, in bytes. */
+const SCRATCH_MIN = 4096;
 
 export class MmapFile {
   readonly dictionary: Dictionary;
   /** Largest message (without length prefix) per ring, indexed by ring id. */
   readonly maxMessageSize: [number, number, number];
   private readonly native: NativeWriter;
-  private readonly scratch = new ProtoWriter(4096);
+  /** Appends the scratch writer's bytes (see the class documentation). */
+  private readonly appendScratch: ScratchAppender | undefined;
+  private readonly scratch: ProtoWriter;
   private scratchBusy = false;
   private readonly congested = [false, false, false];
   private readonly dropped: DroppedCounts = emptyDroppedCounts();
@@ -49,6 +57,11 @@ export class MmapFile {
       native.maxMessageSize(RING_SPANS),
       native.maxMessageSize(RING_MEASUREMENTS),
     ];
+    // Room for the largest message any ring takes (bigger ones are dropped
+    // before they are appended), and at least the usual 4 KiB.
+    const capacity = Math.max(SCRATCH_MIN, ...this.maxMessageSize);
+    this.appendScratch = typeof native.scratchAppender === 'function' ? native.scratchAppender(capacity) : undefined;
+    this.scratch = new ProtoWriter(this.appendScratch?.buffer ?? capacity);
   }
 
   get closed(): boolean {
@@ -86,11 +99,12 @@ export class MmapFile {
   private append(ring: RingId, w: ProtoWriter): boolean {
     let ok: boolean;
     try {
-      ok = this.native.append(ring, w.buf, w.pos);
+      const appendScratch = w === this.scratch && w.inInitialBuffer ? this.appendScratch : undefined;
+      ok = appendScratch !== undefined ? appendScratch(ring, w.pos) : this.native.append(ring, w.buf, w.pos);
       if (!ok && !this.congested[ring]) {
         for (let i = 0; i < FULL_RETRIES && !ok; i++) {
           Atomics.wait(sleepCell, 0, 0, FULL_RETRY_SLEEP_MS);
-          ok = this.native.append(ring, w.buf, w.pos);
+          ok = appendScratch !== undefined ? appendScratch(ring, w.pos) : this.native.append(ring, w.buf, w.pos);
         }
       }
     } catch (err) {

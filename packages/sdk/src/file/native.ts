@@ -8,7 +8,12 @@ import { createRequire } from 'node:module';
 import type * as Native from '@otlp-mmap/native';
 
 /** The binding's types, generated from the Rust source by the napi build. */
-export type NativeWriter = Native.Writer;
+export type NativeWriter = Omit<Native.Writer, 'scratchAppender'> & {
+  /** Optional, so that a stand-in writer (benchmarks, tests) may leave it out. */
+  scratchAppender?: Native.Writer['scratchAppender'];
+};
+/** `appender(ring, length)` appends `appender.buffer[0..length)`. */
+export type ScratchAppender = ReturnType<Native.Writer['scratchAppender']>;
 export type NativeWriterOptions = Native.WriterOptions;
 export type RingId = Native.Ring;
 type NativeModule = typeof Native;

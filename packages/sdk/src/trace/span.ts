@@ -33,6 +33,7 @@ import {
 } from '@opentelemetry/api';
 import { writeKeyValue } from '../encoding/any-value.js';
 import * as F from '../encoding/fields.js';
+import type { EncodedMemo } from '../encoding/encoded-memo.js';
 import type { ProtoWriter } from '../encoding/proto-writer.js';
 import { RING_EVENTS, RING_SPANS } from '../file/native.js';
 import { isBefore, type Nanos64, timeInputInto } from '../time.js';
@@ -44,6 +45,8 @@ const FLAG_HAS_IS_REMOTE = 0x100;
 const FLAG_IS_REMOTE = 0x200;
 
 const scratchTime: Nanos64 = { lo: 0, hi: 0 };
+/** Memo slot of the span name; attribute positions 0-63 use the slots below it. */
+export const MEMO_NAME = 64;
 /** First key slots (Dictionary.stringAt) of StartSpan and UpdateAttributes attributes. */
 const SLOTS_START = 0;
 const SLOTS_UPDATE = 64;
@@ -118,6 +121,7 @@ export class MmapSpan implements Span {
     attributes: Attributes | undefined,
     samplerAttributes: Attributes | undefined,
     links: Link[] | undefined,
+    memo: EncodedMemo,
   ): void {
     timeInputInto(startTime, scratchTime);
     this.startLo = scratchTime.lo;
@@ -151,18 +155,18 @@ export class MmapSpan implements Span {
         w.wordBytes2(parentS0, parentS1);
       }
       // flags (F.START_FLAGS), name (F.START_NAME), kind (F.START_KIND), time (F.START_TIME)
-      w.startSpanFields(
-        this.traceFlags | FLAG_HAS_IS_REMOTE | (parentIsRemote ? FLAG_IS_REMOTE : 0),
-        name,
-        kind + 1,
-        this.startLo,
-        this.startHi,
-      );
-      if (attributes !== undefined) rest = this.encodeAttributes(w, F.START_ATTRIBUTES, attributes, null, max);
+      w.startSpanFlags(this.traceFlags | FLAG_HAS_IS_REMOTE | (parentIsRemote ? FLAG_IS_REMOTE : 0));
+      if (!memo.replay(w, MEMO_NAME, name, '')) {
+        const mark = w.pos;
+        w.startSpanName(name);
+        memo.remember(w, MEMO_NAME, name, '', mark);
+      }
+      w.startSpanKindTime(kind + 1, this.startLo, this.startHi);
+      if (attributes !== undefined) rest = this.encodeAttributes(w, F.START_ATTRIBUTES, attributes, null, max, memo);
       if (samplerAttributes !== undefined) {
         samplerRest =
           rest === null
-            ? this.encodeAttributes(w, F.START_ATTRIBUTES, samplerAttributes, null, max)
+            ? this.encodeAttributes(w, F.START_ATTRIBUTES, samplerAttributes, null, max, undefined)
             : Object.keys(samplerAttributes);
       }
       w.join();
@@ -409,6 +413,7 @@ export class MmapSpan implements Span {
     attrs: Attributes,
     keys: string[] | null,
     max: number,
+    memo: EncodedMemo | undefined,
   ): string[] | null {
     let rest: string[] | null = null;
     // Key slots (Dictionary.stringAt): StartSpan and UpdateAttributes keys apart.
@@ -439,7 +444,11 @@ export class MmapSpan implements Span {
           continue;
         }
         const mark = w.pos;
-        if (!writeKeyValue(w, tag, key, value, dictionary, lengthLimit, slotBase + (i++ & 63))) continue;
+        const position = i++;
+        if (memo === undefined || !memo.replay(w, position & 63, key, value)) {
+          if (!writeKeyValue(w, tag, key, value, dictionary, lengthLimit, slotBase + (position & 63))) continue;
+          if (memo !== undefined) memo.remember(w, position & 63, key, value, mark);
+        }
         if (w.pos + 4 * depth > max) {
           w.rewind(mark, depth);
           rest = [key];
@@ -489,11 +498,11 @@ export class MmapSpan implements Span {
       try {
         this.header(w, F.SPAN_EVENT_ATTRIBUTES);
         const bodyStart = w.pos;
-        rest = this.encodeAttributes(w, F.UPDATE_ATTRIBUTES, attrs, all ? null : todo, max);
+        rest = this.encodeAttributes(w, F.UPDATE_ATTRIBUTES, attrs, all ? null : todo, max, undefined);
         while (rest !== null && w.pos === bodyStart) {
           // Not even alone in an empty message: this attribute can never be written.
           this.dropTooLarge(rest[0]);
-          rest = rest.length > 1 ? this.encodeAttributes(w, F.UPDATE_ATTRIBUTES, attrs, rest.slice(1), max) : null;
+          rest = rest.length > 1 ? this.encodeAttributes(w, F.UPDATE_ATTRIBUTES, attrs, rest.slice(1), max, undefined) : null;
         }
         w.join();
         if (w.pos > bodyStart + 1) file.commit(RING_SPANS, w);

@@ -25,12 +25,15 @@ import {
 import { isTracingSuppressed } from '@opentelemetry/core';
 import { SamplingDecision } from '@opentelemetry/sdk-trace-base';
 import { hexWord, randomWord, wordHex } from './ids.js';
-import { MmapSpan } from './span.js';
+import { EncodedMemo } from '../encoding/encoded-memo.js';
+import { MEMO_NAME, MmapSpan } from './span.js';
 import type { TraceShared } from './span-limits.js';
 
 export class MmapTracer implements Tracer {
   private readonly shared: TraceShared;
   private readonly scopeRef: number;
+  /** Encoded names and attributes of this tracer's recent span starts (see EncodedMemo). */
+  private readonly memo = new EncodedMemo(MEMO_NAME + 1);
 
   /** @internal */
   constructor(shared: TraceShared, scopeRef: number) {
@@ -173,7 +176,18 @@ export class MmapTracer implements Tracer {
       !sampled,
     );
     if (attributes === null) attributes = undefined;
-    span.start(kind, hasParent, p0, p1, parentRemote, options?.startTime, attributes, samplerAttributes, options?.links);
+    span.start(
+      kind,
+      hasParent,
+      p0,
+      p1,
+      parentRemote,
+      options?.startTime,
+      attributes,
+      samplerAttributes,
+      options?.links,
+      this.memo,
+    );
     return span;
   }
 }
