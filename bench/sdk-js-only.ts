@@ -14,7 +14,7 @@ import { MmapFile } from '../packages/sdk/src/file/mmap-file.js';
 import { SyncInstrument } from '../packages/sdk/src/metrics/sync-instruments.js';
 import { MmapTracerProvider } from '../packages/sdk/src/trace/tracer-provider.js';
 
-const ROUNDS = 25;
+const ROUNDS = Number(process.env.ROUNDS ?? 25);
 const OPS = 20000;
 
 let nextRef = 1;
@@ -40,18 +40,19 @@ const tracer = new MmapTracerProvider(shared, 0).getTracer('bench');
 const counter = new SyncInstrument(file, 7, 'bench.requests', true, true);
 const histogram = new SyncInstrument(file, 8, 'bench.latency', false, true);
 
-const SPAN_ATTRIBUTES = {
+/** As in bench/sdk.ts: 64 HTTP server span attribute sets, per-request values varying, taken in turn. */
+const SPAN_ATTRIBUTE_SETS = Array.from({ length: 64 }, (_, i) => ({
   'http.request.method': 'GET',
-  'url.path': '/api/v1/users/12345',
+  'url.path': `/api/v1/users/${12345 + i * 7}`,
   'url.scheme': 'https',
   'server.address': 'api.example.com',
   'server.port': 443,
   'http.route': '/api/v1/users/:id',
-  'user_agent.original': 'Mozilla/5.0 (X11; Linux x86_64) bench',
-  'client.address': '10.1.2.3',
+  'user_agent.original': i % 4 === 0 ? 'curl/8.5.0' : 'Mozilla/5.0 (X11; Linux x86_64) bench',
+  'client.address': `10.1.${i >> 3}.${i & 7}`,
   'network.protocol.version': '1.1',
-  'http.response.status_code': 200,
-};
+  'http.response.status_code': i % 16 === 0 ? 404 : 200,
+}));
 const METRIC_ATTRIBUTES = {
   'http.request.method': 'GET',
   'http.route': '/api/v1/users/:id',
@@ -59,8 +60,15 @@ const METRIC_ATTRIBUTES = {
   'server.port': 443,
 };
 
+const SAME_VALUE_SETS = Array.from({ length: 64 }, () => ({ ...SPAN_ATTRIBUTE_SETS[1] }));
+const PATH_ONLY_SETS = Array.from({ length: 64 }, (_, i) => ({ ...SPAN_ATTRIBUTE_SETS[1], 'url.path': SPAN_ATTRIBUTE_SETS[i]['url.path'] }));
+const PATH_FLAT_SETS = PATH_ONLY_SETS.map((o) => ({ ...o, 'url.path': Buffer.from(o['url.path']).toString('latin1') }));
 const operations: Record<string, (i: number) => void> = {
-  span: () => tracer.startSpan('GET /api/v1/users/:id', { kind: SpanKind.SERVER, attributes: SPAN_ATTRIBUTES }).end(),
+  spanPathFlat: (i) => tracer.startSpan('GET /api/v1/users/:id', { kind: SpanKind.SERVER, attributes: PATH_FLAT_SETS[i & 63] }).end(),
+  spanSame: (i) => tracer.startSpan('GET /api/v1/users/:id', { kind: SpanKind.SERVER, attributes: SAME_VALUE_SETS[i & 63] }).end(),
+  spanPath: (i) => tracer.startSpan('GET /api/v1/users/:id', { kind: SpanKind.SERVER, attributes: PATH_ONLY_SETS[i & 63] }).end(),
+  spanConst: () => tracer.startSpan('GET /api/v1/users/:id', { kind: SpanKind.SERVER, attributes: SAME_VALUE_SETS[1] }).end(),
+  span: (i) => tracer.startSpan('GET /api/v1/users/:id', { kind: SpanKind.SERVER, attributes: SPAN_ATTRIBUTE_SETS[i & 63] }).end(),
   bare: () => tracer.startSpan('GET /api/v1/users/:id', { kind: SpanKind.SERVER }).end(),
   counter: () => counter.add(1, METRIC_ATTRIBUTES),
   histogram: (i) => histogram.record((i % 100) * 1.5, METRIC_ATTRIBUTES),

@@ -125,3 +125,14 @@ test('any sequence of span starts over few keys and values reads back call by ca
   );
   t.pass();
 });
+
+test('a value that changes on every span and then settles reads back right throughout', (t) => {
+  const { sdk, starts } = setup(t);
+  const tracer = sdk.tracerProvider.getTracer('memo');
+  const paths = [...Array.from({ length: 40 }, (_, i) => `/users/${i}`), ...Array.from({ length: 40 }, () => '/users/settled')];
+  for (const path of paths) tracer.startSpan('GET', { attributes: { method: 'GET', path } });
+  t.deepEqual(
+    starts().map((s) => s.attrs),
+    paths.map((path) => ({ method: 'GET', path })),
+  );
+});

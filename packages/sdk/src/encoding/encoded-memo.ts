@@ -23,11 +23,17 @@ import type { ProtoWriter } from './proto-writer.js';
 
 /** Bytes per entry; a field must leave 3 bytes of slack for the word copy. */
 const ENTRY_SIZE = 128;
+/** After this many misses in a row a slot is volatile... */
+const VOLATILE_AFTER = 4;
+/** ...and is remembered once every 16 misses (when `misses & 15` is 0). */
+const VOLATILE_SAMPLE = 15;
 
 export class EncodedMemo {
   private readonly keys: (string | undefined)[];
   private readonly values: unknown[];
   private readonly lengths: Int32Array;
+  /** Misses in a row per slot (see {@link EncodedMemo.remember}). */
+  private readonly misses: Int32Array;
   private readonly pool: DataView;
   private readonly entries: number;
 
@@ -37,19 +43,31 @@ export class EncodedMemo {
     this.keys = new Array<string | undefined>(entries).fill(undefined);
     this.values = new Array<unknown>(entries).fill(undefined);
     this.lengths = new Int32Array(entries);
+    this.misses = new Int32Array(entries);
     this.pool = new DataView(new ArrayBuffer(entries * ENTRY_SIZE));
   }
 
   /** Writes the bytes remembered at `slot` if they were for `key` and `value`. */
   replay(w: ProtoWriter, slot: number, key: string, value: unknown): boolean {
+    // A volatile slot (see remember) is not even compared until its next sample.
+    const misses = this.misses[slot];
+    if (misses > VOLATILE_AFTER && ((misses + 1) & VOLATILE_SAMPLE) !== 0) return false;
     if (this.keys[slot] !== key || this.values[slot] !== value) return false;
     w.copyWords(this.pool, slot * ENTRY_SIZE, this.lengths[slot]);
+    this.misses[slot] = 0;
     return true;
   }
 
-  /** Remembers `w`'s bytes from `start` to its position as the field of `key` and `value` at `slot`. */
+  /**
+   * Remembers `w`'s bytes from `start` to its position as the field of `key`
+   * and `value` at `slot`. A slot whose value changed on every recent call
+   * (a request path, a client address) is remembered only now and then, so
+   * that it costs little more than encoding.
+   */
   remember(w: ProtoWriter, slot: number, key: string, value: unknown, start: number): void {
     if (slot >= this.entries) return;
+    const misses = ++this.misses[slot];
+    if (misses > VOLATILE_AFTER && (misses & VOLATILE_SAMPLE) !== 0) return;
     const length = w.pos - start;
     const t = typeof value;
     if (length > ENTRY_SIZE - 3 || !(t === 'string' || t === 'boolean' || (t === 'number' && value !== 0))) {

@@ -15,6 +15,7 @@ import {
   diag,
   INVALID_SPAN_CONTEXT,
   isSpanContextValid,
+  ROOT_CONTEXT,
   type Span,
   type SpanOptions,
   type Tracer,
@@ -86,8 +87,10 @@ export class MmapTracer implements Tracer {
 
   private start(name: string, options: SpanOptions | undefined, ctx: Context): Span {
     const shared = this.shared;
-    if (shared.file.closed || isTracingSuppressed(ctx)) return trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
-    const parentSpan = options?.root ? undefined : trace.getSpan(ctx);
+    // The root context holds nothing: no suppression flag and no parent to look up.
+    const isRoot = ctx === ROOT_CONTEXT;
+    if (shared.file.closed || (!isRoot && isTracingSuppressed(ctx))) return trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+    const parentSpan = options?.root || isRoot ? undefined : trace.getSpan(ctx);
     let hasParent = false;
     let parentRemote = false;
     let parentFlags = 0;
