@@ -8,7 +8,8 @@
  *
  * @internal
  */
-import { diag } from '@opentelemetry/api';
+import { diag, type TextMapPropagator } from '@opentelemetry/api';
+import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import {
   AlwaysOffSampler,
   AlwaysOnSampler,
@@ -55,6 +56,8 @@ export interface ResolvedConfig {
   metricIntervalMs: number;
   exponentialHistograms: boolean;
   registerGlobals: boolean;
+  /** The propagator to register with the globals; undefined: none. */
+  propagator: TextMapPropagator | undefined;
 }
 
 type Env = Record<string, string | undefined>;
@@ -116,7 +119,30 @@ export function resolveConfig(options: MmapSdkOptions, env: Env = process.env): 
     metricIntervalMs: interval,
     exponentialHistograms: histogram === 'exponential',
     registerGlobals: options.registerGlobals ?? true,
+    propagator: options.propagator !== undefined ? (options.propagator ?? undefined) : propagatorFromEnv(env),
   };
+}
+
+/**
+ * The propagator `OTEL_PROPAGATORS` names (comma-separated; default
+ * `tracecontext,baggage`). `none` alone registers none; names of propagators
+ * this package does not bundle (b3, jaeger, xray, ...) are skipped with a
+ * diag warning.
+ */
+function propagatorFromEnv(env: Env): TextMapPropagator | undefined {
+  const raw = nonEmpty(env.OTEL_PROPAGATORS) ?? 'tracecontext,baggage';
+  const names = [...new Set(raw.split(',').map((n) => n.trim().toLowerCase()).filter((n) => n !== ''))];
+  const propagators: TextMapPropagator[] = [];
+  for (const name of names) {
+    if (name === 'tracecontext') propagators.push(new W3CTraceContextPropagator());
+    else if (name === 'baggage') propagators.push(new W3CBaggagePropagator());
+    else if (name !== 'none') diag.warn(`otlp-mmap: OTEL_PROPAGATORS: propagator ${JSON.stringify(name)} is not supported; skipped`);
+  }
+  if (names.includes('none')) {
+    if (names.length > 1) diag.warn('otlp-mmap: OTEL_PROPAGATORS lists "none" with other propagators; registering none');
+    return undefined;
+  }
+  return propagators.length === 0 ? undefined : propagators.length === 1 ? propagators[0] : new CompositePropagator({ propagators });
 }
 
 function ring(

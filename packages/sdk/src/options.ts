@@ -2,7 +2,7 @@
  * Options of {@link startMmapSdk}. Every option has an environment variable;
  * an option given in code wins over the environment.
  */
-import type { Attributes } from '@opentelemetry/api';
+import type { Attributes, TextMapPropagator } from '@opentelemetry/api';
 import type { Resource } from '@opentelemetry/resources';
 import type { Sampler } from '@opentelemetry/sdk-trace-base';
 
@@ -50,6 +50,13 @@ export interface MmapSdkOptions {
   attach?: boolean;
   /** `service.name` (wins over `OTEL_SERVICE_NAME` and `OTEL_RESOURCE_ATTRIBUTES`). */
   serviceName?: string;
+  /**
+   * The propagator registered as the global one with the other globals.
+   * Default: the one `OTEL_PROPAGATORS` names (`tracecontext`, `baggage`,
+   * `none`; others are not bundled and are skipped with a diag warning), else
+   * W3C trace context + baggage. `null` registers none.
+   */
+  propagator?: TextMapPropagator | null;
   /** Resource attributes merged over the default and environment resource. */
   resourceAttributes?: Attributes;
   /** A resource merged over the default and environment resource (before `resourceAttributes`). */

@@ -1,10 +1,9 @@
 /**
  * The SDK's entry point: {@link startMmapSdk}.
  */
-import { context, diag, metrics, propagation, trace, ValueType } from '@opentelemetry/api';
+import { context, diag, metrics, propagation, type TextMapPropagator, trace, ValueType } from '@opentelemetry/api';
 import { logs } from '@opentelemetry/api-logs';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { resolveConfig } from './config.js';
 import type { DroppedCounts } from './file/dropped.js';
 import { internResource } from './file/entries.js';
@@ -58,7 +57,7 @@ export class MmapSdk {
     this.meterProvider = new MmapMeterProvider(this.file, resourceRef, config.metricIntervalMs, config.exponentialHistograms);
     this.loggerProvider = new MmapLoggerProvider(this.file, resourceRef, config.logLimits);
     this.registerSelfMetric();
-    if (config.registerGlobals) this.registerGlobals();
+    if (config.registerGlobals) this.registerGlobals(config.propagator);
   }
 
   /** Messages (and attributes) that could not be written since the start. */
@@ -111,7 +110,7 @@ export class MmapSdk {
     });
   }
 
-  private registerGlobals(): void {
+  private registerGlobals(propagator: TextMapPropagator | undefined): void {
     const contextManager = new AsyncLocalStorageContextManager().enable();
     if (context.setGlobalContextManager(contextManager)) {
       this.unregister.push(() => context.disable());
@@ -119,11 +118,10 @@ export class MmapSdk {
       contextManager.disable();
       diag.warn('otlp-mmap: a global context manager is already registered; keeping it');
     }
-    const propagator = new CompositePropagator({
-      propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()],
-    });
-    if (propagation.setGlobalPropagator(propagator)) this.unregister.push(() => propagation.disable());
-    else diag.warn('otlp-mmap: a global propagator is already registered; keeping it');
+    if (propagator !== undefined) {
+      if (propagation.setGlobalPropagator(propagator)) this.unregister.push(() => propagation.disable());
+      else diag.warn('otlp-mmap: a global propagator is already registered; keeping it');
+    }
     if (trace.setGlobalTracerProvider(this.tracerProvider)) this.unregister.push(() => trace.disable());
     else diag.warn('otlp-mmap: a global tracer provider is already registered; keeping it');
     if (metrics.setGlobalMeterProvider(this.meterProvider)) this.unregister.push(() => metrics.disable());
@@ -137,8 +135,8 @@ export class MmapSdk {
  * Starts the SDK: creates (or, with `attach`, opens) the OTLP-MMAP file,
  * writes the resource, and — unless `registerGlobals` is false — registers
  * the tracer, meter and logger providers, an AsyncLocalStorage context
- * manager and the W3C trace-context and baggage propagators as the
- * OpenTelemetry globals.
+ * manager and the propagator (by default W3C trace context and baggage, or
+ * what `OTEL_PROPAGATORS` names) as the OpenTelemetry globals.
  *
  * Throws (a setup error, never later) when no file is given, an option or
  * `SDK_MMAP_*` variable is invalid, or the file cannot be created or attached.
