@@ -446,7 +446,19 @@ export class MmapSpan implements Span {
         const mark = w.pos;
         const position = i++;
         if (memo === undefined || !memo.replay(w, position & 63, key, value)) {
-          if (!writeKeyValue(w, tag, key, value, dictionary, lengthLimit, slotBase + (position & 63))) continue;
+          // Short ASCII strings (the usual miss: a path, an address) in one
+          // pass here; anything else, or a declined fast path, in writeKeyValue.
+          let keyRef = 0;
+          if (
+            typeof value !== 'string' ||
+            tag > 127 ||
+            value.length > lengthLimit ||
+            key.length === 0 ||
+            (keyRef = dictionary.stringAt(slotBase + (position & 63), key)) === 0 ||
+            !w.kvAscii(tag, keyRef, value)
+          ) {
+            if (!writeKeyValue(w, tag, key, value, dictionary, lengthLimit, slotBase + (position & 63))) continue;
+          }
           if (memo !== undefined) memo.remember(w, position & 63, key, value, mark);
         }
         if (w.pos + 4 * depth > max) {
