@@ -104,7 +104,7 @@ test('an appender whose buffer was transferred away keeps appending from the mem
   const channel = new MessageChannel();
   let transferred = true;
   try {
-    channel.port1.postMessage(append.buffer.buffer, [append.buffer.buffer]);
+    channel.port1.postMessage(append.buffer.buffer, [append.buffer.buffer as ArrayBuffer]);
   } catch {
     transferred = false; // Node may refuse to transfer an external buffer: nothing to check then
   } finally {
