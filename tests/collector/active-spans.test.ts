@@ -136,3 +136,67 @@ test('spans started one after another keep the trace id each was started with', 
     traces.map((trace, i) => [Buffer.from(trace).toString('hex'), Buffer.from(ids[i]).toString('hex')]),
   );
 });
+
+const id = (n: number) => new Uint8Array(8).fill(n);
+
+test('the count cap evicts the oldest open span, never an ended span waiting for release', (t) => {
+  const spans = table({ maxActive: 2 });
+  spans.apply(start([], id(1)));
+  spans.apply(end(id(1)));
+  for (const n of [2, 3, 4]) spans.apply(start([], id(n)));
+  t.deepEqual(spans.takeEvicted().map((e) => e.span.spanId[0]), [2]);
+  t.is(spans.openCount, 2);
+  spans.release(true);
+  const released = spans.release(true);
+  t.deepEqual(released.map((e) => [e.span.spanId[0], e.span.endTimeUnixNano]), [[1, 20n]]);
+  t.deepEqual(spans.takeAll().map((e) => e.span.spanId[0]), [3, 4]);
+});
+
+test('under the count cap, spans are evicted oldest open first however starts, ends and evictions interleave', (t) => {
+  const spans = table({ maxActive: 3 });
+  const evicted: number[] = [];
+  const startAndCollect = (n: number): void => {
+    spans.apply(start([], id(n)));
+    evicted.push(...spans.takeEvicted().map((e) => e.span.spanId[0]));
+  };
+  for (const n of [1, 2, 3, 4]) startAndCollect(n); // 4 evicts 1
+  spans.apply(end(id(3)));
+  for (const n of [5, 6]) startAndCollect(n); // 5 fits (3 has ended), 6 evicts 2
+  spans.apply(end(id(5)));
+  spans.release(true);
+  spans.release(true); // 3 and 5 leave the table
+  for (const n of [7, 8, 9]) startAndCollect(n); // 7 fits, 8 evicts 4, 9 evicts 6
+  t.deepEqual(evicted, [1, 2, 4, 6]);
+  t.deepEqual(spans.takeAll().map((e) => e.span.spanId[0]), [7, 8, 9]);
+});
+
+test('the age limit evicts open spans only: an ended span opened as long ago is released as ended', (t) => {
+  const now = { t: 0 };
+  const spans = table({ maxAgeMs: 100 }, now);
+  spans.apply(start([], id(1)));
+  spans.apply(end(id(1)));
+  spans.apply(start([], id(2)));
+  now.t = 200;
+  t.deepEqual(spans.collectGarbage().map((e) => e.span.spanId[0]), [2]);
+  t.is(spans.openCount, 0);
+  t.deepEqual([...spans.release(true), ...spans.release(true)].map((e) => [e.span.spanId[0], e.span.endTimeUnixNano]), [[1, 20n]]);
+});
+
+test('ids started again before the ended span is released: both spans are exported, later messages go to the new one', (t) => {
+  const spans = table();
+  spans.apply(start());
+  spans.apply(end());
+  spans.apply(msg({ $case: 'start', value: { parentSpanId: new Uint8Array(0), flags: 1, name: 'again', kind: 1, startTimeUnixNano: 30n, attributes: [] } }));
+  t.is(spans.openCount, 1);
+  t.true(spans.addEvent(T, S, { timeUnixNano: 35n, name: 'late', attributes: [], droppedAttributesCount: 0 }));
+  spans.release(true);
+  const [first] = spans.release(true);
+  t.deepEqual([first.span.name, first.span.events.length], ['n', 0]);
+  t.is(spans.openCount, 1, 'releasing the first span leaves the second open');
+  spans.apply(end());
+  spans.release(true);
+  const [second] = spans.release(true);
+  t.deepEqual([second.span.name, second.span.endTimeUnixNano, second.span.events.map((e) => e.name)], ['again', 20n, ['late']]);
+  t.is(spans.openCount, 0);
+  t.is(spans.endedCount, 0);
+});

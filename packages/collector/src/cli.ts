@@ -6,6 +6,7 @@
 import { ConfigError, helpText, parseConfig, wantsHelp, type CollectorConfig } from './config/config.js';
 import { Collector, CollectorError, dump, type CollectorDeps } from './collector.js';
 import { MetricsAggregator } from './metrics/index.js';
+import { tuneGarbageCollector } from './runtime/gc-tuning.js';
 
 const NAME = 'otlp-mmap-collector';
 
@@ -72,5 +73,6 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   if (error.code !== 'EPIPE') throw error;
 });
 
+tuneGarbageCollector();
 const code = await main(process.argv.slice(2));
 process.exit(code);

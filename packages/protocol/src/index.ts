@@ -9,7 +9,9 @@
  *   `EventDecoder`, `MeasurementDecoder`; see `ring-decoders.ts`), which
  *   decode exactly what the generated `SpanEvent`/`Event`/`Measurement`
  *   decoders do, with less allocation; and `EncodedMeasurementDecoder`,
- *   which leaves a measurement's attributes encoded for the collector.
+ *   which leaves a measurement's attributes encoded for the collector;
+ * - `FlatWriter`, a drop-in `BinaryWriter` that encodes large messages
+ *   (OTLP export requests) with less allocation and copying, same bytes.
  */
 export * from './gen/mmap.js';
 export {
@@ -31,3 +33,4 @@ export * as otlpTraceService from './gen/opentelemetry/proto/collector/trace/v1/
 export * as otlpMetricsService from './gen/opentelemetry/proto/collector/metrics/v1/metrics_service.js';
 export * as otlpLogsService from './gen/opentelemetry/proto/collector/logs/v1/logs_service.js';
 export { BinaryReader, BinaryWriter } from '@bufbuild/protobuf/wire';
+export { FlatWriter } from './wire/flat-writer.js';

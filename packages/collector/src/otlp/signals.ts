@@ -1,4 +1,4 @@
-import { BinaryWriter, otlpLogsService, otlpMetricsService, otlpTraceService } from '@otlp-mmap/protocol';
+import { FlatWriter, otlpLogsService, otlpMetricsService, otlpTraceService } from '@otlp-mmap/protocol';
 import type { Signal } from '../config/config.js';
 import { toOtlpJson } from './otlp-json.js';
 
@@ -13,7 +13,7 @@ export interface SignalCodec {
   readonly signal: Signal;
   /** gRPC method path. */
   readonly grpcPath: string;
-  /** Protobuf encoding of a request (generated ts-proto code). */
+  /** Protobuf encoding of a request (generated ts-proto code, writing through a {@link FlatWriter}). */
   encode(request: ExportRequest): Uint8Array;
   /** OTLP/JSON encoding of a request. */
   encodeJson(request: ExportRequest): string;
@@ -25,9 +25,10 @@ export interface SignalCodec {
  * One writer reused for every request: its buffer grows once to the largest
  * request and stays, instead of being regrown (and collected) per request.
  * `finish()` returns a copy and resets it. Encoding is synchronous, so
- * sharing is safe.
+ * sharing is safe. A `FlatWriter` writes the same bytes as the stock
+ * `BinaryWriter` (tests/protocol/flat-writer.test.ts), faster.
  */
-const writer = new BinaryWriter();
+const writer = new FlatWriter();
 
 export const TRACES: SignalCodec = {
   signal: 'traces',

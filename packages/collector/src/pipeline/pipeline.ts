@@ -60,6 +60,11 @@ export class Pipeline {
   private readonly logBatcher: Batcher<ScopedLogRecord>;
   private deferred: Event[] = [];
   private lastGc = Date.now();
+  /**
+   * The clock of the span table, read once per poll (and housekeeping or
+   * flush) instead of twice per span: its limits are in seconds.
+   */
+  private clock = Date.now();
 
   constructor(
     private readonly config: CollectorConfig,
@@ -67,7 +72,7 @@ export class Pipeline {
     private metrics: MetricsSink,
     private readonly sinks: SignalSinks,
   ) {
-    this.spans = new ActiveSpans(dictionary, { ...DEFAULT_SPAN_LIMITS, maxAgeMs: config.spanMaxAgeMs, maxActive: config.maxActiveSpans });
+    this.spans = new ActiveSpans(dictionary, { ...DEFAULT_SPAN_LIMITS, maxAgeMs: config.spanMaxAgeMs, maxActive: config.maxActiveSpans }, () => this.clock);
     this.spanBatcher = new Batcher(config.batchSize, config.batchTimeoutMs, (batch) => this.shipSpans(batch));
     this.logBatcher = new Batcher(config.batchSize, config.batchTimeoutMs, (batch) => this.shipLogs(batch));
   }
@@ -81,6 +86,7 @@ export class Pipeline {
 
   /** Reads what the rings hold now (within the read batch and backpressure) and processes it. */
   poll(reader: MmapReader): PollResult {
+    this.clock = Date.now();
     const max = this.config.readBatch;
     let read = 0;
     let more = false;
@@ -114,6 +120,7 @@ export class Pipeline {
   /** Ships partial batches that waited long enough and evicts spans past their age. */
   housekeeping(): void {
     const now = Date.now();
+    this.clock = now;
     if (now - this.lastGc >= Math.min(1000, this.config.spanMaxAgeMs)) {
       this.lastGc = now;
       this.spanBatcher.addAll(this.spans.collectGarbage());
@@ -128,6 +135,7 @@ export class Pipeline {
    * and (with `openSpans`) open spans marked incomplete.
    */
   flushAll(openSpans: boolean): void {
+    this.clock = Date.now();
     this.processEvents([], true);
     if (openSpans) this.spanBatcher.addAll(this.spans.takeAll());
     else this.spanBatcher.addAll(this.spans.releaseAll());

@@ -88,10 +88,13 @@ interface TrackedSpan extends FinishedSpan {
  */
 export class ActiveSpans {
   readonly counters: SpanCounters = { applied: 0, invalid: 0, unknownSpan: 0, incomplete: 0, evicted: 0, unresolved: 0 };
-  private readonly open = new Map<string, TrackedSpan>();
-  /** Ended spans waiting for late span events, by key (for span events) ... */
-  private readonly ended = new Map<string, TrackedSpan>();
-  /** ... and in end order (what may be released is always a prefix). */
+  /**
+   * Every span of the table by key, open or ended, in opening order (so the
+   * oldest open spans come first). One table instead of one per state: an
+   * EndSpan only marks its span, and a span costs two look-ups less.
+   */
+  private readonly spans = new Map<string, TrackedSpan>();
+  /** Ended spans waiting for late span events, in end order (what may be released is always a prefix). */
   private endedQueue: TrackedSpan[] = [];
   private endedHead = 0;
   private tick = 0;
@@ -113,8 +116,10 @@ export class ActiveSpans {
 
   /** Open spans (not yet ended). */
   get openCount(): number {
-    return this.open.size;
+    return this.spans.size - this.endedInTable;
   }
+  /** Ended spans still in {@link spans} (an ended span whose ids were reused by a new span is not). */
+  private endedInTable = 0;
 
   /** Ended spans waiting for late span events. */
   get endedCount(): number {
@@ -164,9 +169,7 @@ export class ActiveSpans {
       };
       this.appendAttributes(span, start.attributes);
       this.counters.applied++;
-      // Delete first so the map's insertion order stays the opening order (collectGarbage relies on it).
-      if (!this.open.delete(key) && this.open.size >= this.limits.maxActive) this.evictOldest();
-      this.open.set(key, {
+      const tracked: TrackedSpan = {
         key,
         scopeRef: message.scopeRef,
         span,
@@ -174,11 +177,21 @@ export class ActiveSpans {
         lastTimeUnixNano: start.startTimeUnixNano,
         endedAtTick: -1,
         endedAt: 0,
-      });
+      };
+      const previous = this.spans.get(key);
+      if (previous !== undefined) {
+        // The ids are in the table already (a repeated StartSpan, or ids reused after an end): the new
+        // span goes to the end, so the table stays in opening order. An ended span stays queued for
+        // release; an open one is dropped.
+        this.spans.delete(key);
+        if (previous.endedAtTick >= 0) this.endedInTable--;
+      }
+      this.spans.set(key, tracked);
+      if (this.openCount > this.limits.maxActive) this.evictOldest();
       return;
     }
-    const open = this.open.get(key);
-    if (!open) {
+    const open = this.spans.get(key);
+    if (!open || open.endedAtTick >= 0) {
       this.counters.unknownSpan++;
       return;
     }
@@ -218,10 +231,9 @@ export class ActiveSpans {
         if (event.value.status) {
           span.status = { message: event.value.status.message, code: event.value.status.code as number as otlpTrace.Status_StatusCode };
         }
-        this.open.delete(key);
         open.endedAtTick = this.tick;
         open.endedAt = this.now();
-        this.ended.set(key, open);
+        this.endedInTable++;
         this.endedQueue.push(open);
         break;
     }
@@ -234,7 +246,7 @@ export class ActiveSpans {
   addEvent(traceId: Uint8Array, spanId: Uint8Array, event: otlpTrace.Span_Event): boolean {
     if (!validIds(traceId, spanId)) return false;
     const key = spanKey(traceId, spanId);
-    const open = this.open.get(key) ?? this.ended.get(key);
+    const open = this.spans.get(key);
     if (!open) return false;
     if (open.span.events.length >= this.limits.maxEvents) open.span.droppedEventsCount++;
     else {
@@ -264,6 +276,7 @@ export class ActiveSpans {
     }
     this.compactEnded();
     this.tick++;
+    this.evictCursor = undefined;
     return out;
   }
 
@@ -286,11 +299,14 @@ export class ActiveSpans {
     return out;
   }
 
-  /** Removes the first ended span from the queue (and from the look-up, unless a later span reused its ids). */
+  /** Removes the first ended span from the queue (and from the table, unless a later span reused its ids). */
   private dequeueEnded(): TrackedSpan {
     const e = this.endedQueue[this.endedHead];
     this.endedQueue[this.endedHead++] = undefined as unknown as TrackedSpan; // do not keep it alive
-    if (this.ended.get(e.key) === e) this.ended.delete(e.key);
+    if (this.spans.get(e.key) === e) {
+      this.spans.delete(e.key);
+      this.endedInTable--;
+    }
     return e;
   }
 
@@ -305,8 +321,13 @@ export class ActiveSpans {
     }
   }
 
+  /** Empties the queue of ended spans and removes them from the table (open spans stay). */
   private clearEnded(): void {
-    this.ended.clear();
+    for (let i = this.endedHead; i < this.endedQueue.length; i++) {
+      const e = this.endedQueue[i];
+      if (this.spans.get(e.key) === e) this.spans.delete(e.key);
+    }
+    this.endedInTable = 0;
     this.endedQueue = [];
     this.endedHead = 0;
   }
@@ -315,9 +336,10 @@ export class ActiveSpans {
   collectGarbage(): FinishedSpan[] {
     const out: FinishedSpan[] = [];
     const oldest = this.now() - this.limits.maxAgeMs;
-    for (const [key, open] of this.open) {
+    for (const [key, open] of this.spans) {
       if (open.openedAt > oldest) break; // insertion order = opening order
-      this.open.delete(key);
+      if (open.endedAtTick >= 0) continue; // ended: released by release(), not evicted
+      this.spans.delete(key);
       this.counters.evicted++;
       out.push(this.incomplete(open));
     }
@@ -328,9 +350,12 @@ export class ActiveSpans {
   takeAll(): FinishedSpan[] {
     const out: FinishedSpan[] = [];
     for (let i = this.endedHead; i < this.endedQueue.length; i++) out.push(this.endedQueue[i]);
-    for (const open of this.open.values()) out.push(this.incomplete(open));
-    this.clearEnded();
-    this.open.clear();
+    for (const open of this.spans.values()) if (open.endedAtTick < 0) out.push(this.incomplete(open));
+    this.endedInTable = 0;
+    this.endedQueue = [];
+    this.endedHead = 0;
+    this.spans.clear();
+    this.evictCursor = undefined;
     return out;
   }
 
@@ -343,12 +368,31 @@ export class ActiveSpans {
     return out;
   }
 
+  /**
+   * Where the search for the oldest open span goes on from. Every span
+   * before it in the table is ended (ended spans never reopen, and new spans
+   * go to the end), so the ended spans ahead of the open ones are stepped
+   * over once per read cycle, not at every eviction. Dropped at the end of
+   * each cycle: an idle iterator could keep an outgrown table (and the spans
+   * it held) alive.
+   */
+  private evictCursor: Iterator<[string, TrackedSpan]> | undefined;
+
+  /** Evicts the open span opened first (ended spans ahead of it in the table wait for their release). */
   private evictOldest(): void {
-    const first = this.open.entries().next();
-    if (first.done) return;
-    this.open.delete(first.value[0]);
-    this.counters.evicted++;
-    this.pendingEvictions.push(this.incomplete(first.value[1]));
+    // A finished iterator stays finished: start over once for spans added since.
+    for (let pass = 0; pass < 2; pass++) {
+      this.evictCursor ??= this.spans.entries();
+      for (let next = this.evictCursor.next(); !next.done; next = this.evictCursor.next()) {
+        const [key, open] = next.value;
+        if (open.endedAtTick >= 0) continue;
+        this.spans.delete(key);
+        this.counters.evicted++;
+        this.pendingEvictions.push(this.incomplete(open));
+        return;
+      }
+      this.evictCursor = undefined;
+    }
   }
 
   private incomplete(open: TrackedSpan): FinishedSpan {
