@@ -1,7 +1,7 @@
 /**
  * Hot-path cost of @otlp-mmap/sdk against the OpenTelemetry JS SDK, side by side.
  *
- *   node --conditions=source --import=tsx bench/sdk.ts [--batches=21] [--ops=4000]
+ *   node --conditions=source --import=tsx bench/sdk.ts [--batches=21] [--ops=4000] [--only=span,counter,histogram,log]
  *
  * Operations:
  *
@@ -263,7 +263,9 @@ async function parent(): Promise<void> {
   const sinkUrl = `http://127.0.0.1:${sink.port}`;
   console.log(`node ${process.version}, ${BATCHES} batches of ${OPS} ops per SDK (+${WARMUP_BATCHES} warm-up), median ns/op\n`);
   const lines: string[][] = [];
+  const only = args.only?.split(',');
   for (const [op, label] of OPERATIONS) {
+    if (only !== undefined && !only.includes(op)) continue;
     const [mmap, otel] = await Promise.all([startChild('mmap', op, sinkUrl), startChild('otel', op, sinkUrl)]);
     const a: number[] = [];
     const b: number[] = [];

@@ -426,6 +426,8 @@ export class MmapSpan implements Span {
       const lengthLimit = limits.attributeValueLengthLimit;
       const dictionary = this.shared.file.dictionary;
       const depth = w.openMessages;
+      const limit = max - 4 * depth;
+      let count = this.attributeCount;
       let i = 0;
       for (const key in attrs) {
         if (!hasOwn.call(attrs, key)) continue;
@@ -434,8 +436,21 @@ export class MmapSpan implements Span {
           continue;
         }
         const value = attrs[key];
-        if (this.attributeCount >= countLimit) {
+        if (count >= countLimit) {
           if (value !== undefined && value !== null) this.dropOverLimit();
+          continue;
+        }
+        const position = i++ & 63;
+        const mark = w.pos;
+        // The usual case: the same key and value at this position as in the
+        // tracer's previous span start (see EncodedMemo).
+        if (memo !== undefined && memo.replay(w, position, key, value)) {
+          if (w.pos > limit) {
+            w.rewind(mark, depth);
+            rest = [key];
+            continue;
+          }
+          count++;
           continue;
         }
         // A string longer than a slot can never fit: do not even encode it.
@@ -443,31 +458,28 @@ export class MmapSpan implements Span {
           rest = [key];
           continue;
         }
-        const mark = w.pos;
-        const position = i++;
-        if (memo === undefined || !memo.replay(w, position & 63, key, value)) {
-          // Short ASCII strings (the usual miss: a path, an address) in one
-          // pass here; anything else, or a declined fast path, in writeKeyValue.
-          let keyRef = 0;
-          if (
-            typeof value !== 'string' ||
-            tag > 127 ||
-            value.length > lengthLimit ||
-            key.length === 0 ||
-            (keyRef = dictionary.stringAt(slotBase + (position & 63), key)) === 0 ||
-            !w.kvAscii(tag, keyRef, value)
-          ) {
-            if (!writeKeyValue(w, tag, key, value, dictionary, lengthLimit, slotBase + (position & 63))) continue;
-          }
-          if (memo !== undefined) memo.remember(w, position & 63, key, value, mark);
+        // Short ASCII strings (the usual miss: a path, an address) in one
+        // pass here; anything else, or a declined fast path, in writeKeyValue.
+        let keyRef = 0;
+        if (
+          typeof value !== 'string' ||
+          tag > 127 ||
+          value.length > lengthLimit ||
+          key.length === 0 ||
+          (keyRef = dictionary.stringAt(slotBase + position, key)) === 0 ||
+          !w.kvAscii(tag, keyRef, value)
+        ) {
+          if (!writeKeyValue(w, tag, key, value, dictionary, lengthLimit, slotBase + position)) continue;
         }
-        if (w.pos + 4 * depth > max) {
+        if (memo !== undefined) memo.remember(w, position, key, value, mark);
+        if (w.pos > limit) {
           w.rewind(mark, depth);
           rest = [key];
           continue;
         }
-        this.attributeCount++;
+        count++;
       }
+      this.attributeCount = count;
     } else {
       for (let i = 0; i < keys.length; i++) {
         const key = keys[i];
