@@ -14,8 +14,8 @@
  * and sdk-logs + BatchLogRecordProcessor, each with its OTLP/protobuf exporter sending to a no-op HTTP
  * sink on 127.0.0.1 (a child process). Each of its batches ends with a forceFlush, so the export
  * serialisation and sending are paid inside the timing, amortised per operation. "mmap" writes straight
- * into the file; after each batch (outside the timing) the rings are drained through the binding's
- * Reader, as the collector does from its own process.
+ * into the file; after each batch (outside the timing) another process drains the rings through the
+ * binding's Reader, as the collector does.
  *
  * Each SDK runs in its own child process (its own heap: neither pays for the other's garbage). The
  * parent asks them for batches of `ops` calls in alternation, so both see the same load on this shared
@@ -79,14 +79,13 @@ interface Subject {
   /** Timed after each batch (the other SDK's export). */
   flush?: () => Promise<void>;
   /** Untimed work after each batch (draining our rings). */
-  after?: () => void;
+  after?: () => void | Promise<void>;
   close(): Promise<void>;
 }
 
 // ------------------------------------------------------------------- children
 
 async function mmapSubject(op: OpName): Promise<Subject> {
-  const { Reader } = await import('@otlp-mmap/native');
   const { startMmapSdk } = await import('@otlp-mmap/sdk');
   const dir = mkdtempSync(join(tmpdir(), 'otlp-mmap-bench-'));
   const path = join(dir, 'bench.mmap');
@@ -98,14 +97,22 @@ async function mmapSubject(op: OpName): Promise<Subject> {
     measurements: { slots: 16384, slotSize: 512 },
     metricCollectionIntervalMillis: 3_600_000,
   });
-  const reader = Reader.open(path);
-  const drain = (): void => {
-    for (const r of [0, 1, 2]) while (reader.read(r as never, 4096).length > 0);
-  };
+  // The rings are drained by another process, as the collector does: its reads
+  // (and their garbage) stay out of this process.
+  const drainer = fork(fileURLToPath(import.meta.url), ['--role=drainer', `--file=${path}`], {
+    execArgv: ['--conditions=source', '--import=tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  await new Promise((resolve) => drainer.once('message', resolve));
+  const drain = (): Promise<void> =>
+    new Promise((resolve) => {
+      drainer.once('message', () => resolve());
+      drainer.send('drain');
+    });
   const close = async (): Promise<void> => {
     const dropped = sdk.droppedCounts();
     if (dropped.spans + dropped.events + dropped.measurements > 0) process.stderr.write(`mmap dropped ${JSON.stringify(dropped)}\n`);
-    reader.close();
+    drainer.send('close');
     await sdk.shutdown();
     rmSync(dir, { recursive: true, force: true });
   };
@@ -113,6 +120,21 @@ async function mmapSubject(op: OpName): Promise<Subject> {
   const meter = sdk.meterProvider.getMeter('bench');
   const logger = sdk.loggerProvider.getLogger('bench');
   return { op: operation(op, tracer, meter, logger), after: drain, close };
+}
+
+/** The drainer process: reads every ring empty when asked. */
+async function drainer(path: string): Promise<void> {
+  const { Reader } = await import('@otlp-mmap/native');
+  const reader = Reader.open(path);
+  process.on('message', (msg: string) => {
+    if (msg === 'close') {
+      reader.close();
+      process.exit(0);
+    }
+    for (const r of [0, 1, 2]) while (reader.read(r as never, 4096).length > 0);
+    process.send?.('drained');
+  });
+  process.send?.('ready');
 }
 
 async function otelSubject(op: OpName, sinkUrl: string): Promise<Subject> {
@@ -205,7 +227,7 @@ async function child(role: string, op: OpName, sinkUrl: string): Promise<void> {
       for (let i = 0; i < OPS; i++) subject.op(i);
       if (subject.flush) await subject.flush();
       const t1 = performance.now();
-      subject.after?.();
+      await subject.after?.();
       process.send?.(((t1 - t0) * 1e6) / OPS);
     })();
   });
@@ -296,5 +318,6 @@ async function parent(): Promise<void> {
   sink.stop();
 }
 
-if (args.role) await child(args.role, args.op as OpName, args.sink ?? '');
+if (args.role === 'drainer') await drainer(args.file ?? '');
+else if (args.role) await child(args.role, args.op as OpName, args.sink ?? '');
 else await parent();

@@ -113,7 +113,7 @@ export class MmapFile {
       return false;
     }
     if (ok) {
-      this.congested[ring] = false;
+      if (this.congested[ring]) this.congested[ring] = false;
       return true;
     }
     if (!this.congested[ring]) diag.warn(`otlp-mmap: the ${ringName(ring)} ring is full; dropping until it drains`);
