@@ -60,7 +60,7 @@ export class MmapFile {
     // Room for the largest message any ring takes (bigger ones are dropped
     // before they are appended), and at least the usual 4 KiB.
     const capacity = Math.max(SCRATCH_MIN, ...this.maxMessageSize);
-    this.appendScratch = typeof native.scratchAppender === 'function' ? native.scratchAppender(capacity) : undefined;
+    this.appendScratch = scratchAppender(native, capacity);
     this.scratch = new ProtoWriter(this.appendScratch?.buffer ?? capacity);
   }
 
@@ -159,6 +159,20 @@ export class MmapFile {
     } catch (err) {
       diag.error('otlp-mmap: close failed', err);
     }
+  }
+}
+
+/**
+ * The binding's scratch appender, or undefined where it is not available (a
+ * runtime that forbids external buffers): every message then takes `append`.
+ */
+function scratchAppender(native: NativeWriter, capacity: number): ScratchAppender | undefined {
+  if (typeof native.scratchAppender !== 'function') return undefined;
+  try {
+    return native.scratchAppender(capacity);
+  } catch (err) {
+    diag.debug('otlp-mmap: no scratch appender; appending through Writer.append', err);
+    return undefined;
   }
 }
 
