@@ -1228,3 +1228,32 @@ fn garbage_dictionary_never_panics_the_reader() {
     }
     assert!(ok > 0, "some offsets happen to frame valid entries");
 }
+
+#[test]
+fn prefetch_hints_never_fault_or_change_bytes_anywhere_in_or_past_the_mapping() {
+    let dir = TempDir::new();
+    let path = dir.file("prefetch.bin");
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(&path)
+        .unwrap();
+    file.set_len(8192).unwrap();
+    file.write_all_at(&[7u8; 8192], 0).unwrap();
+    let region = crate::region::Region::map(&file, 8192, true).unwrap();
+    for (offset, len) in [
+        (0, 512),
+        (8191, 512),
+        (8192, 64),
+        (8000, u64::MAX),
+        (u64::MAX - 8, 64),
+        (4096, 0),
+    ] {
+        region.prefetch_for_write(offset, len);
+    }
+    let mut back = [0u8; 8192];
+    region.copy_out(0, &mut back);
+    assert!(back.iter().all(|&b| b == 7));
+}
