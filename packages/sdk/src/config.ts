@@ -62,6 +62,14 @@ export interface ResolvedConfig {
 
 type Env = Record<string, string | undefined>;
 
+/**
+ * Whether the SDK is disabled: the `disabled` option, else `OTEL_SDK_DISABLED`
+ * (`true`, any case, disables it; any other value does not).
+ */
+export function sdkDisabled(options: MmapSdkOptions, env: Env = process.env): boolean {
+  return options.disabled ?? env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true';
+}
+
 /** Resolves options and environment; throws a clear error on a bad SDK option. */
 export function resolveConfig(options: MmapSdkOptions, env: Env = process.env): ResolvedConfig {
   const path = options.path ?? nonEmpty(env.SDK_MMAP_EXPORTER_FILE);

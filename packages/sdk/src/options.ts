@@ -93,4 +93,9 @@ export interface MmapSdkOptions {
    * (default true). With false, use the providers of the returned SDK object.
    */
   registerGlobals?: boolean;
+  /**
+   * A disabled SDK (`OTEL_SDK_DISABLED=true`) creates no file, registers
+   * nothing and hands out no-op providers; no `path` is needed then.
+   */
+  disabled?: boolean;
 }

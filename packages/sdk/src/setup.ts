@@ -1,11 +1,23 @@
 /**
  * The SDK's entry point: {@link startMmapSdk}.
  */
-import { context, diag, metrics, propagation, type TextMapPropagator, trace, ValueType } from '@opentelemetry/api';
-import { logs } from '@opentelemetry/api-logs';
+import {
+  context,
+  createNoopMeter,
+  diag,
+  type MeterProvider,
+  metrics,
+  propagation,
+  ProxyTracerProvider,
+  type TextMapPropagator,
+  trace,
+  type TracerProvider,
+  ValueType,
+} from '@opentelemetry/api';
+import { createNoopLogger, type LoggerProvider, logs } from '@opentelemetry/api-logs';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { resolveConfig } from './config.js';
-import type { DroppedCounts } from './file/dropped.js';
+import { resolveConfig, sdkDisabled } from './config.js';
+import { type DroppedCounts, emptyDroppedCounts } from './file/dropped.js';
 import { internResource } from './file/entries.js';
 import { MmapFile } from './file/mmap-file.js';
 import { errorCode, nativeBinding, type NativeWriter } from './file/native.js';
@@ -24,20 +36,35 @@ export const DROPPED_METRIC_NAME = 'otlp_mmap.sdk.dropped';
  * life cycle.
  */
 export class MmapSdk {
-  /** The file being written. */
+  /** The file being written ("" when the SDK is disabled). */
   readonly path: string;
   /** Tracer provider (registered as the global one unless `registerGlobals: false`). */
-  readonly tracerProvider: MmapTracerProvider;
+  readonly tracerProvider: TracerProvider;
   /** Meter provider (registered as the global one unless `registerGlobals: false`). */
-  readonly meterProvider: MmapMeterProvider;
+  readonly meterProvider: MeterProvider;
   /** Logger provider (registered as the global one unless `registerGlobals: false`). */
-  readonly loggerProvider: MmapLoggerProvider;
-  private readonly file: MmapFile;
+  readonly loggerProvider: LoggerProvider;
+  /** False when disabled (`OTEL_SDK_DISABLED=true` or `disabled: true`): no file, no-op providers. */
+  readonly enabled: boolean;
+  /** The file and our meter provider; undefined when disabled. */
+  private readonly file: MmapFile | undefined;
+  private readonly meters: MmapMeterProvider | undefined;
   private readonly unregister: (() => void)[] = [];
   private shutdownPromise: Promise<void> | undefined;
 
   /** @internal Use {@link startMmapSdk}. */
   constructor(options: MmapSdkOptions) {
+    if (sdkDisabled(options)) {
+      this.enabled = false;
+      this.path = '';
+      this.tracerProvider = new ProxyTracerProvider(); // without a delegate: no-op tracers
+      this.meterProvider = { getMeter: () => createNoopMeter() };
+      this.loggerProvider = { getLogger: () => createNoopLogger() };
+      this.file = undefined;
+      this.meters = undefined;
+      return;
+    }
+    this.enabled = true;
     const config = resolveConfig(options);
     this.path = config.path;
     const native = openWriter(config.path, config.attach, {
@@ -48,21 +75,24 @@ export class MmapSdk {
       ...(config.maxFileSize !== undefined ? { maxFileSize: config.maxFileSize } : {}),
       ...(config.fileMode !== undefined ? { fileMode: config.fileMode } : {}),
     });
-    this.file = new MmapFile(native);
-    const resourceRef = internResource(this.file.dictionary, resourceAttributes(options));
+    const file = new MmapFile(native);
+    this.file = file;
+    const resourceRef = internResource(file.dictionary, resourceAttributes(options));
     this.tracerProvider = new MmapTracerProvider(
-      { file: this.file, limits: config.spanLimits, sampler: config.sampler, defaultSampler: config.defaultSampler },
+      { file, limits: config.spanLimits, sampler: config.sampler, defaultSampler: config.defaultSampler },
       resourceRef,
     );
-    this.meterProvider = new MmapMeterProvider(this.file, resourceRef, config.metricIntervalMs, config.exponentialHistograms);
-    this.loggerProvider = new MmapLoggerProvider(this.file, resourceRef, config.logLimits);
-    this.registerSelfMetric();
+    const meters = new MmapMeterProvider(file, resourceRef, config.metricIntervalMs, config.exponentialHistograms);
+    this.meters = meters;
+    this.meterProvider = meters;
+    this.loggerProvider = new MmapLoggerProvider(file, resourceRef, config.logLimits);
+    this.registerSelfMetric(meters, file);
     if (config.registerGlobals) this.registerGlobals(config.propagator);
   }
 
   /** Messages (and attributes) that could not be written since the start. */
   droppedCounts(): DroppedCounts {
-    return this.file.droppedCounts();
+    return this.file?.droppedCounts() ?? emptyDroppedCounts();
   }
 
   /**
@@ -72,7 +102,7 @@ export class MmapSdk {
    */
   async forceFlush(): Promise<void> {
     if (this.shutdownPromise !== undefined) return;
-    await this.meterProvider.forceFlush();
+    await this.meters?.forceFlush();
   }
 
   /**
@@ -84,26 +114,26 @@ export class MmapSdk {
     if (this.shutdownPromise === undefined) {
       this.shutdownPromise = (async () => {
         try {
-          await this.meterProvider.shutdown();
+          await this.meters?.shutdown();
         } catch (err) {
           diag.error('otlp-mmap: final metric collection failed', err);
         }
         for (const undo of this.unregister.splice(0)) undo();
-        this.file.close();
+        this.file?.close();
       })();
     }
     return this.shutdownPromise;
   }
 
-  private registerSelfMetric(): void {
-    const meter = this.meterProvider.getMeter(SDK_NAME, SDK_VERSION);
+  private registerSelfMetric(meters: MmapMeterProvider, file: MmapFile): void {
+    const meter = meters.getMeter(SDK_NAME, SDK_VERSION);
     const dropped = meter.createObservableCounter(DROPPED_METRIC_NAME, {
       description: 'Telemetry messages the SDK could not write into the mmap file (ring full or too large).',
       unit: '{message}',
       valueType: ValueType.INT,
     });
     dropped.addCallback((result) => {
-      const counts = this.file.droppedCounts();
+      const counts = file.droppedCounts();
       result.observe(counts.spans, { signal: 'spans' });
       result.observe(counts.events, { signal: 'events' });
       result.observe(counts.measurements, { signal: 'measurements' });
@@ -137,6 +167,9 @@ export class MmapSdk {
  * the tracer, meter and logger providers, an AsyncLocalStorage context
  * manager and the propagator (by default W3C trace context and baggage, or
  * what `OTEL_PROPAGATORS` names) as the OpenTelemetry globals.
+ *
+ * With `OTEL_SDK_DISABLED=true` (or `disabled: true`) it does none of that
+ * and returns a no-op SDK (`enabled` false).
  *
  * Throws (a setup error, never later) when no file is given, an option or
  * `SDK_MMAP_*` variable is invalid, or the file cannot be created or attached.
