@@ -178,6 +178,30 @@ test('an ObservableGauge supports asynchronous callbacks', async (t) => {
   await cleanup();
 });
 
+test('an attribute set observed twice in one collection is written once, with the last value', async (t) => {
+  const { sdk, path, cleanup } = startTestSdk();
+  const meter = sdk.meterProvider.getMeter('m');
+  const oc = meter.createObservableCounter('twice', { valueType: ValueType.INT });
+  oc.addCallback((r) => {
+    r.observe(1, { a: 'x', b: 1 });
+    r.observe(0, { b: 1, a: 'x' }); // the same set, keys in another order
+    r.observe(5, { a: 'y' });
+  });
+  oc.addCallback((r) => r.observe(3, { a: 'x', b: 1 }));
+  await sdk.forceFlush();
+  const rb = new FileReadBack(path);
+  const ms = rb.measurements().filter((m) => rb.metric(m.metricRef).name === 'twice');
+  t.deepEqual(
+    ms.map((m) => ({ value: m.value, attrs: rb.attrs(m.attributes) })),
+    [
+      { value: { $case: 'asLong', value: 3n }, attrs: { a: 'x', b: 1n } },
+      { value: { $case: 'asLong', value: 5n }, attrs: { a: 'y' } },
+    ],
+  );
+  rb.close();
+  await cleanup();
+});
+
 test('a removed callback is no longer called', async (t) => {
   const { sdk, cleanup } = startTestSdk();
   let calls = 0;

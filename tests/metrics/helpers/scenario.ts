@@ -160,7 +160,7 @@ export function runCollector(scenario: Scenario): otlpMetrics.ResourceMetrics[][
   let time = 1_000n;
   const exports: otlpMetrics.ResourceMetrics[][] = [];
   for (const round of scenario.rounds) {
-    for (const op of round) {
+    for (const op of asWritten(scenario, round)) {
       const spec = scenario.instruments[op.instrument];
       const attributes = Object.entries(op.attributes).map(([k, v]) =>
         dict.kv(k, (typeof v === 'number' && Number.isInteger(v) ? BigInt(v) : v) as Primitive),
@@ -171,4 +171,25 @@ export function runCollector(scenario: Scenario): otlpMetrics.ResourceMetrics[][
     exports.push(aggregator.collect(time++));
   }
   return exports;
+}
+
+/**
+ * The ops of one round as our SDK writes them: an observable instrument's
+ * round is one collection, where a repeated attribute set keeps only its last
+ * value (as sdk-metrics does); every other op as it comes.
+ */
+function asWritten(scenario: Scenario, round: Op[]): Op[] {
+  const observed = new Map<string, Op>();
+  const out: Op[] = [];
+  for (const op of round) {
+    const kind = scenario.instruments[op.instrument].kind;
+    if (kind !== 'observableCounter' && kind !== 'observableUpDownCounter') {
+      out.push(op);
+      continue;
+    }
+    const key = `${op.instrument}|${JSON.stringify(Object.entries(op.attributes).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))}`;
+    observed.delete(key); // keep the last one, in the place of its last observation
+    observed.set(key, op);
+  }
+  return [...out, ...observed.values()];
 }

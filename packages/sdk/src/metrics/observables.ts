@@ -1,12 +1,15 @@
 /**
  * Asynchronous (observable) instruments and their collection.
  *
- * A collection calls every registered callback and batch callback once; each
- * observation is written at once as a Measurement stamped with the
- * collection's start time. Callbacks may return promises: the collection
- * waits for them up to a timeout, and observations arriving after the
- * collection is over are ignored. A callback that throws or rejects is
- * reported to diag and does not stop the others.
+ * A collection calls every registered callback and batch callback once and
+ * writes the observations as Measurements stamped with the collection's start
+ * time when it ends. An instrument observed more than once with the same
+ * attributes in one collection keeps the last value (as the OpenTelemetry
+ * SDK does): an observation is a total, and two totals of one series at one
+ * time cannot both hold. Callbacks may return promises: the collection waits
+ * for them up to a timeout, and observations arriving after the collection
+ * is over are ignored. A callback that throws or rejects is reported to diag
+ * and does not stop the others.
  *
  * @internal
  */
@@ -52,16 +55,21 @@ export class ObservableInstrument implements ObservableCounter, ObservableUpDown
     if (i >= 0) this.callbacks.splice(i, 1);
   }
 
-  /** @internal Writes one observation. */
-  observe(value: number, attributes: Attributes | undefined, time: Nanos64): void {
+  /** @internal The value to write for an observation, or undefined when it is invalid. */
+  accept(value: number): number | undefined {
     if (typeof value !== 'number' || (Number.isNaN(value) && this.isInt)) {
       diag.warn(`otlp-mmap: invalid observation for ${this.name}; ignored`);
-      return;
+      return undefined;
     }
     if (this.isInt && !Number.isSafeInteger(value)) {
       value = Math.trunc(value);
-      if (!Number.isSafeInteger(value)) return;
+      if (!Number.isSafeInteger(value)) return undefined;
     }
+    return value;
+  }
+
+  /** @internal Writes one observation. */
+  write(value: number, attributes: Attributes | undefined, time: Nanos64): void {
     if (this.file.closed) return;
     try {
       writeMeasurement(this.file, this.metricRef, this.isInt, value, attributes, undefined, time.lo, time.hi);
@@ -69,6 +77,50 @@ export class ObservableInstrument implements ObservableCounter, ObservableUpDown
       diag.error(`otlp-mmap: observation of ${this.name} failed`, err);
     }
   }
+}
+
+/** The observations of one collection: the last value per instrument and attribute set. */
+class Observations {
+  private readonly byInstrument = new Map<ObservableInstrument, Map<string, { value: number; attributes: Attributes | undefined }>>();
+
+  add(instrument: ObservableInstrument, value: number, attributes: Attributes | undefined): void {
+    const accepted = instrument.accept(value);
+    if (accepted === undefined) return;
+    let series = this.byInstrument.get(instrument);
+    if (series === undefined) {
+      series = new Map();
+      this.byInstrument.set(instrument, series);
+    }
+    let key: string;
+    try {
+      key = attributesKey(attributes);
+    } catch (err) {
+      diag.warn(`otlp-mmap: attributes of an observation of ${instrument.name} cannot be compared; kept as given`, err);
+      key = `\u0000${series.size}`;
+    }
+    series.set(key, { value: accepted, attributes });
+  }
+
+  writeAll(time: Nanos64): void {
+    for (const [instrument, series] of this.byInstrument) {
+      for (const { value, attributes } of series.values()) instrument.write(value, attributes, time);
+    }
+  }
+}
+
+/**
+ * An attribute set as a string that does not depend on key order; equal for
+ * sets that hold the same keys and values.
+ */
+function attributesKey(attributes: Attributes | undefined): string {
+  if (attributes === undefined || attributes === null) return '';
+  let key = '';
+  for (const name of Object.keys(attributes).sort()) {
+    const value = attributes[name];
+    if (value === undefined || value === null) continue;
+    key += `${JSON.stringify(name)}:${typeof value}:${JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v))},`;
+  }
+  return key;
 }
 
 interface BatchRegistration {
@@ -116,6 +168,7 @@ export class ObservableRegistry {
     const time: Nanos64 = { lo: 0, hi: 0 };
     nowInto(time);
     let open = true;
+    const observations = new Observations();
     const pending: Promise<unknown>[] = [];
     const settle = (name: string, result: unknown): void => {
       if (result !== null && typeof result === 'object' && typeof (result as Promise<void>).then === 'function') {
@@ -128,7 +181,7 @@ export class ObservableRegistry {
       for (const callback of instrument.callbacks.slice()) {
         const result: ObservableResult = {
           observe(value: number, attributes?: Attributes): void {
-            if (open) instrument.observe(value, attributes, time);
+            if (open) observations.add(instrument, value, attributes);
           },
         };
         try {
@@ -146,7 +199,7 @@ export class ObservableRegistry {
             diag.warn('otlp-mmap: batch callback observed an instrument it was not registered with; ignored');
             return;
           }
-          metric.observe(value, attributes, time);
+          observations.add(metric, value, attributes);
         },
       };
       try {
@@ -168,6 +221,7 @@ export class ObservableRegistry {
       clearTimeout(timer);
     }
     open = false;
+    observations.writeAll(time);
   }
 }
 
