@@ -5,28 +5,12 @@ import { Reader, Ring, Writer } from '@otlp-mmap/native';
 import { AnyValue, Measurement, SpanEvent } from '@otlp-mmap/protocol';
 import { decodeFramed } from '../helpers/framing.js';
 import { tempDir } from '../helpers/files.js';
+import { errorCode, writerAndReader } from '../helpers/native-pair.js';
 
 function setup(t: import('ava').ExecutionContext, options?: Parameters<typeof Writer.create>[1]) {
-  const tmp = tempDir();
-  t.teardown(tmp.cleanup);
-  const path = tmp.file('round-trip.mmap');
-  const writer = Writer.create(path, options);
-  const reader = Reader.open(path, { uncommittedTimeoutMs: 50 });
-  t.teardown(() => {
-    writer.close();
-    reader.close();
-  });
-  return { path, writer, reader };
+  return writerAndReader(t, 'round-trip.mmap', options);
 }
 
-function errorCode(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    return (error as { code?: string }).code;
-  }
-  return undefined;
-}
 
 test('span events written through the binding are read back in order and decode unchanged', (t) => {
   const { writer, reader } = setup(t);

@@ -12,18 +12,10 @@ import { MessageChannel } from 'node:worker_threads';
 import { Reader, Ring, Writer } from '@otlp-mmap/native';
 import { decodeFramed } from '../helpers/framing.js';
 import { tempDir } from '../helpers/files.js';
+import { errorCode, writerAndReader } from '../helpers/native-pair.js';
 
 function setup(t: import('ava').ExecutionContext, options?: Parameters<typeof Writer.create>[1]) {
-  const tmp = tempDir();
-  t.teardown(tmp.cleanup);
-  const path = tmp.file('scratch.mmap');
-  const writer = Writer.create(path, options);
-  const reader = Reader.open(path, { uncommittedTimeoutMs: 50 });
-  t.teardown(() => {
-    writer.close();
-    reader.close();
-  });
-  return { writer, reader };
+  return writerAndReader(t, 'scratch.mmap', options);
 }
 
 setFlagsFromString('--expose-gc');
@@ -31,14 +23,6 @@ const gc = runInNewContext('gc') as () => void;
 
 const raw = { decode: (b: Uint8Array) => [...b] };
 
-function errorCode(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    return (error as { code?: string }).code;
-  }
-  return undefined;
-}
 
 test('an appender appends the first length bytes of its buffer to the ring it is given', (t) => {
   const { writer, reader } = setup(t);

@@ -142,18 +142,8 @@ unsafe fn append_inner(env: sys::napi_env, info: sys::napi_callback_info) -> Res
         return Err(("ERR_CLOSED", core::Error::Closed.to_string(), false));
     };
 
-    let mut ring = 0u32;
-    // SAFETY: valid env and value.
-    if unsafe { sys::napi_get_value_uint32(env, argv[0], &mut ring) } != sys::Status::napi_ok {
-        return Err((
-            "ERR_INVALID_ARG_TYPE",
-            "ring must be a Ring (number)".into(),
-            true,
-        ));
-    }
-    let Some(ring) = core::RingId::from_index(ring as usize) else {
-        return Err(("ERR_INVALID_OPTION", format!("unknown ring {ring}"), false));
-    };
+    // SAFETY: argv[0] is an argument value of this call (or undefined).
+    let ring = unsafe { ring_arg(env, argv[0]) }?;
 
     // SAFETY: argv[1] is an argument value of this call (or undefined).
     let message = unsafe { bytes_of(env, argv[1]) }?;
@@ -279,15 +269,39 @@ unsafe fn prefix(
             true,
         ));
     }
-    if !(length >= 0.0 && length.fract() == 0.0 && length <= message.len() as f64) {
+    Ok(&message[..checked_length(length, message.len())?])
+}
+
+/// The ring a JS number names.
+///
+/// # Safety
+/// `value` is a live value of `env`.
+pub(crate) unsafe fn ring_arg(
+    env: sys::napi_env,
+    value: sys::napi_value,
+) -> Result<core::RingId, Thrown> {
+    let mut ring = 0u32;
+    // SAFETY: valid env and value (caller).
+    if unsafe { sys::napi_get_value_uint32(env, value, &mut ring) } != sys::Status::napi_ok {
         return Err((
-            "ERR_INVALID_OPTION",
-            format!(
-                "length {length} is not an integer in [0, {}]",
-                message.len()
-            ),
-            false,
+            "ERR_INVALID_ARG_TYPE",
+            "ring must be a Ring (number)".into(),
+            true,
         ));
     }
-    Ok(&message[..length as usize])
+    core::RingId::from_index(ring as usize)
+        .ok_or_else(|| ("ERR_INVALID_OPTION", format!("unknown ring {ring}"), false))
+}
+
+/// A length argument as an index: an integer in `[0, max]`.
+pub(crate) fn checked_length(length: f64, max: usize) -> Result<usize, Thrown> {
+    if length >= 0.0 && length.fract() == 0.0 && length <= max as f64 {
+        Ok(length as usize)
+    } else {
+        Err((
+            "ERR_INVALID_OPTION",
+            format!("length {length} is not an integer in [0, {max}]"),
+            false,
+        ))
+    }
 }

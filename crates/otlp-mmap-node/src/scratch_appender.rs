@@ -30,7 +30,7 @@ use std::sync::Arc;
 use napi::sys;
 use otlp_mmap_core as core;
 
-use crate::fast_append::{finish, Thrown};
+use crate::fast_append::{checked_length, finish, ring_arg, Thrown};
 use crate::Writer;
 
 /// The scratch bytes, written by JavaScript through the external `Buffer`
@@ -226,35 +226,19 @@ unsafe fn call_inner(env: sys::napi_env, info: sys::napi_callback_info) -> Resul
         return Err(("ERR_CLOSED", core::Error::Closed.to_string(), false));
     };
 
-    let mut ring = 0u32;
+    // SAFETY: argv[0] is an argument value of this call (or undefined).
+    let ring = unsafe { ring_arg(env, argv[0]) }?;
     let mut length = 0f64;
-    // SAFETY: valid env and argument values.
-    let ok = unsafe {
-        sys::napi_get_value_uint32(env, argv[0], &mut ring) == sys::Status::napi_ok
-            && sys::napi_get_value_double(env, argv[1], &mut length) == sys::Status::napi_ok
-    };
-    if !ok {
+    // SAFETY: valid env and argument value.
+    if unsafe { sys::napi_get_value_double(env, argv[1], &mut length) } != sys::Status::napi_ok {
         return Err((
             "ERR_INVALID_ARG_TYPE",
-            "ring and length must be numbers".into(),
+            "length must be a number".into(),
             true,
         ));
     }
-    let Some(ring) = core::RingId::from_index(ring as usize) else {
-        return Err(("ERR_INVALID_OPTION", format!("unknown ring {ring}"), false));
-    };
     let scratch = &state.scratch;
-    if !(length >= 0.0 && length.fract() == 0.0 && length <= scratch.len() as f64) {
-        return Err((
-            "ERR_INVALID_OPTION",
-            format!(
-                "length {length} is not an integer in [0, {}] (the scratch buffer's size)",
-                scratch.len()
-            ),
-            false,
-        ));
-    }
-    let length = length as usize;
+    let length = checked_length(length, scratch.len())?;
     // SAFETY: the memory is allocated while `state` holds its `Arc`, and
     // `length` is within it; no JavaScript (the only other writer of these
     // bytes) runs while the slice is used.
