@@ -69,8 +69,10 @@ export class EncodedMemo {
     const misses = ++this.misses[slot];
     if (misses > VOLATILE_AFTER && (misses & VOLATILE_SAMPLE) !== 0) return;
     const length = w.pos - start;
-    const t = typeof value;
-    if (length > ENTRY_SIZE - 3 || !(t === 'string' || t === 'boolean' || (t === 'number' && value !== 0))) {
+    if (
+      length > ENTRY_SIZE - 3 ||
+      !(typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && value !== 0))
+    ) {
       this.keys[slot] = undefined;
       return;
     }
