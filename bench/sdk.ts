@@ -1,11 +1,12 @@
 /**
  * Hot-path cost of @otlp-mmap/sdk against the OpenTelemetry JS SDK, side by side.
  *
- *   node --conditions=source --import=tsx bench/sdk.ts [--batches=21] [--ops=4000] [--only=span,counter,histogram,log]
+ *   node --conditions=source --import=tsx bench/sdk.ts [--batches=21] [--ops=4000] [--only=span,spanRepeat,counter,histogram,log]
  *
  * Operations:
  *
- * - span start with 10 attributes + end
+ * - span start with 10 attributes + end: the per-request values varying from span to span, and (spanRepeat)
+ *   all repeating
  * - counter.add(1, {4 attributes})
  * - histogram.record(v, {4 attributes})
  * - logger.emit({ severity, body, 2 attributes })
@@ -65,9 +66,10 @@ const METRIC_ATTRIBUTES: Attributes = {
 };
 const LOG_ATTRIBUTES: Attributes = { 'http.route': '/api/v1/users/:id', 'user.id': 12345 };
 
-type OpName = 'span' | 'counter' | 'histogram' | 'log';
+type OpName = 'span' | 'spanRepeat' | 'counter' | 'histogram' | 'log';
 const OPERATIONS: [OpName, string][] = [
   ['span', 'span start (10 attrs) + end'],
+  ['spanRepeat', 'same, attribute values repeating'],
   ['counter', 'counter.add(1, {4 attrs})'],
   ['histogram', 'histogram.record(v, {4 attrs})'],
   ['log', 'logger.emit (body + 2 attrs)'],
@@ -195,6 +197,11 @@ function operation(op: OpName, tracer: Apis['tracer'], meter: Apis['meter'], log
     case 'span':
       return (i) => {
         tracer.startSpan('GET /api/v1/users/:id', { kind: SpanKind.SERVER, attributes: SPAN_ATTRIBUTE_SETS[i & 63] }).end();
+      };
+    case 'spanRepeat':
+      // Every span with the attribute values of the one before (a fresh object each time, as instrumentations make).
+      return () => {
+        tracer.startSpan('GET /api/v1/users/:id', { kind: SpanKind.SERVER, attributes: { ...SPAN_ATTRIBUTE_SETS[1] } }).end();
       };
     case 'counter': {
       const counter = meter.createCounter('bench.requests', { valueType: ValueType.INT });
