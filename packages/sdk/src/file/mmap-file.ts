@@ -99,12 +99,11 @@ export class MmapFile {
   private append(ring: RingId, w: ProtoWriter): boolean {
     let ok: boolean;
     try {
-      const appendScratch = w === this.scratch && w.inInitialBuffer ? this.appendScratch : undefined;
-      ok = appendScratch !== undefined ? appendScratch(ring, w.pos) : this.native.append(ring, w.buf, w.pos);
+      ok = this.appendOnce(ring, w);
       if (!ok && !this.congested[ring]) {
         for (let i = 0; i < FULL_RETRIES && !ok; i++) {
           Atomics.wait(sleepCell, 0, 0, FULL_RETRY_SLEEP_MS);
-          ok = appendScratch !== undefined ? appendScratch(ring, w.pos) : this.native.append(ring, w.buf, w.pos);
+          ok = this.appendOnce(ring, w);
         }
       }
     } catch (err) {
@@ -120,6 +119,14 @@ export class MmapFile {
     this.congested[ring] = true;
     this.countDrop(ring);
     return false;
+  }
+
+  /** One append attempt: from the scratch memory when the message is there, else with its bytes. */
+  private appendOnce(ring: RingId, w: ProtoWriter): boolean {
+    const appendScratch = this.appendScratch;
+    return appendScratch !== undefined && w === this.scratch && w.inInitialBuffer
+      ? appendScratch(ring, w.pos)
+      : this.native.append(ring, w.buf, w.pos);
   }
 
   /** Counts one message of `ring` that was not written. */
