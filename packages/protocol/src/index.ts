@@ -11,7 +11,9 @@
  *   decoders do, with less allocation; and `EncodedMeasurementDecoder`,
  *   which leaves a measurement's attributes encoded for the collector;
  * - `FlatWriter`, a drop-in `BinaryWriter` that encodes large messages
- *   (OTLP export requests) with less allocation and copying, same bytes.
+ *   (OTLP export requests) with less allocation and copying, same bytes;
+ *   and `memoizeEncoding` / `useEncodingMemo`, which keep the encoding of a
+ *   shared, frozen message object for the generated encoders to reuse.
  */
 export * from './gen/mmap.js';
 export {
@@ -34,3 +36,4 @@ export * as otlpMetricsService from './gen/opentelemetry/proto/collector/metrics
 export * as otlpLogsService from './gen/opentelemetry/proto/collector/logs/v1/logs_service.js';
 export { BinaryReader, BinaryWriter } from '@bufbuild/protobuf/wire';
 export { FlatWriter } from './wire/flat-writer.js';
+export { memoizeEncoding, useEncodingMemo, hasMemoizedEncoding, type MessageEncoder } from './wire/encoded-memo.js';

@@ -3,8 +3,10 @@ import {
   InstrumentationScope,
   MetricRef,
   Resource,
+  memoizeEncoding,
+  otlpCommon,
+  useEncodingMemo,
   type KeyValueRef,
-  type otlpCommon,
   type otlpResource,
 } from '@otlp-mmap/protocol';
 import { DictionaryError, type DictionaryView, type ResolvedMetric, type ResolvedScope } from './dictionary-view.js';
@@ -50,6 +52,10 @@ class BoundedCache<V> {
     this.map.set(Number(key), value);
   }
 }
+
+// Shared attributes (see sharedKeyValue) carry their encoding: the export
+// encoders write those bytes instead of encoding them again for every span.
+useEncodingMemo(otlpCommon.KeyValue);
 
 /** Distinct values remembered per attribute key (see {@link FileDictionary} `keyValues`). */
 const KEY_VALUES_PER_KEY = 256;
@@ -201,7 +207,8 @@ export class FileDictionary implements DictionaryView {
   /**
    * The shared `KeyValue` of an attribute with a scalar value (created on
    * first use), or undefined when it is not cached (not a scalar, a long
-   * string, -0, or its key is full). Must be treated as immutable.
+   * string, -0, or its key is full). It is frozen, and carries its encoding
+   * for the export encoders (see `memoizeEncoding`).
    */
   private sharedKeyValue(kv: KeyValueRef): otlpCommon.KeyValue | undefined {
     const v = kv.value?.value;
@@ -242,7 +249,8 @@ export class FileDictionary implements DictionaryView {
       if (error instanceof DictionaryError) return undefined; // the caller resolves it again and reports it
       throw error;
     }
-    const resolved: otlpCommon.KeyValue = { key, value: kv.value as otlpCommon.AnyValue, keyStrindex: 0 };
+    // Frozen with its encoding: it is shared by every span and record with this attribute.
+    const resolved = memoizeEncoding(otlpCommon.KeyValue, { key, value: kv.value as otlpCommon.AnyValue, keyStrindex: 0 });
     values.set(scalar, resolved);
     return resolved;
   }
