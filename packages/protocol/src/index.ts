@@ -22,6 +22,7 @@ export {
   MeasurementDecoder,
   EncodedMeasurementDecoder,
   decodeAttributeRecords,
+  decodeNestedKeyValueRef,
   RingReader,
   type EncodedMeasurement,
   type RingMessageDecoder,

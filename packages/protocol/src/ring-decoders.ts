@@ -661,6 +661,15 @@ export function decodeAttributeRecords(input: Uint8Array, start: number, end: nu
   return attributes;
 }
 
+/**
+ * Decodes one `KeyValueRef` of `length` bytes at the reader's position, as
+ * the ring message decoders do for an attribute nested `depth` messages deep
+ * (the depth counts towards the same recursion limit).
+ */
+export function decodeNestedKeyValueRef(reader: BinaryReader, length: number, depth: number): KeyValueRef {
+  return decodeKeyValueRef(reader, length, depth);
+}
+
 /** A decoder of one ring message type, call-compatible with the generated `decode`. */
 export interface RingMessageDecoder<T> {
   /**

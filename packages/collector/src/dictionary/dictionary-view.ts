@@ -40,6 +40,13 @@ export interface DictionaryView {
    * caller owns (ActiveSpans adopts it as a span's attribute list).
    */
   attributes(kvs: readonly KeyValueRef[], onDropped?: (error: DictionaryError) => void): otlpCommon.KeyValue[];
+  /**
+   * Optional look-up of an attribute with a scalar value (a string, bool,
+   * int as bigint, or double other than -0) under key reference `keyRef`:
+   * the object {@link attributes} returns for it when the view has one
+   * shared already, else undefined. Creates nothing, counts nothing.
+   */
+  cachedAttribute?(keyRef: number, value: string | boolean | bigint | number): otlpCommon.KeyValue | undefined;
 }
 
 /** A dictionary reference or entry that cannot be resolved. */

@@ -204,6 +204,12 @@ export class FileDictionary implements DictionaryView {
     return out;
   }
 
+  /** See `DictionaryView.cachedAttribute`. */
+  cachedAttribute(keyRef: number, value: string | boolean | bigint | number): otlpCommon.KeyValue | undefined {
+    // sharedKeyValue keys its maps by Number(keyRef) and the scalar: the same look-up, nothing created.
+    return this.keyValues.get(keyRef)?.get(value);
+  }
+
   /**
    * The shared `KeyValue` of an attribute with a scalar value (created on
    * first use), or undefined when it is not cached (not a scalar, a long

@@ -7,12 +7,26 @@ import { RingReader, type BinaryReader } from '@otlp-mmap/protocol';
  * `onMessage` also gets the input the reader decodes from (positions in
  * a decoded message, as in `EncodedMeasurement`, are relative to it); it is
  * valid only during the call.
+ *
+ * `shortcut`, when given, sees each message first: its `read` looks at the
+ * message (the reader at its start, `end` where it ends) and must change
+ * nothing; when it returns true, `apply` deals with the message in its
+ * place. When it returns false or throws, the message is decoded as usual.
  */
+/** A faster way through some messages of a batch (see {@link decodeBatch}). */
+export interface BatchShortcut {
+  /** Whether this message is one for {@link apply}; changes nothing (it may move the reader). */
+  read(reader: RingReader, end: number, input: Uint8Array): boolean;
+  /** Applies the message {@link read} accepted last. */
+  apply(reader: RingReader, input: Uint8Array): void;
+}
+
 export function decodeBatch<T>(
   batch: Uint8Array,
   codec: { decode(input: BinaryReader, length?: number): T },
   onMessage: (message: T, input: Uint8Array) => void,
   onBad: (error: unknown) => void,
+  shortcut?: BatchShortcut,
 ): number {
   // A plain Uint8Array view (not a Buffer): decoded bytes fields become cheap
   // Uint8Array views whose slice() copies, so nothing kept pins the batch.
@@ -34,6 +48,21 @@ export function decodeBatch<T>(
       return count;
     }
     count++;
+    if (shortcut !== undefined) {
+      const start = reader.pos;
+      let taken = false;
+      try {
+        taken = shortcut.read(reader, end, input);
+      } catch {
+        // malformed: decoding it reports it
+      }
+      if (taken) {
+        shortcut.apply(reader, input);
+        reader.pos = end;
+        continue;
+      }
+      reader.pos = start;
+    }
     let message: T;
     try {
       message = codec.decode(reader, length);

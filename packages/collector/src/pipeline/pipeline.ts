@@ -1,4 +1,4 @@
-import { EncodedMeasurementDecoder, EventDecoder, MeasurementDecoder, SpanEventDecoder, type EncodedMeasurement, otlpMetricsService, type Event, type Measurement, type otlpMetrics } from '@otlp-mmap/protocol';
+import { EncodedMeasurementDecoder, EventDecoder, MeasurementDecoder, type EncodedMeasurement, otlpMetricsService, type Event, type Measurement, type otlpMetrics } from '@otlp-mmap/protocol';
 import type { CollectorConfig, Signal } from '../config/config.js';
 import type { DictionaryView } from '../dictionary/dictionary-view.js';
 import { decodeBatch } from '../file/messages.js';
@@ -7,6 +7,7 @@ import { isSpanEvent, toLogRecord, toSpanEvent, type EventCounters, type ScopedL
 import { logsRequest, traceRequest } from '../otlp/grouping.js';
 import type { ExportRequest } from '../otlp/signals.js';
 import { ActiveSpans, DEFAULT_SPAN_LIMITS, type FinishedSpan } from '../spans/active-spans.js';
+import { applySpanBatch } from '../spans/span-batch.js';
 import { newReadCounters, type ReadCounters } from '../stats/counters.js';
 import { Batcher } from './batcher.js';
 
@@ -93,7 +94,7 @@ export class Pipeline {
     if (this.sinks.hasRoom('traces') && this.sinks.hasRoom('logs')) {
       const events: Event[] = [];
       const eventCount = decodeBatch(reader.read(RING_EVENTS, max), EventDecoder, (e) => events.push(e), () => this.read.undecodable[RING_EVENTS]++);
-      const spanCount = decodeBatch(reader.read(RING_SPANS, max), SpanEventDecoder, (m) => this.spans.apply(m), () => this.read.undecodable[RING_SPANS]++);
+      const spanCount = applySpanBatch(reader.read(RING_SPANS, max), this.spans, () => this.read.undecodable[RING_SPANS]++);
       this.read.messages[RING_EVENTS] += eventCount;
       this.read.messages[RING_SPANS] += spanCount;
       read += eventCount + spanCount;

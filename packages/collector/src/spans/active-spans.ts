@@ -143,59 +143,19 @@ export class ActiveSpans {
       this.counters.invalid++;
       return;
     }
-    const key = spanKey(message.traceId, message.spanId);
     if (event.$case === 'start') {
       const start = event.value;
-      let traceId = message.traceId;
-      if (sameId(traceId, this.lastTraceId)) traceId = this.lastTraceId;
-      else this.lastTraceId = traceId;
-      const span: otlpTrace.Span = {
-        traceId,
-        spanId: message.spanId,
-        traceState: '',
-        parentSpanId: start.parentSpanId,
-        flags: start.flags,
-        name: start.name,
-        kind: start.kind as number as otlpTrace.Span_SpanKind,
-        startTimeUnixNano: start.startTimeUnixNano,
-        endTimeUnixNano: 0n,
-        attributes: [],
-        droppedAttributesCount: 0,
-        events: NO_EVENTS,
-        droppedEventsCount: 0,
-        links: NO_LINKS,
-        droppedLinksCount: 0,
-        status: undefined,
-      };
-      this.appendAttributes(span, start.attributes);
-      this.counters.applied++;
-      const tracked: TrackedSpan = {
-        key,
-        scopeRef: message.scopeRef,
-        span,
-        openedAt: this.now(),
-        lastTimeUnixNano: start.startTimeUnixNano,
-        endedAtTick: -1,
-        endedAt: 0,
-      };
-      const previous = this.spans.get(key);
-      if (previous !== undefined) {
-        // The ids are in the table already (a repeated StartSpan, or ids reused after an end): the new
-        // span goes to the end, so the table stays in opening order. An ended span stays queued for
-        // release; an open one is dropped.
-        this.spans.delete(key);
-        if (previous.endedAtTick >= 0) this.endedInTable--;
-      }
-      this.spans.set(key, tracked);
-      if (this.openCount > this.limits.maxActive) this.evictOldest();
+      const attributes = this.resolveAttributes(start.attributes);
+      this.open(message.scopeRef, message.traceId, message.spanId, start.parentSpanId, start.flags, start.name, start.kind, start.startTimeUnixNano, attributes);
       return;
     }
-    const open = this.spans.get(key);
-    if (!open || open.endedAtTick >= 0) {
-      this.counters.unknownSpan++;
+    const key = spanKey(message.traceId, message.spanId);
+    if (event.$case === 'end') {
+      this.end(key, event.value.endTimeUnixNano, event.value.status);
       return;
     }
-    this.counters.applied++;
+    const open = this.openSpan(key);
+    if (open === undefined) return;
     const span = open.span;
     switch (event.$case) {
       case 'name':
@@ -226,17 +186,105 @@ export class ActiveSpans {
           });
         }
         break;
-      case 'end':
-        span.endTimeUnixNano = event.value.endTimeUnixNano;
-        if (event.value.status) {
-          span.status = { message: event.value.status.message, code: event.value.status.code as number as otlpTrace.Status_StatusCode };
-        }
-        open.endedAtTick = this.tick;
-        open.endedAt = this.now();
-        this.endedInTable++;
-        this.endedQueue.push(open);
-        break;
     }
+  }
+
+  /** The open span a message applies to, counted as applied; undefined (and counted) when there is none. */
+  private openSpan(key: string): TrackedSpan | undefined {
+    const open = this.spans.get(key);
+    if (!open || open.endedAtTick >= 0) {
+      this.counters.unknownSpan++;
+      return undefined;
+    }
+    this.counters.applied++;
+    return open;
+  }
+
+  /** Resolves attributes for a span (counting those that do not resolve); the caller owns the array. */
+  resolveAttributes(refs: readonly KeyValueRef[]): otlpCommon.KeyValue[] {
+    return refs.length === 0 ? [] : this.dictionary.attributes(refs, this.countUnresolved);
+  }
+
+  /**
+   * The attribute the dictionary shares for this key and scalar value, if
+   * it has one already (see `DictionaryView.cachedAttribute`): what
+   * {@link resolveAttributes} would give for it.
+   */
+  cachedAttribute(keyRef: number, value: string | boolean | bigint | number): otlpCommon.KeyValue | undefined {
+    return this.dictionary.cachedAttribute?.(keyRef, value);
+  }
+
+  /**
+   * Opens a span (a StartSpan). Its ids are valid (see `validIds`) and kept
+   * as they are; `attributes` are resolved, and the span owns the array
+   * from now on.
+   */
+  open(
+    scopeRef: bigint,
+    traceId: Uint8Array,
+    spanId: Uint8Array,
+    parentSpanId: Uint8Array,
+    flags: number,
+    name: string,
+    kind: number,
+    startTimeUnixNano: bigint,
+    attributes: otlpCommon.KeyValue[],
+  ): void {
+    const key = spanKey(traceId, spanId);
+    if (sameId(traceId, this.lastTraceId)) traceId = this.lastTraceId;
+    else this.lastTraceId = traceId;
+    const span: otlpTrace.Span = {
+      traceId,
+      spanId,
+      traceState: '',
+      parentSpanId,
+      flags,
+      name,
+      kind: kind as otlpTrace.Span_SpanKind,
+      startTimeUnixNano,
+      endTimeUnixNano: 0n,
+      attributes: [],
+      droppedAttributesCount: 0,
+      events: NO_EVENTS,
+      droppedEventsCount: 0,
+      links: NO_LINKS,
+      droppedLinksCount: 0,
+      status: undefined,
+    };
+    if (attributes.length > 0) this.appendResolved(span, attributes);
+    this.counters.applied++;
+    const tracked: TrackedSpan = {
+      key,
+      scopeRef,
+      span,
+      openedAt: this.now(),
+      lastTimeUnixNano: startTimeUnixNano,
+      endedAtTick: -1,
+      endedAt: 0,
+    };
+    const previous = this.spans.get(key);
+    if (previous !== undefined) {
+      // The ids are in the table already (a repeated StartSpan, or ids reused after an end): the new
+      // span goes to the end, so the table stays in opening order. An ended span stays queued for
+      // release; an open one is dropped.
+      this.spans.delete(key);
+      if (previous.endedAtTick >= 0) this.endedInTable--;
+    }
+    this.spans.set(key, tracked);
+    if (this.openCount > this.limits.maxActive) this.evictOldest();
+  }
+
+  /** Ends the open span with key `key` (see `spanKey`): an EndSpan. */
+  end(key: string, endTimeUnixNano: bigint, status: { readonly message: string; readonly code: number } | undefined): void {
+    const open = this.openSpan(key);
+    if (open === undefined) return;
+    const span = open.span;
+    span.endTimeUnixNano = endTimeUnixNano;
+    if (status) span.status = { message: status.message, code: status.code as otlpTrace.Status_StatusCode };
+    open.endedAtTick = this.tick;
+    open.endedAt = this.now();
+    this.endedInTable++;
+    this.endedQueue.push(open);
   }
 
   /**
@@ -405,7 +453,11 @@ export class ActiveSpans {
 
   private appendAttributes(span: otlpTrace.Span, refs: readonly KeyValueRef[]): void {
     if (refs.length === 0) return;
-    const resolved = this.dictionary.attributes(refs, this.countUnresolved);
+    this.appendResolved(span, this.dictionary.attributes(refs, this.countUnresolved));
+  }
+
+  /** Appends resolved attributes (the array may become the span's own). */
+  private appendResolved(span: otlpTrace.Span, resolved: otlpCommon.KeyValue[]): void {
     if (span.attributes.length === 0 && resolved.length <= this.limits.maxAttributes && uniqueKeys(resolved)) {
       span.attributes = resolved; // the common StartSpan case: nothing to merge
       return;

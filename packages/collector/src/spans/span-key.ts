@@ -17,3 +17,15 @@ export function spanKey(traceId: Uint8Array, spanId: Uint8Array): string {
 export function validIds(traceId: Uint8Array, spanId: Uint8Array): boolean {
   return traceId.length === 16 && spanId.length === 8;
 }
+
+/** {@link spanKey} of the ids at `input[traceAt, traceAt + 16)` and `input[spanAt, spanAt + 8)`. */
+export function spanKeyAt(input: Uint8Array, traceAt: number, spanAt: number): string {
+  const t = input;
+  const a = traceAt;
+  const b = spanAt;
+  return String.fromCharCode(
+    (t[a] << 8) | t[a + 1], (t[a + 2] << 8) | t[a + 3], (t[a + 4] << 8) | t[a + 5], (t[a + 6] << 8) | t[a + 7],
+    (t[a + 8] << 8) | t[a + 9], (t[a + 10] << 8) | t[a + 11], (t[a + 12] << 8) | t[a + 13], (t[a + 14] << 8) | t[a + 15],
+    (t[b] << 8) | t[b + 1], (t[b + 2] << 8) | t[b + 3], (t[b + 4] << 8) | t[b + 5], (t[b + 6] << 8) | t[b + 7],
+  );
+}

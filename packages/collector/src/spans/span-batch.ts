@@ -1,0 +1,384 @@
+/**
+ * Applies a batch of the spans ring to an {@link ActiveSpans} table.
+ *
+ * Every span brings two messages, a StartSpan and an EndSpan, so those two
+ * are read here straight from their bytes, without building the decoded
+ * `SpanEvent` first: an EndSpan's ids are only compared (its span is found
+ * from the bytes), and a StartSpan's attributes that the dictionary already
+ * shares (see `FileDictionary.cachedAttribute`) are taken as they are,
+ * without a `KeyValueRef`, `AnyValue` and oneof object each.
+ *
+ * This is a shortcut, not a second decoder: it only takes messages laid out
+ * the plain way (each field once, no field it does not know, every length
+ * where it should be, attributes with one key and one scalar value), and
+ * gives anything else to `SpanEventDecoder` and `ActiveSpans.apply`, which
+ * define the result. It reads before it changes anything, so a message it
+ * gives up on has had no effect. What it applies is what the decoder and
+ * `apply` would have made of the same bytes (a property test in
+ * `tests/collector/` compares both on random batches).
+ */
+import { decodeNestedKeyValueRef, SpanEventDecoder, type KeyValueRef, type RingReader, type otlpCommon } from '@otlp-mmap/protocol';
+import { decodeBatch } from '../file/messages.js';
+import type { ActiveSpans } from './active-spans.js';
+import { spanKeyAt } from './span-key.js';
+
+/** SpanEvent fields (tags with wire types) taken here. */
+const TAG_SCOPE_REF = 160; // 20, varint
+const TAG_TRACE_ID = 10; // 1, bytes
+const TAG_SPAN_ID = 18; // 2, bytes
+const TAG_START = 90; // 11, message
+const TAG_END = 98; // 12, message
+/** StartSpan fields. */
+const TAG_PARENT = 34; // 4, bytes
+const TAG_FLAGS = 133; // 16, fixed32
+const TAG_NAME = 42; // 5, string
+const TAG_KIND = 48; // 6, varint
+const TAG_START_TIME = 57; // 7, fixed64
+const TAG_ATTRIBUTE = 74; // 9, message
+/** EndSpan and Status fields. */
+const TAG_END_TIME = 65; // 8, fixed64
+const TAG_STATUS = 122; // 15, message
+const TAG_STATUS_MESSAGE = 18; // 2, string
+const TAG_STATUS_CODE = 24; // 3, varint
+/** KeyValueRef and AnyValue fields. */
+const TAG_KEY_REF = 8; // 1, varint
+const TAG_VALUE = 18; // 2, message
+const TAG_STRING = 10;
+const TAG_BOOL = 16;
+const TAG_INT = 24;
+const TAG_DOUBLE = 33;
+
+/** A StartSpan with more attributes goes to the decoder. */
+const MAX_ATTRIBUTES = 128;
+const EMPTY: Uint8Array = new Uint8Array(0);
+
+type Scalar = string | boolean | bigint | number;
+const enum Kind {
+  /** Not a message taken here. */
+  Other,
+  Start,
+  End,
+}
+
+/**
+ * What the last {@link read} found (module state reused for every message:
+ * reading allocates nothing but the values themselves).
+ */
+/** What the last message {@link read} took is. */
+let accepted: Kind = Kind.Other;
+const msg = {
+  scopeRef: 0n,
+  traceAt: 0,
+  spanAt: 0,
+  /** Where the length of the trace, span and parent ids are (they are copied only once the message is taken). */
+  traceLengthAt: 0,
+  spanLengthAt: 0,
+  parentLengthAt: -1,
+  flags: 0,
+  name: '',
+  kind: 0,
+  time: 0n,
+  hasStatus: false,
+  statusMessage: '',
+  statusCode: 0,
+  attributes: 0,
+};
+/** Per attribute: its key reference and scalar value, or (`decoded`) the KeyValueRef decoded in full. */
+const keyRefs: bigint[] = new Array<bigint>(MAX_ATTRIBUTES).fill(0n);
+const values: Scalar[] = new Array<Scalar>(MAX_ATTRIBUTES).fill('');
+const cases = new Uint8Array(MAX_ATTRIBUTES);
+const decoded: (KeyValueRef | undefined)[] = new Array<KeyValueRef | undefined>(MAX_ATTRIBUTES).fill(undefined);
+const CASE_DECODED = 0;
+const CASE_STRING = 1;
+const CASE_BOOL = 2;
+const CASE_INT = 3;
+const CASE_DOUBLE = 4;
+
+/**
+ * Applies the messages of one `Reader.read` batch of the spans ring (see
+ * `decodeBatch`: a message that does not decode is counted through `onBad`
+ * and skipped). Returns the messages read.
+ */
+export function applySpanBatch(batch: Uint8Array, spans: ActiveSpans, onBad: (error: unknown) => void): number {
+  return decodeBatch(batch, SpanEventDecoder, (message) => spans.apply(message), onBad, {
+    read: (reader, end) => (accepted = read(reader, end)) !== Kind.Other,
+    apply: (reader, input) => {
+      if (accepted === Kind.End) {
+        const status = msg.hasStatus ? { message: msg.statusMessage, code: msg.statusCode } : undefined;
+        spans.end(spanKeyAt(input, msg.traceAt, msg.spanAt), msg.time, status);
+      } else {
+        applyStart(reader, spans);
+      }
+    },
+  });
+}
+
+function applyStart(reader: RingReader, spans: ActiveSpans): void {
+  reader.pos = msg.traceLengthAt;
+  const traceId = reader.bytes();
+  reader.pos = msg.spanLengthAt;
+  const spanId = reader.bytes();
+  let parentSpanId = EMPTY;
+  if (msg.parentLengthAt >= 0) {
+    reader.pos = msg.parentLengthAt;
+    parentSpanId = reader.bytes();
+  }
+  spans.open(msg.scopeRef, traceId, spanId, parentSpanId, msg.flags, msg.name, msg.kind, msg.time, startAttributes(spans));
+}
+
+/**
+ * The StartSpan's attributes, resolved as `DictionaryView.attributes`
+ * resolves them: one by one, so one that the dictionary shares is taken as
+ * it is and only the others are resolved.
+ */
+function startAttributes(spans: ActiveSpans): otlpCommon.KeyValue[] {
+  const n = msg.attributes;
+  if (n === 0) return [];
+  // Sized up front, as DictionaryView.attributes does: the span keeps this array.
+  const out = new Array<otlpCommon.KeyValue>(n);
+  let k = 0;
+  for (let i = 0; i < n; i++) {
+    if (cases[i] !== CASE_DECODED) {
+      const keyRef = keyRefs[i];
+      const shared = keyRef > 0n && keyRef <= 0xffffffffn ? spans.cachedAttribute(Number(keyRef), values[i]) : undefined;
+      if (shared !== undefined) {
+        out[k++] = shared;
+        continue;
+      }
+    }
+    // At most one: an attribute that does not resolve is left out (and counted).
+    for (const resolved of spans.resolveAttributes([keyValueRef(i)])) out[k++] = resolved;
+  }
+  if (k < n) out.length = k;
+  return out;
+}
+
+function keyValueRef(i: number): KeyValueRef {
+  switch (cases[i]) {
+    case CASE_STRING:
+      return { keyRef: keyRefs[i], value: { value: { $case: 'stringValue', value: values[i] as string } } };
+    case CASE_BOOL:
+      return { keyRef: keyRefs[i], value: { value: { $case: 'boolValue', value: values[i] as boolean } } };
+    case CASE_INT:
+      return { keyRef: keyRefs[i], value: { value: { $case: 'intValue', value: values[i] as bigint } } };
+    case CASE_DOUBLE:
+      return { keyRef: keyRefs[i], value: { value: { $case: 'doubleValue', value: values[i] as number } } };
+    default:
+      return decoded[i]!;
+  }
+}
+
+/** Reads the SpanEvent in `[reader.pos, end)` into {@link msg}, if it is one taken here. */
+function read(reader: RingReader, end: number): Kind {
+  let scopeRef = 0n;
+  let seenScope = false;
+  let traceLengthAt = -1;
+  let spanLengthAt = -1;
+  let eventTag = 0;
+  let eventEnd = 0;
+  let kind: Kind = Kind.Other;
+  while (reader.pos < end) {
+    const tag = reader.uint32();
+    switch (tag) {
+      case TAG_SCOPE_REF:
+        if (seenScope) return Kind.Other;
+        seenScope = true;
+        scopeRef = reader.int64() as bigint;
+        break;
+      case TAG_TRACE_ID:
+        if (traceLengthAt >= 0) return Kind.Other;
+        traceLengthAt = reader.pos;
+        if (reader.uint32() !== 16) return Kind.Other;
+        msg.traceAt = reader.pos;
+        reader.pos += 16;
+        break;
+      case TAG_SPAN_ID:
+        if (spanLengthAt >= 0) return Kind.Other;
+        spanLengthAt = reader.pos;
+        if (reader.uint32() !== 8) return Kind.Other;
+        msg.spanAt = reader.pos;
+        reader.pos += 8;
+        break;
+      case TAG_START:
+      case TAG_END: {
+        if (eventTag !== 0) return Kind.Other;
+        eventTag = tag;
+        const length = reader.uint32();
+        eventEnd = reader.pos + length;
+        if (eventEnd > end) return Kind.Other;
+        kind = tag === TAG_START ? readStart(reader, eventEnd) : readEnd(reader, eventEnd);
+        if (kind === Kind.Other) return Kind.Other;
+        break;
+      }
+      default:
+        return Kind.Other;
+    }
+  }
+  if (reader.pos !== end || traceLengthAt < 0 || spanLengthAt < 0 || eventTag === 0) return Kind.Other;
+  msg.scopeRef = scopeRef;
+  msg.traceLengthAt = traceLengthAt;
+  msg.spanLengthAt = spanLengthAt;
+  return kind;
+}
+
+function readEnd(reader: RingReader, end: number): Kind {
+  let time = 0n;
+  let seenTime = false;
+  let hasStatus = false;
+  while (reader.pos < end) {
+    const tag = reader.uint32();
+    if (tag === TAG_END_TIME && !seenTime) {
+      seenTime = true;
+      time = reader.fixed64() as bigint;
+    } else if (tag === TAG_STATUS && !hasStatus) {
+      hasStatus = true;
+      const length = reader.uint32();
+      const statusEnd = reader.pos + length;
+      if (statusEnd > end || !readStatus(reader, statusEnd)) return Kind.Other;
+    } else {
+      return Kind.Other;
+    }
+  }
+  if (reader.pos !== end) return Kind.Other;
+  msg.time = time;
+  msg.hasStatus = hasStatus;
+  if (!hasStatus) {
+    msg.statusMessage = '';
+    msg.statusCode = 0;
+  }
+  return Kind.End;
+}
+
+function readStatus(reader: RingReader, end: number): boolean {
+  let message = '';
+  let code = 0;
+  let seenMessage = false;
+  let seenCode = false;
+  while (reader.pos < end) {
+    const tag = reader.uint32();
+    if (tag === TAG_STATUS_MESSAGE && !seenMessage) {
+      seenMessage = true;
+      message = reader.string();
+    } else if (tag === TAG_STATUS_CODE && !seenCode) {
+      seenCode = true;
+      code = reader.int32();
+    } else {
+      return false;
+    }
+  }
+  msg.statusMessage = message;
+  msg.statusCode = code;
+  return reader.pos === end;
+}
+
+function readStart(reader: RingReader, end: number): Kind {
+  let parentLengthAt = -1;
+  let flags = 0;
+  let name = '';
+  let kind = 0;
+  let time = 0n;
+  let seen = 0; // bit per scalar field
+  let n = 0;
+  while (reader.pos < end) {
+    const tag = reader.uint32();
+    switch (tag) {
+      case TAG_PARENT: {
+        if (parentLengthAt >= 0) return Kind.Other;
+        parentLengthAt = reader.pos;
+        const length = reader.uint32();
+        reader.pos += length;
+        break;
+      }
+      case TAG_FLAGS:
+        if (seen & 1) return Kind.Other;
+        seen |= 1;
+        flags = reader.fixed32();
+        break;
+      case TAG_NAME:
+        if (seen & 2) return Kind.Other;
+        seen |= 2;
+        name = reader.string();
+        break;
+      case TAG_KIND:
+        if (seen & 4) return Kind.Other;
+        seen |= 4;
+        kind = reader.int32();
+        break;
+      case TAG_START_TIME:
+        if (seen & 8) return Kind.Other;
+        seen |= 8;
+        time = reader.fixed64() as bigint;
+        break;
+      case TAG_ATTRIBUTE: {
+        if (n === MAX_ATTRIBUTES) return Kind.Other;
+        const length = reader.uint32();
+        const attributeEnd = reader.pos + length;
+        if (attributeEnd > end || !readAttribute(reader, attributeEnd, n)) return Kind.Other;
+        n++;
+        break;
+      }
+      default:
+        return Kind.Other;
+    }
+  }
+  if (reader.pos !== end) return Kind.Other;
+  msg.parentLengthAt = parentLengthAt;
+  msg.flags = flags;
+  msg.name = name;
+  msg.kind = kind;
+  msg.time = time;
+  msg.attributes = n;
+  return Kind.Start;
+}
+
+/**
+ * Reads attribute `i` (a KeyValueRef ending at `end`): a key and a scalar
+ * value when it is that simple, else decoded in full. False when it does
+ * not end where its length says.
+ */
+function readAttribute(reader: RingReader, end: number, i: number): boolean {
+  const start = reader.pos;
+  if (readScalarAttribute(reader, end, i)) return true;
+  reader.pos = start;
+  decoded[i] = decodeNestedKeyValueRef(reader, end - start, 2); // as in a StartSpan: SpanEvent > StartSpan > KeyValueRef
+  cases[i] = CASE_DECODED;
+  return reader.pos === end;
+}
+
+function readScalarAttribute(reader: RingReader, end: number, i: number): boolean {
+  if (reader.uint32() !== TAG_KEY_REF) return false;
+  const keyRef = reader.int64() as bigint;
+  if (reader.pos >= end || reader.uint32() !== TAG_VALUE) return false;
+  const valueLength = reader.uint32();
+  const valueEnd = reader.pos + valueLength;
+  if (valueEnd !== end || reader.pos >= end) return false;
+  let value: Scalar;
+  let scalarCase: number;
+  switch (reader.uint32()) {
+    case TAG_STRING:
+      value = reader.string();
+      scalarCase = CASE_STRING;
+      break;
+    case TAG_BOOL:
+      value = reader.bool();
+      scalarCase = CASE_BOOL;
+      break;
+    case TAG_INT:
+      value = reader.int64() as bigint;
+      scalarCase = CASE_INT;
+      break;
+    case TAG_DOUBLE:
+      value = reader.double();
+      if (Object.is(value, -0)) return false; // never shared (a Map does not tell it from 0)
+      scalarCase = CASE_DOUBLE;
+      break;
+    default:
+      return false;
+  }
+  if (reader.pos !== end) return false;
+  keyRefs[i] = keyRef;
+  values[i] = value;
+  cases[i] = scalarCase;
+  decoded[i] = undefined;
+  return true;
+}
