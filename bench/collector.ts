@@ -15,7 +15,7 @@
 //
 // Run: pnpm bench:collector [-- N]   (uses packages/collector/dist when built,
 // else, or with BENCH_SOURCES=1, the TypeScript sources through tsx)
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -75,11 +75,15 @@ const dist = join(root, 'packages/collector/dist/cli.js');
 const useDist = existsSync(dist) && process.env.BENCH_SOURCES !== '1'; // BENCH_SOURCES=1: always the TypeScript sources
 const runtime = useDist ? [dist] : ['--conditions=source', '--import=tsx', join(root, 'packages/collector/src/cli.ts')];
 const extraNodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean); // e.g. --cpu-prof
-const child = spawn(
-  process.execPath,
-  [...extraNodeArgs, ...runtime, '--input', input, '--endpoint', `http://127.0.0.1:${port}`, '--batch-size', String(BATCH), '--batch-timeout', String(BATCH_TIMEOUT_MS), '--stats', '--stats-interval', '20', '--poll-interval', '1'],
-  { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, OTEL_EXPORTER_OTLP_ENDPOINT: '' } },
-);
+const collectorArgs = [...extraNodeArgs, ...runtime, '--input', input, '--endpoint', `http://127.0.0.1:${port}`, '--batch-size', String(BATCH), '--batch-timeout', String(BATCH_TIMEOUT_MS), '--stats', '--stats-interval', '20', '--poll-interval', '1'];
+// BENCH_PIN=1 (Linux, 2+ CPUs): the collector alone on CPU 1 (all its threads: "on one core" literally),
+// this process and its sink on CPU 0, so that neither takes the other's core.
+const pin = process.env.BENCH_PIN === '1';
+if (pin) execFileSync('taskset', ['-p', '-c', '0', String(process.pid)], { stdio: 'ignore' });
+const child = spawn(pin ? 'taskset' : process.execPath, pin ? ['-c', '1', process.execPath, ...collectorArgs] : collectorArgs, {
+  stdio: ['ignore', 'ignore', 'pipe'],
+  env: { ...process.env, OTEL_EXPORTER_OTLP_ENDPOINT: '' },
+});
 let stderr = '';
 let exportedSoFar = 0;
 /** Collector CPU (ms) when the status lines first showed a quarter of the spans exported. */
