@@ -15,6 +15,9 @@
 //
 // Run: pnpm bench:collector [-- N]   (uses packages/collector/dist when built,
 // else, or with BENCH_SOURCES=1, the TypeScript sources through tsx)
+// BENCH_PIN=1: the collector alone on CPU 1, this process on CPU 0 (Linux, `taskset`).
+// BENCH_NODE_ARGS: the collector's node flags (default those of the otlp-mmap-collector command).
+// BENCH_STDOUT=1: the collector's stdout (e.g. --trace-gc output) shown.
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import * as http from 'node:http';
@@ -74,14 +77,16 @@ const port = (sink.address() as AddressInfo).port;
 const dist = join(root, 'packages/collector/dist/cli.js');
 const useDist = existsSync(dist) && process.env.BENCH_SOURCES !== '1'; // BENCH_SOURCES=1: always the TypeScript sources
 const runtime = useDist ? [dist] : ['--conditions=source', '--import=tsx', join(root, 'packages/collector/src/cli.ts')];
-const extraNodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean); // e.g. --cpu-prof
+// The node flags of the otlp-mmap-collector command (its shebang, packages/collector/bin); BENCH_NODE_ARGS
+// replaces them (BENCH_NODE_ARGS= for plain `node packages/collector`, or e.g. --cpu-prof).
+const extraNodeArgs = (process.env.BENCH_NODE_ARGS ?? '--min-semi-space-size=16').split(' ').filter(Boolean);
 const collectorArgs = [...extraNodeArgs, ...runtime, '--input', input, '--endpoint', `http://127.0.0.1:${port}`, '--batch-size', String(BATCH), '--batch-timeout', String(BATCH_TIMEOUT_MS), '--stats', '--stats-interval', '20', '--poll-interval', '1'];
 // BENCH_PIN=1 (Linux, 2+ CPUs): the collector alone on CPU 1 (all its threads: "on one core" literally),
 // this process and its sink on CPU 0, so that neither takes the other's core.
 const pin = process.env.BENCH_PIN === '1';
 if (pin) execFileSync('taskset', ['-p', '-c', '0', String(process.pid)], { stdio: 'ignore' });
 const child = spawn(pin ? 'taskset' : process.execPath, pin ? ['-c', '1', process.execPath, ...collectorArgs] : collectorArgs, {
-  stdio: ['ignore', 'ignore', 'pipe'],
+  stdio: ['ignore', process.env.BENCH_STDOUT === '1' ? 'inherit' : 'ignore', 'pipe'],
   env: { ...process.env, OTEL_EXPORTER_OTLP_ENDPOINT: '' },
 });
 let stderr = '';
@@ -141,7 +146,9 @@ await new Promise((r) => child.on('exit', r));
 sink.close();
 rmSync(dir, { recursive: true, force: true });
 
-console.log(`collector: ${fmt(N)} pre-filled spans (5 attributes each), OTLP/HTTP protobuf, batch ${BATCH} (timeout ${BATCH_TIMEOUT_MS} ms), ${useDist ? 'compiled dist' : 'tsx sources'}`);
+console.log(
+  `collector: ${fmt(N)} pre-filled spans (5 attributes each), OTLP/HTTP protobuf, batch ${BATCH} (timeout ${BATCH_TIMEOUT_MS} ms), ${useDist ? 'compiled dist' : 'tsx sources'}, node ${extraNodeArgs.join(' ') || '(no flags)'}${pin ? ', pinned to CPU 1' : ''}`,
+);
 console.log(`(file filled in ${fmt(fillMs)} ms; elapsed includes up to 1 ms (--poll-interval) of file polling and 20 ms status granularity)\n`);
 printTable(
   ['spans', 'elapsed ms', 'spans/s', 'CPU ms', 'spans per CPU-s', 'steady: spans per CPU-s', 'of CPU: kernel ms', 'sink CPU ms', 'peak RSS MB (idle before)', 'peak RssAnon MB', 'requests', 'MB sent'],

@@ -72,6 +72,8 @@ interface TrackedSpan extends FinishedSpan {
   endedAtTick: number;
   /** Collector clock when the EndSpan was read. */
   endedAt: number;
+  /** Whether it is the table's entry for its key (a later span with the same ids takes its place). */
+  inTable: boolean;
 }
 
 /**
@@ -104,6 +106,11 @@ export class ActiveSpans {
    * own copy (ids are never changed once decoded).
    */
   private lastTraceId: Uint8Array = new Uint8Array(0);
+
+  /** The trace id of the last span opened (see {@link open}): a new span of that trace may pass this very array. */
+  get lastOpenedTraceId(): Uint8Array {
+    return this.lastTraceId;
+  }
   private readonly countUnresolved = (): void => {
     this.counters.unresolved++;
   };
@@ -261,6 +268,7 @@ export class ActiveSpans {
       lastTimeUnixNano: startTimeUnixNano,
       endedAtTick: -1,
       endedAt: 0,
+      inTable: true,
     };
     const previous = this.spans.get(key);
     if (previous !== undefined) {
@@ -268,6 +276,7 @@ export class ActiveSpans {
       // span goes to the end, so the table stays in opening order. An ended span stays queued for
       // release; an open one is dropped.
       this.spans.delete(key);
+      previous.inTable = false;
       if (previous.endedAtTick >= 0) this.endedInTable--;
     }
     this.spans.set(key, tracked);
@@ -351,8 +360,9 @@ export class ActiveSpans {
   private dequeueEnded(): TrackedSpan {
     const e = this.endedQueue[this.endedHead];
     this.endedQueue[this.endedHead++] = undefined as unknown as TrackedSpan; // do not keep it alive
-    if (this.spans.get(e.key) === e) {
+    if (e.inTable) {
       this.spans.delete(e.key);
+      e.inTable = false;
       this.endedInTable--;
     }
     return e;
@@ -373,7 +383,10 @@ export class ActiveSpans {
   private clearEnded(): void {
     for (let i = this.endedHead; i < this.endedQueue.length; i++) {
       const e = this.endedQueue[i];
-      if (this.spans.get(e.key) === e) this.spans.delete(e.key);
+      if (e.inTable) {
+        this.spans.delete(e.key);
+        e.inTable = false;
+      }
     }
     this.endedInTable = 0;
     this.endedQueue = [];
@@ -388,6 +401,7 @@ export class ActiveSpans {
       if (open.openedAt > oldest) break; // insertion order = opening order
       if (open.endedAtTick >= 0) continue; // ended: released by release(), not evicted
       this.spans.delete(key);
+      open.inTable = false;
       this.counters.evicted++;
       out.push(this.incomplete(open));
     }
@@ -435,6 +449,7 @@ export class ActiveSpans {
         const [key, open] = next.value;
         if (open.endedAtTick >= 0) continue;
         this.spans.delete(key);
+        open.inTable = false;
         this.counters.evicted++;
         this.pendingEvictions.push(this.incomplete(open));
         return;

@@ -107,15 +107,19 @@ export function applySpanBatch(batch: Uint8Array, spans: ActiveSpans, onBad: (er
         const status = msg.hasStatus ? { message: msg.statusMessage, code: msg.statusCode } : undefined;
         spans.end(spanKeyAt(input, msg.traceAt, msg.spanAt), msg.time, status);
       } else {
-        applyStart(reader, spans);
+        applyStart(reader, input, spans);
       }
     },
   });
 }
 
-function applyStart(reader: RingReader, spans: ActiveSpans): void {
-  reader.pos = msg.traceLengthAt;
-  const traceId = reader.bytes();
+function applyStart(reader: RingReader, input: Uint8Array, spans: ActiveSpans): void {
+  // Spans of one trace often follow each other: the table's array of the last trace id, not a copy.
+  let traceId = spans.lastOpenedTraceId;
+  if (!equalAt(input, msg.traceAt, traceId)) {
+    reader.pos = msg.traceLengthAt;
+    traceId = reader.bytes();
+  }
   reader.pos = msg.spanLengthAt;
   const spanId = reader.bytes();
   let parentSpanId = EMPTY;
@@ -124,6 +128,13 @@ function applyStart(reader: RingReader, spans: ActiveSpans): void {
     parentSpanId = reader.bytes();
   }
   spans.open(msg.scopeRef, traceId, spanId, parentSpanId, msg.flags, msg.name, msg.kind, msg.time, startAttributes(spans));
+}
+
+/** Whether `input[at, at + id.length)` holds `id`. */
+function equalAt(input: Uint8Array, at: number, id: Uint8Array): boolean {
+  if (id.length !== 16) return false;
+  for (let i = 0; i < 16; i++) if (input[at + i] !== id[i]) return false;
+  return true;
 }
 
 /**
