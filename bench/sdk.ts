@@ -2,6 +2,7 @@
  * Hot-path cost of @otlp-mmap/sdk against the OpenTelemetry JS SDK, side by side.
  *
  *   node --conditions=source --import=tsx bench/sdk.ts [--batches=21] [--ops=4000] [--only=span,spanRepeat,counter,histogram,log]
+ *   (BENCH_PIN=1: the SDK under test alone on CPU 1, see pinTo)
  *
  * Operations:
  *
@@ -22,7 +23,7 @@
  * parent asks them for batches of `ops` calls in alternation, so both see the same load on this shared
  * machine, and prints the median ns/op of each.
  */
-import { type ChildProcess, fork, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, fork, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -105,6 +106,7 @@ async function mmapSubject(op: OpName): Promise<Subject> {
     execArgv: ['--conditions=source', '--import=tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
+  pinTo(0, drainer.pid);
   await new Promise((resolve) => drainer.once('message', resolve));
   const drain = (): Promise<void> =>
     new Promise((resolve) => {
@@ -267,6 +269,7 @@ function startChild(role: string, op: OpName, sinkUrl: string): Promise<ChildPro
     execArgv: ['--conditions=source', '--import=tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
+  pinTo(1, proc.pid);
   process.once('exit', () => proc.kill());
   return new Promise((resolve, reject) => {
     proc.once('message', () => resolve(proc));
@@ -287,7 +290,17 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)];
 }
 
+/**
+ * BENCH_PIN=1 (Linux, 2+ CPUs, `taskset`): the measured SDK children on CPU 1 (one batch at a time), this
+ * process, the sink and our drainer on CPU 0, so the SDK under test has its core to itself.
+ */
+function pinTo(cpu: number, pid: number | undefined): void {
+  if (process.env.BENCH_PIN !== '1' || pid === undefined) return;
+  execFileSync('taskset', ['-a', '-p', '-c', String(cpu), String(pid)], { stdio: 'ignore' });
+}
+
 async function parent(): Promise<void> {
+  pinTo(0, process.pid);
   const sink = await startSink();
   const sinkUrl = `http://127.0.0.1:${sink.port}`;
   console.log(`node ${process.version}, ${BATCHES} batches of ${OPS} ops per SDK (+${WARMUP_BATCHES} warm-up), median ns/op\n`);
