@@ -17,7 +17,7 @@
 // else, or with BENCH_SOURCES=1, the TypeScript sources through tsx)
 // BENCH_PIN=1: the collector alone on CPU 1, this process on CPU 0 (Linux, `taskset`).
 // BENCH_NODE_ARGS: the collector's node flags (default those of the otlp-mmap-collector command).
-// BENCH_STDOUT=1: the collector's stdout (e.g. --trace-gc output) shown.
+// BENCH_STDOUT=1: the collector's stdout (e.g. --trace-gc output) shown. BENCH_ARGS: more collector options.
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import * as http from 'node:http';
@@ -80,7 +80,7 @@ const runtime = useDist ? [dist] : ['--conditions=source', '--import=tsx', join(
 // The node flags of the otlp-mmap-collector command (its shebang, packages/collector/bin); BENCH_NODE_ARGS
 // replaces them (BENCH_NODE_ARGS= for plain `node packages/collector`, or e.g. --cpu-prof).
 const extraNodeArgs = (process.env.BENCH_NODE_ARGS ?? '--min-semi-space-size=16').split(' ').filter(Boolean);
-const collectorArgs = [...extraNodeArgs, ...runtime, '--input', input, '--endpoint', `http://127.0.0.1:${port}`, '--batch-size', String(BATCH), '--batch-timeout', String(BATCH_TIMEOUT_MS), '--stats', '--stats-interval', '20', '--poll-interval', '1'];
+const collectorArgs = [...extraNodeArgs, ...runtime, '--input', input, '--endpoint', `http://127.0.0.1:${port}`, '--batch-size', String(BATCH), '--batch-timeout', String(BATCH_TIMEOUT_MS), '--stats', '--stats-interval', '20', '--poll-interval', '1', ...(process.env.BENCH_ARGS ?? '').split(' ').filter(Boolean)];
 // BENCH_PIN=1 (Linux, 2+ CPUs): the collector alone on CPU 1 (all its threads: "on one core" literally),
 // this process and its sink on CPU 0, so that neither takes the other's core.
 const pin = process.env.BENCH_PIN === '1';

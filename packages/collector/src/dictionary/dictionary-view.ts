@@ -41,6 +41,11 @@ export interface DictionaryView {
    */
   attributes(kvs: readonly KeyValueRef[], onDropped?: (error: DictionaryError) => void): otlpCommon.KeyValue[];
   /**
+   * Optional: one attribute as {@link attributes} resolves it in a list
+   * (undefined when it is left out, after `onDropped`), without the lists.
+   */
+  attribute?(kv: KeyValueRef, onDropped?: (error: DictionaryError) => void): otlpCommon.KeyValue | undefined;
+  /**
    * Optional look-up of an attribute with a scalar value (a string, bool,
    * int as bigint, or double other than -0) under key reference `keyRef`:
    * the object {@link attributes} returns for it when the view has one

@@ -176,6 +176,28 @@ export class FileDictionary implements DictionaryView {
     return this.resolveKeyValues(kvs, 0, undefined, onDropped);
   }
 
+  attribute(kv: KeyValueRef, onDropped?: (error: DictionaryError) => void): otlpCommon.KeyValue | undefined {
+    return this.resolveKeyValue(kv, 0, undefined, onDropped);
+  }
+
+  /** One attribute: shared, resolved, or (undefined) dropped and reported to `onDropped`. */
+  private resolveKeyValue(
+    kv: KeyValueRef,
+    depth: number,
+    path: Set<bigint> | undefined,
+    onDropped: ((error: DictionaryError) => void) | undefined,
+  ): otlpCommon.KeyValue | undefined {
+    const shared = this.sharedKeyValue(kv);
+    if (shared !== undefined) return shared;
+    try {
+      return { key: this.string(kv.keyRef), value: this.resolveValue(kv.value, depth, path), keyStrindex: 0 };
+    } catch (error) {
+      if (!(error instanceof DictionaryError) || !onDropped) throw error;
+      onDropped(error);
+      return undefined;
+    }
+  }
+
   private resolveKeyValues(
     kvs: readonly KeyValueRef[],
     depth: number,
@@ -187,18 +209,8 @@ export class FileDictionary implements DictionaryView {
     const out = new Array<otlpCommon.KeyValue>(kvs.length);
     let n = 0;
     for (const kv of kvs) {
-      const shared = this.sharedKeyValue(kv);
-      if (shared !== undefined) {
-        out[n++] = shared;
-        continue;
-      }
-      try {
-        out[n++] = { key: this.string(kv.keyRef), value: this.resolveValue(kv.value, depth, path), keyStrindex: 0 };
-      } catch (error) {
-        n--;
-        if (!(error instanceof DictionaryError) || !onDropped) throw error;
-        onDropped(error);
-      }
+      const resolved = this.resolveKeyValue(kv, depth, path, onDropped);
+      if (resolved !== undefined) out[n++] = resolved;
     }
     if (n < out.length) out.length = n;
     return out;

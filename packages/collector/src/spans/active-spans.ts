@@ -212,6 +212,12 @@ export class ActiveSpans {
     return refs.length === 0 ? [] : this.dictionary.attributes(refs, this.countUnresolved);
   }
 
+  /** Resolves one attribute for a span (counted when it does not resolve: then undefined). */
+  resolveAttribute(kv: KeyValueRef): otlpCommon.KeyValue | undefined {
+    const dictionary = this.dictionary;
+    return dictionary.attribute !== undefined ? dictionary.attribute(kv, this.countUnresolved) : dictionary.attributes([kv], this.countUnresolved)[0];
+  }
+
   /**
    * The attribute the dictionary shares for this key and scalar value, if
    * it has one already (see `DictionaryView.cachedAttribute`): what

@@ -157,8 +157,8 @@ function startAttributes(spans: ActiveSpans): otlpCommon.KeyValue[] {
         continue;
       }
     }
-    // At most one: an attribute that does not resolve is left out (and counted).
-    for (const resolved of spans.resolveAttributes([keyValueRef(i)])) out[k++] = resolved;
+    const resolved = spans.resolveAttribute(keyValueRef(i)); // undefined: left out (and counted)
+    if (resolved !== undefined) out[k++] = resolved;
   }
   if (k < n) out.length = k;
   return out;
