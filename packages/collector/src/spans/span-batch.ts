@@ -60,12 +60,12 @@ const enum Kind {
   End,
 }
 
+/** What the last message {@link read} took is. */
+let accepted: Kind = Kind.Other;
 /**
  * What the last {@link read} found (module state reused for every message:
  * reading allocates nothing but the values themselves).
  */
-/** What the last message {@link read} took is. */
-let accepted: Kind = Kind.Other;
 const msg = {
   scopeRef: 0n,
   traceAt: 0,
@@ -130,7 +130,7 @@ function applyStart(reader: RingReader, input: Uint8Array, spans: ActiveSpans): 
   spans.open(msg.scopeRef, traceId, spanId, parentSpanId, msg.flags, msg.name, msg.kind, msg.time, startAttributes(spans));
 }
 
-/** Whether `input[at, at + id.length)` holds `id`. */
+/** Whether `input[at, at + 16)` holds `id`, a 16-byte trace id. */
 function equalAt(input: Uint8Array, at: number, id: Uint8Array): boolean {
   if (id.length !== 16) return false;
   for (let i = 0; i < 16; i++) if (input[at + i] !== id[i]) return false;
