@@ -1,33 +1,11 @@
 // ActiveSpans against an in-memory DictionaryView: the span life cycle rules.
 import test from 'ava';
 import type { AnyValue, KeyValueRef, SpanEvent } from '@otlp-mmap/protocol';
-import type { otlpCommon } from '@otlp-mmap/protocol';
 import { ActiveSpans, DictionaryError, type ActiveSpanLimits, type DictionaryView } from '@otlp-mmap/collector';
+import { spanDictionary } from './support/span-dictionary.js';
 
 /** Strings are their reference number in decimal; reference 13 does not resolve. */
-const dict: DictionaryView = {
-  string: (r) => {
-    if (r === 13n) throw new DictionaryError('bad', r);
-    return `k${r}`;
-  },
-  resource: () => ({ attributes: [], droppedAttributesCount: 0, entityRefs: [] }),
-  scope: () => {
-    throw new Error('unused');
-  },
-  metric: () => {
-    throw new Error('unused');
-  },
-  anyValue: (v: AnyValue | undefined) => ({ value: v?.value as otlpCommon.AnyValue['value'] }),
-  attributes: (kvs: readonly KeyValueRef[], onDropped) =>
-    kvs.flatMap((kv) => {
-      try {
-        return [{ key: dict.string(kv.keyRef), value: dict.anyValue(kv.value), keyStrindex: 0 }];
-      } catch (e) {
-        onDropped?.(e as DictionaryError);
-        return [];
-      }
-    }),
-};
+const dict = spanDictionary;
 
 const T = new Uint8Array(16).fill(1);
 const S = new Uint8Array(8).fill(2);

@@ -1,7 +1,8 @@
 import type { SpanEvent, KeyValueRef } from '@otlp-mmap/protocol';
 import { otlpTrace, type otlpCommon } from '@otlp-mmap/protocol';
 import type { DictionaryView } from '../dictionary/dictionary-view.js';
-import { spanKey, validIds } from './span-key.js';
+import { validIds } from './span-key.js';
+import { OUT, SpanTable, type SpanTableEntry } from './span-table.js';
 
 /** A span ready for export, with the scope it belongs to. */
 export interface FinishedSpan {
@@ -62,8 +63,8 @@ export const INCOMPLETE_ATTRIBUTE = 'otlp_mmap.span.incomplete';
  * One span of the table, open or ended. It is also what the release methods
  * return (it is a {@link FinishedSpan}), so releasing allocates nothing.
  */
-interface TrackedSpan extends FinishedSpan {
-  readonly key: string;
+interface TrackedSpan extends FinishedSpan, SpanTableEntry {
+  readonly span: otlpTrace.Span;
   /** Collector clock when the span was started (for the age limit). */
   readonly openedAt: number;
   /** Latest timestamp known for the span (start or a span event). */
@@ -72,8 +73,6 @@ interface TrackedSpan extends FinishedSpan {
   endedAtTick: number;
   /** Collector clock when the EndSpan was read. */
   endedAt: number;
-  /** Whether it is the table's entry for its key (a later span with the same ids takes its place). */
-  inTable: boolean;
 }
 
 /**
@@ -95,7 +94,7 @@ export class ActiveSpans {
    * oldest open spans come first). One table instead of one per state: an
    * EndSpan only marks its span, and a span costs two look-ups less.
    */
-  private readonly spans = new Map<string, TrackedSpan>();
+  private readonly spans = new SpanTable<TrackedSpan>();
   /** Ended spans waiting for late span events, in end order (what may be released is always a prefix). */
   private endedQueue: TrackedSpan[] = [];
   private endedHead = 0;
@@ -156,12 +155,11 @@ export class ActiveSpans {
       this.open(message.scopeRef, message.traceId, message.spanId, start.parentSpanId, start.flags, start.name, start.kind, start.startTimeUnixNano, attributes);
       return;
     }
-    const key = spanKey(message.traceId, message.spanId);
     if (event.$case === 'end') {
-      this.end(key, event.value.endTimeUnixNano, event.value.status);
+      this.end(message.traceId, 0, message.spanId, 0, event.value.endTimeUnixNano, event.value.status);
       return;
     }
-    const open = this.openSpan(key);
+    const open = this.openSpan(message.traceId, 0, message.spanId, 0);
     if (open === undefined) return;
     const span = open.span;
     switch (event.$case) {
@@ -196,9 +194,13 @@ export class ActiveSpans {
     }
   }
 
-  /** The open span a message applies to, counted as applied; undefined (and counted) when there is none. */
-  private openSpan(key: string): TrackedSpan | undefined {
-    const open = this.spans.get(key);
+  /**
+   * The open span with the ids at `t[ta, ta + 16)` and `s[sa, sa + 8)` a
+   * message applies to, counted as applied; undefined (and counted) when
+   * there is none.
+   */
+  private openSpan(t: Uint8Array, ta: number, s: Uint8Array, sa: number): TrackedSpan | undefined {
+    const open = this.spans.getAt(t, ta, s, sa);
     if (!open || open.endedAtTick >= 0) {
       this.counters.unknownSpan++;
       return undefined;
@@ -243,7 +245,6 @@ export class ActiveSpans {
     startTimeUnixNano: bigint,
     attributes: otlpCommon.KeyValue[],
   ): void {
-    const key = spanKey(traceId, spanId);
     if (sameId(traceId, this.lastTraceId)) traceId = this.lastTraceId;
     else this.lastTraceId = traceId;
     const span: otlpTrace.Span = {
@@ -267,31 +268,34 @@ export class ActiveSpans {
     if (attributes.length > 0) this.appendResolved(span, attributes);
     this.counters.applied++;
     const tracked: TrackedSpan = {
-      key,
       scopeRef,
       span,
       openedAt: this.now(),
       lastTimeUnixNano: startTimeUnixNano,
       endedAtTick: -1,
       endedAt: 0,
-      inTable: true,
+      tableSlot: OUT,
+      tableHash: 0,
+      tableKey: '',
     };
-    const previous = this.spans.get(key);
-    if (previous !== undefined) {
-      // The ids are in the table already (a repeated StartSpan, or ids reused after an end): the new
-      // span goes to the end, so the table stays in opening order. An ended span stays queued for
-      // release; an open one is dropped.
-      this.spans.delete(key);
-      previous.inTable = false;
-      if (previous.endedAtTick >= 0) this.endedInTable--;
-    }
-    this.spans.set(key, tracked);
+    // The ids may be in the table already (a repeated StartSpan, or ids reused after an end): the new
+    // span goes to the end, so the table stays in opening order. An ended span stays queued for
+    // release; an open one is dropped.
+    const previous = this.spans.add(tracked);
+    if (previous !== undefined && previous.endedAtTick >= 0) this.endedInTable--;
     if (this.openCount > this.limits.maxActive) this.evictOldest();
   }
 
-  /** Ends the open span with key `key` (see `spanKey`): an EndSpan. */
-  end(key: string, endTimeUnixNano: bigint, status: { readonly message: string; readonly code: number } | undefined): void {
-    const open = this.openSpan(key);
+  /** Ends the open span with the ids at `t[ta, ta + 16)` and `s[sa, sa + 8)` (`t` and `s` may be one array): an EndSpan. */
+  end(
+    t: Uint8Array,
+    ta: number,
+    s: Uint8Array,
+    sa: number,
+    endTimeUnixNano: bigint,
+    status: { readonly message: string; readonly code: number } | undefined,
+  ): void {
+    const open = this.openSpan(t, ta, s, sa);
     if (open === undefined) return;
     const span = open.span;
     span.endTimeUnixNano = endTimeUnixNano;
@@ -308,8 +312,7 @@ export class ActiveSpans {
    */
   addEvent(traceId: Uint8Array, spanId: Uint8Array, event: otlpTrace.Span_Event): boolean {
     if (!validIds(traceId, spanId)) return false;
-    const key = spanKey(traceId, spanId);
-    const open = this.spans.get(key);
+    const open = this.spans.getAt(traceId, 0, spanId, 0);
     if (!open) return false;
     if (open.span.events.length >= this.limits.maxEvents) open.span.droppedEventsCount++;
     else {
@@ -366,9 +369,8 @@ export class ActiveSpans {
   private dequeueEnded(): TrackedSpan {
     const e = this.endedQueue[this.endedHead];
     this.endedQueue[this.endedHead++] = undefined as unknown as TrackedSpan; // do not keep it alive
-    if (e.inTable) {
-      this.spans.delete(e.key);
-      e.inTable = false;
+    if (e.tableSlot !== OUT) {
+      this.spans.remove(e);
       this.endedInTable--;
     }
     return e;
@@ -389,10 +391,7 @@ export class ActiveSpans {
   private clearEnded(): void {
     for (let i = this.endedHead; i < this.endedQueue.length; i++) {
       const e = this.endedQueue[i];
-      if (e.inTable) {
-        this.spans.delete(e.key);
-        e.inTable = false;
-      }
+      this.spans.remove(e);
     }
     this.endedInTable = 0;
     this.endedQueue = [];
@@ -403,11 +402,14 @@ export class ActiveSpans {
   collectGarbage(): FinishedSpan[] {
     const out: FinishedSpan[] = [];
     const oldest = this.now() - this.limits.maxAgeMs;
-    for (const [key, open] of this.spans) {
-      if (open.openedAt > oldest) break; // insertion order = opening order
+    for (const open of this.spans.values()) {
+      if (open.openedAt > oldest) {
+        // Insertion order = opening order (within each of the table's two parts: look at both then).
+        if (!this.spans.hasOverflow) break;
+        continue;
+      }
       if (open.endedAtTick >= 0) continue; // ended: released by release(), not evicted
-      this.spans.delete(key);
-      open.inTable = false;
+      this.spans.remove(open);
       this.counters.evicted++;
       out.push(this.incomplete(open));
     }
@@ -444,18 +446,21 @@ export class ActiveSpans {
    * each cycle: an idle iterator could keep an outgrown table (and the spans
    * it held) alive.
    */
-  private evictCursor: Iterator<[string, TrackedSpan]> | undefined;
+  private evictCursor: Iterator<TrackedSpan> | undefined;
 
-  /** Evicts the open span opened first (ended spans ahead of it in the table wait for their release). */
+  /**
+   * Evicts the open span opened first (ended spans ahead of it in the table
+   * wait for their release); spans kept in the table's overflow part (ids
+   * whose hash another span has) come after all others.
+   */
   private evictOldest(): void {
     // A finished iterator stays finished: start over once for spans added since.
     for (let pass = 0; pass < 2; pass++) {
-      this.evictCursor ??= this.spans.entries();
+      this.evictCursor ??= this.spans.values();
       for (let next = this.evictCursor.next(); !next.done; next = this.evictCursor.next()) {
-        const [key, open] = next.value;
+        const open = next.value;
         if (open.endedAtTick >= 0) continue;
-        this.spans.delete(key);
-        open.inTable = false;
+        this.spans.remove(open);
         this.counters.evicted++;
         this.pendingEvictions.push(this.incomplete(open));
         return;

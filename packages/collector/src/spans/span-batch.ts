@@ -20,7 +20,6 @@
 import { decodeNestedKeyValueRef, SpanEventDecoder, type KeyValueRef, type RingReader, type otlpCommon } from '@otlp-mmap/protocol';
 import { decodeBatch } from '../file/messages.js';
 import type { ActiveSpans } from './active-spans.js';
-import { spanKeyAt } from './span-key.js';
 
 /** SpanEvent fields (tags with wire types) taken here. */
 const TAG_SCOPE_REF = 160; // 20, varint
@@ -105,7 +104,7 @@ export function applySpanBatch(batch: Uint8Array, spans: ActiveSpans, onBad: (er
     apply: (reader, input) => {
       if (accepted === Kind.End) {
         const status = msg.hasStatus ? { message: msg.statusMessage, code: msg.statusCode } : undefined;
-        spans.end(spanKeyAt(input, msg.traceAt, msg.spanAt), msg.time, status);
+        spans.end(input, msg.traceAt, input, msg.spanAt, msg.time, status);
       } else {
         applyStart(reader, input, spans);
       }
