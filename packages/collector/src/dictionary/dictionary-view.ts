@@ -51,7 +51,7 @@ export interface DictionaryView {
    * the object {@link attributes} returns for it when the view has one
    * shared already, else undefined. Creates nothing, counts nothing.
    */
-  cachedAttribute?(keyRef: number, value: string | boolean | bigint | number): otlpCommon.KeyValue | undefined;
+  cachedAttribute?(keyRef: bigint, value: string | boolean | bigint | number): otlpCommon.KeyValue | undefined;
 }
 
 /** A dictionary reference or entry that cannot be resolved. */

@@ -57,6 +57,11 @@ class BoundedCache<V> {
 // encoders write those bytes instead of encoding them again for every span.
 useEncodingMemo(otlpCommon.KeyValue);
 
+/** Whether attributes under this key reference may be shared (see `sharedKeyValue`). */
+function sharedKeyRef(keyRef: bigint): boolean {
+  return keyRef > 0n && keyRef <= 0xffffffffn;
+}
+
 /** Distinct values remembered per attribute key (see {@link FileDictionary} `keyValues`). */
 const KEY_VALUES_PER_KEY = 256;
 /** Attribute keys with remembered values before that cache is cleared. */
@@ -217,9 +222,9 @@ export class FileDictionary implements DictionaryView {
   }
 
   /** See `DictionaryView.cachedAttribute`. */
-  cachedAttribute(keyRef: number, value: string | boolean | bigint | number): otlpCommon.KeyValue | undefined {
-    // sharedKeyValue keys its maps by Number(keyRef) and the scalar: the same look-up, nothing created.
-    return this.keyValues.get(keyRef)?.get(value);
+  cachedAttribute(keyRef: bigint, value: string | boolean | bigint | number): otlpCommon.KeyValue | undefined {
+    // The look-up of sharedKeyValue, nothing created.
+    return sharedKeyRef(keyRef) ? this.keyValues.get(Number(keyRef))?.get(value) : undefined;
   }
 
   /**
@@ -249,7 +254,7 @@ export class FileDictionary implements DictionaryView {
         return undefined;
     }
     const keyRef = kv.keyRef;
-    if (keyRef <= 0n || keyRef > 0xffffffffn) return undefined;
+    if (!sharedKeyRef(keyRef)) return undefined;
     const byKey = Number(keyRef);
     let values = this.keyValues.get(byKey);
     if (values === undefined) {

@@ -1,5 +1,13 @@
 import { RingReader, type BinaryReader } from '@otlp-mmap/protocol';
 
+/** A faster way through some messages of a batch (see {@link decodeBatch}). */
+export interface BatchShortcut {
+  /** Whether this message is one for {@link apply}; changes nothing (it may move the reader). */
+  read(reader: RingReader, end: number, input: Uint8Array): boolean;
+  /** Applies the message {@link read} accepted last. */
+  apply(reader: RingReader, input: Uint8Array): void;
+}
+
 /**
  * Decodes the messages of one `Reader.read` batch (each a varint length,
  * then the bytes). A message that does not decode is counted through
@@ -13,14 +21,6 @@ import { RingReader, type BinaryReader } from '@otlp-mmap/protocol';
  * nothing; when it returns true, `apply` deals with the message in its
  * place. When it returns false or throws, the message is decoded as usual.
  */
-/** A faster way through some messages of a batch (see {@link decodeBatch}). */
-export interface BatchShortcut {
-  /** Whether this message is one for {@link apply}; changes nothing (it may move the reader). */
-  read(reader: RingReader, end: number, input: Uint8Array): boolean;
-  /** Applies the message {@link read} accepted last. */
-  apply(reader: RingReader, input: Uint8Array): void;
-}
-
 export function decodeBatch<T>(
   batch: Uint8Array,
   codec: { decode(input: BinaryReader, length?: number): T },

@@ -225,7 +225,7 @@ export class ActiveSpans {
    * it has one already (see `DictionaryView.cachedAttribute`): what
    * {@link resolveAttributes} would give for it.
    */
-  cachedAttribute(keyRef: number, value: string | boolean | bigint | number): otlpCommon.KeyValue | undefined {
+  cachedAttribute(keyRef: bigint, value: string | boolean | bigint | number): otlpCommon.KeyValue | undefined {
     return this.dictionary.cachedAttribute?.(keyRef, value);
   }
 

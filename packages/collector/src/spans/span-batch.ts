@@ -149,8 +149,7 @@ function startAttributes(spans: ActiveSpans): otlpCommon.KeyValue[] {
   let k = 0;
   for (let i = 0; i < n; i++) {
     if (cases[i] !== CASE_DECODED) {
-      const keyRef = keyRefs[i];
-      const shared = keyRef > 0n && keyRef <= 0xffffffffn ? spans.cachedAttribute(Number(keyRef), values[i]) : undefined;
+      const shared = spans.cachedAttribute(keyRefs[i], values[i]);
       if (shared !== undefined) {
         out[k++] = shared;
         continue;

@@ -17,8 +17,9 @@ export interface SpanTableEntry {
   readonly span: { readonly traceId: Uint8Array; readonly spanId: Uint8Array };
   /** Where the entry is: {@link OUT} (not in the table), {@link MAIN} or {@link OVERFLOW}. */
   tableSlot: number;
-  /** Hash of the ids ({@link MAIN} entries), or the full key ({@link OVERFLOW} entries). */
+  /** Its key in the main part: the hash of its ids (see {@link idHashAt}). */
   tableHash: number;
+  /** Its key in the overflow part: its full ids (see `spanKey`). */
   tableKey: string;
 }
 
