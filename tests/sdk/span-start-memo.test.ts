@@ -136,3 +136,15 @@ test('a value that changes on every span and then settles reads back right throu
     paths.map((path) => ({ method: 'GET', path })),
   );
 });
+
+test('values alternating among two and then a third at one position read back call by call', (t) => {
+  const { sdk, starts } = setup(t);
+  const tracer = sdk.tracerProvider.getTracer('memo');
+  const agents = ['curl/8.5.0', 'Mozilla/5.0', 'Mozilla/5.0', 'curl/8.5.0', 'curl/8.5.0', 'kube-probe/1.29', 'Mozilla/5.0', 'curl/8.5.0'];
+  const codes = [200, 404, 200, 404, 404, 500, 200, 500];
+  agents.forEach((agent, i) => tracer.startSpan('GET', { attributes: { agent, code: codes[i] } }));
+  t.deepEqual(
+    starts().map((s) => s.attrs),
+    agents.map((agent, i) => ({ agent, code: BigInt(codes[i]) })),
+  );
+});

@@ -4,14 +4,16 @@
  *
  * Instrumentations start their spans with the same attribute keys in the same
  * order, and many values repeat from one span to the next (method, scheme,
- * route, server address, status code), as do span names. Entry `slot` (the
- * attribute's position in its call) holds the last field written there; a
- * lookup compares the key and the value with `===` and, on a match, copies the
- * bytes four at a time. Only primitive values that encode the same whenever
- * they compare equal are remembered: strings, booleans and non-zero numbers
- * (0 and -0 compare equal but encode differently). Nothing is cached by
- * identity of an object, so a mutated attribute object is never mistaken for
- * an earlier one.
+ * route, server address, status code), as do span names. Slot `slot` (the
+ * attribute's position in its call) holds the last two distinct fields written
+ * there, so a value that alternates among two (GET and POST, 200 and 404, the
+ * two user agents of a health check and a browser) is found as well; a lookup
+ * compares the key and the value with `===` and, on a match, copies the bytes
+ * four at a time. Only primitive values that encode the same whenever they
+ * compare equal are remembered: strings, booleans and non-zero numbers (0 and
+ * -0 compare equal but encode differently). Nothing is cached by identity of
+ * an object, so a mutated attribute object is never mistaken for an earlier
+ * one.
  *
  * The bytes depend on what the caller derives from the key and value (the
  * key's dictionary reference, the value length limit); each memo serves one
@@ -29,9 +31,12 @@ const VOLATILE_AFTER = 4;
 const VOLATILE_SAMPLE = 15;
 
 export class EncodedMemo {
+  /** Key, value and byte length of entry `2 * slot + way` (two ways per slot). */
   private readonly keys: (string | undefined)[];
   private readonly values: unknown[];
   private readonly lengths: Int32Array;
+  /** The way of each slot written or matched last (the other one is replaced next). */
+  private readonly recent: Uint8Array;
   /** Misses in a row per slot (see {@link EncodedMemo.remember}). */
   private readonly misses: Int32Array;
   private readonly pool: DataView;
@@ -40,11 +45,12 @@ export class EncodedMemo {
   /** @param entries number of slots (positions 0 .. entries-1). */
   constructor(entries: number) {
     this.entries = entries;
-    this.keys = new Array<string | undefined>(entries).fill(undefined);
-    this.values = new Array<unknown>(entries).fill(undefined);
-    this.lengths = new Int32Array(entries);
+    this.keys = new Array<string | undefined>(2 * entries).fill(undefined);
+    this.values = new Array<unknown>(2 * entries).fill(undefined);
+    this.lengths = new Int32Array(2 * entries);
+    this.recent = new Uint8Array(entries);
     this.misses = new Int32Array(entries);
-    this.pool = new DataView(new ArrayBuffer(entries * ENTRY_SIZE));
+    this.pool = new DataView(new ArrayBuffer(2 * entries * ENTRY_SIZE));
   }
 
   /** Writes the bytes remembered at `slot` if they were for `key` and `value`. */
@@ -52,33 +58,44 @@ export class EncodedMemo {
     // A volatile slot (see remember) is not even compared until its next sample.
     const misses = this.misses[slot];
     if (misses > VOLATILE_AFTER && ((misses + 1) & VOLATILE_SAMPLE) !== 0) return false;
-    if (this.keys[slot] !== key || this.values[slot] !== value) return false;
-    w.copyWords(this.pool, slot * ENTRY_SIZE, this.lengths[slot]);
+    const keys = this.keys;
+    const values = this.values;
+    let entry = 2 * slot + this.recent[slot];
+    if (keys[entry] !== key || values[entry] !== value) {
+      entry ^= 1;
+      if (keys[entry] !== key || values[entry] !== value) return false;
+      this.recent[slot] = entry & 1;
+    }
+    w.copyWords(this.pool, entry * ENTRY_SIZE, this.lengths[entry]);
     this.misses[slot] = 0;
     return true;
   }
 
   /**
    * Remembers `w`'s bytes from `start` to its position as the field of `key`
-   * and `value` at `slot`. A slot whose value changed on every recent call
-   * (a request path, a client address) is remembered only now and then, so
-   * that it costs little more than encoding.
+   * and `value` at `slot`, in place of the slot's less recent entry. A slot
+   * whose value changed on every recent call (a request path, a client
+   * address) is remembered only now and then, so that it costs little more
+   * than encoding.
    */
   remember(w: ProtoWriter, slot: number, key: string, value: unknown, start: number): void {
     if (slot >= this.entries) return;
     const misses = ++this.misses[slot];
     if (misses > VOLATILE_AFTER && (misses & VOLATILE_SAMPLE) !== 0) return;
     const length = w.pos - start;
+    const way = this.recent[slot] ^ 1;
+    const entry = 2 * slot + way;
     if (
       length > ENTRY_SIZE - 3 ||
       !(typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && value !== 0))
     ) {
-      this.keys[slot] = undefined;
+      this.keys[entry] = undefined;
       return;
     }
-    w.copyWordsOut(start, length, this.pool, slot * ENTRY_SIZE);
-    this.keys[slot] = key;
-    this.values[slot] = value;
-    this.lengths[slot] = length;
+    w.copyWordsOut(start, length, this.pool, entry * ENTRY_SIZE);
+    this.keys[entry] = key;
+    this.values[entry] = value;
+    this.lengths[entry] = length;
+    this.recent[slot] = way;
   }
 }
