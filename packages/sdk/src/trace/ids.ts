@@ -9,17 +9,34 @@ import { randomFillSync } from 'node:crypto';
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
-const POOL_WORDS = 4096;
-const pool = new Uint32Array(POOL_WORDS);
-let next = POOL_WORDS;
+/**
+ * State of the id generator, xoshiro128** (Blackman and Vigna): a 128-bit
+ * pseudo-random generator seeded once from the CSPRNG. Ids must be unique and
+ * uniformly distributed, not secret (the OpenTelemetry JS SDK draws them from
+ * `Math.random()`); this one costs a few integer operations per word, where
+ * refilling a pool from the CSPRNG cost ~20 ns per span.
+ */
+const state = new Int32Array(4);
+do randomFillSync(state);
+while ((state[0] | state[1] | state[2] | state[3]) === 0);
 
-/** A random uint32, from a pool refilled by the CSPRNG 16 KiB at a time. */
+/** A pseudo-random uint32 (see {@link state}). */
 export function randomWord(): number {
-  if (next === POOL_WORDS) {
-    randomFillSync(pool);
-    next = 0;
-  }
-  return pool[next++];
+  const s = state;
+  const s0 = s[0];
+  const s1 = s[1];
+  const s2 = s[2] ^ s0;
+  const s3 = s[3] ^ s1;
+  const result = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
+  s[0] = s0 ^ s3;
+  s[1] = s1 ^ s2;
+  s[2] = s2 ^ (s1 << 9);
+  s[3] = rotl(s3, 11);
+  return result;
+}
+
+function rotl(x: number, k: number): number {
+  return (x << k) | (x >>> (32 - k));
 }
 
 /** 8 hex digits of a uint32. */
