@@ -2,7 +2,7 @@
  * Hot-path cost of @otlp-mmap/sdk against the OpenTelemetry JS SDK, side by side.
  *
  *   node --conditions=source --import=tsx bench/sdk.ts [--batches=21] [--ops=4000] [--only=span,spanRepeat,counter,histogram,log]
- *   (BENCH_PIN=1: the SDK under test alone on CPU 1, see pinTo)
+ *   (on Linux with 2+ CPUs and `taskset`, the SDK under test runs alone on CPU 1; BENCH_PIN=0 turns that off, see pinTo)
  *
  * Operations:
  *
@@ -25,7 +25,7 @@
  */
 import { type ChildProcess, execFileSync, fork, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -38,7 +38,7 @@ const args = Object.fromEntries(
     return [k, v];
   }),
 );
-const BATCHES = Number(args.batches) || 21;
+const BATCHES = Number(args.batches) || 51;
 const OPS = Number(args.ops) || 4000;
 const WARMUP_BATCHES = 3;
 
@@ -290,12 +290,25 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)];
 }
 
+/** Whether the processes are pinned (see pinTo): by default where it can be done. */
+const PIN = process.env.BENCH_PIN !== '0' && canPin();
+
+function canPin(): boolean {
+  if (process.platform !== 'linux' || availableParallelism() < 2) return false;
+  try {
+    execFileSync('taskset', ['-p', String(process.pid)], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
- * BENCH_PIN=1 (Linux, 2+ CPUs, `taskset`): the measured SDK children on CPU 1 (one batch at a time), this
+ * Pinning (Linux, 2+ CPUs, `taskset`; BENCH_PIN=0 turns it off): the measured SDK children on CPU 1 (one batch at a time), this
  * process, the sink and our drainer on CPU 0, so the SDK under test has its core to itself.
  */
 function pinTo(cpu: number, pid: number | undefined): void {
-  if (process.env.BENCH_PIN !== '1' || pid === undefined) return;
+  if (!PIN || pid === undefined) return;
   execFileSync('taskset', ['-a', '-p', '-c', String(cpu), String(pid)], { stdio: 'ignore' });
 }
 
@@ -303,7 +316,9 @@ async function parent(): Promise<void> {
   pinTo(0, process.pid);
   const sink = await startSink();
   const sinkUrl = `http://127.0.0.1:${sink.port}`;
-  console.log(`node ${process.version}, ${BATCHES} batches of ${OPS} ops per SDK (+${WARMUP_BATCHES} warm-up), median ns/op\n`);
+  console.log(
+    `node ${process.version}, ${BATCHES} batches of ${OPS} ops per SDK (+${WARMUP_BATCHES} warm-up), median ns/op${PIN ? ', SDKs pinned to CPU 1' : ''}\n`,
+  );
   const lines: string[][] = [];
   const only = args.only?.split(',');
   for (const [op, label] of OPERATIONS) {
