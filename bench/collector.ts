@@ -15,7 +15,7 @@
 //
 // Run: pnpm bench:collector [-- N]   (uses packages/collector/dist when built,
 // else, or with BENCH_SOURCES=1, the TypeScript sources through tsx)
-// BENCH_PIN=1: the collector alone on CPU 1, this process on CPU 0 (Linux, `taskset`).
+// The collector runs alone on CPU 1, this process on CPU 0 (where `taskset` can; BENCH_PIN=0 not to).
 // BENCH_NODE_ARGS: the collector's node flags (default those of the otlp-mmap-collector command).
 // BENCH_STDOUT=1: the collector's stdout (e.g. --trace-gc output) shown. BENCH_ARGS: more collector options.
 import { execFileSync, spawn } from 'node:child_process';
@@ -26,7 +26,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TestWriter } from '../tests/collector/support/mmap-writer.js';
-import { fmt, printTable } from './stats.js';
+import { fmt, printTable, shouldPin } from './stats.js';
 
 const N = Number(process.argv[2] ?? 200_000);
 const BATCH = Number(process.argv[3] ?? 512);
@@ -81,9 +81,9 @@ const runtime = useDist ? [dist] : ['--conditions=source', '--import=tsx', join(
 // replaces them (BENCH_NODE_ARGS= for plain `node packages/collector`, or e.g. --cpu-prof).
 const extraNodeArgs = (process.env.BENCH_NODE_ARGS ?? '--min-semi-space-size=16').split(' ').filter(Boolean);
 const collectorArgs = [...extraNodeArgs, ...runtime, '--input', input, '--endpoint', `http://127.0.0.1:${port}`, '--batch-size', String(BATCH), '--batch-timeout', String(BATCH_TIMEOUT_MS), '--stats', '--stats-interval', '20', '--poll-interval', '1', ...(process.env.BENCH_ARGS ?? '').split(' ').filter(Boolean)];
-// BENCH_PIN=1 (Linux, 2+ CPUs): the collector alone on CPU 1 (all its threads: "on one core" literally),
+// Pinned (see shouldPin): the collector alone on CPU 1 (all its threads: "on one core" literally),
 // this process and its sink on CPU 0, so that neither takes the other's core.
-const pin = process.env.BENCH_PIN === '1';
+const pin = shouldPin();
 if (pin) execFileSync('taskset', ['-p', '-c', '0', String(process.pid)], { stdio: 'ignore' });
 const child = spawn(pin ? 'taskset' : process.execPath, pin ? ['-c', '1', process.execPath, ...collectorArgs] : collectorArgs, {
   stdio: ['ignore', process.env.BENCH_STDOUT === '1' ? 'inherit' : 'ignore', 'pipe'],

@@ -25,12 +25,13 @@
  */
 import { type ChildProcess, execFileSync, fork, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { type Attributes, SpanKind, ValueType } from '@opentelemetry/api';
 import { SeverityNumber } from '@opentelemetry/api-logs';
+import { shouldPin } from './stats.js';
 
 const args = Object.fromEntries(
   process.argv.slice(2).map((a) => {
@@ -290,18 +291,8 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)];
 }
 
-/** Whether the processes are pinned (see pinTo): by default where it can be done. */
-const PIN = process.env.BENCH_PIN !== '0' && canPin();
-
-function canPin(): boolean {
-  if (process.platform !== 'linux' || availableParallelism() < 2) return false;
-  try {
-    execFileSync('taskset', ['-p', String(process.pid)], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
+/** Whether the processes are pinned (see pinTo and shouldPin). */
+const PIN = shouldPin();
 
 /**
  * Pinning (Linux, 2+ CPUs, `taskset`; BENCH_PIN=0 turns it off): the measured SDK children on CPU 1 (one batch at a time), this

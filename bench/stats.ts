@@ -1,4 +1,21 @@
 /** Small helpers shared by the benchmark scripts. */
+import { execFileSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+
+/**
+ * Whether the measured process gets a CPU of its own (pinned with `taskset`,
+ * the harness on another CPU): by default wherever that can be done (Linux,
+ * 2+ CPUs, `taskset` present); BENCH_PIN=0 leaves the scheduler free.
+ */
+export function shouldPin(): boolean {
+  if (process.env.BENCH_PIN === '0' || process.platform !== 'linux' || availableParallelism() < 2) return false;
+  try {
+    execFileSync('taskset', ['-p', String(process.pid)], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** The median of a list of numbers. */
 export function median(values: readonly number[]): number {
