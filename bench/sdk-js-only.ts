@@ -23,6 +23,8 @@ const noopWriter = {
   internString: () => nextRef++,
   intern: () => nextRef++,
   append: () => true,
+  // As the binding's, with the append a no-op: the SDK's usual path (encode into this buffer, append by length).
+  scratchAppender: (capacity: number) => Object.assign(() => true, { buffer: Buffer.alloc(capacity) }),
   maxMessageSize: () => 2000,
   sync: () => {},
   close: () => {},
