@@ -11,7 +11,7 @@ import { ActiveSpans, FileDictionary, type DictionarySource } from '@otlp-mmap/c
 import { decodeBatch } from '../../packages/collector/src/file/messages.js';
 import { applySpanBatch } from '../../packages/collector/src/spans/span-batch.js';
 
-/** Keys at references 1 to 4, a value entry at 5; everything else does not resolve. */
+/** Keys at references 1 to 4, a value entry at 5 (unless `changed` says otherwise); everything else does not resolve. */
 class Source implements DictionarySource {
   private readonly entries = new Map<number, Uint8Array>([
     [1, Buffer.from('http.route')],
@@ -20,6 +20,9 @@ class Source implements DictionarySource {
     [4, Buffer.from('ok')],
     [5, AnyValue.encode({ value: { $case: 'stringValue', value: 'from a value_ref' } }).finish()],
   ]);
+  constructor(changed: Record<number, string> = {}) {
+    for (const [ref, text] of Object.entries(changed)) this.entries.set(Number(ref), Buffer.from(text));
+  }
   entry(ref: number): Uint8Array {
     const e = this.entries.get(ref);
     if (!e) throw Object.assign(new Error(`bad reference ${ref}`), { code: 'ERR_BAD_REFERENCE' });
@@ -155,4 +158,30 @@ test('a -0 attribute value stays -0 after the dictionary shared a 0 for the same
   const [zero, minusZero] = spans.takeAll().map((s) => s.span.attributes[0].value?.value?.value);
   t.true(Object.is(zero, 0));
   t.true(Object.is(minusZero, -0));
+});
+
+test('after a switch to another file a repeated attribute is resolved in the new dictionary', (t) => {
+  const spans = table();
+  const route: KeyValueRef = { keyRef: 1n, value: { value: { $case: 'stringValue', value: '/orders/{id}' } } };
+  applySpanBatch(batchOf([startWith(spanIds[0], route), startWith(spanIds[1], route)]), spans, () => t.fail());
+  t.deepEqual(
+    spans.takeAll().map((s) => s.span.attributes[0].key),
+    ['http.route', 'http.route'],
+  );
+  spans.useDictionary(new FileDictionary(new Source({ 1: 'url.template' })));
+  applySpanBatch(batchOf([startWith(spanIds[2], route)]), spans, () => t.fail());
+  t.is(spans.takeAll()[0].span.attributes[0].key, 'url.template');
+});
+
+test('a key repeated at one position with values taking turns keeps the value of each span', (t) => {
+  const spans = table();
+  const routes = ['/a', '/b', '/a', '/b']; // the table keeps 4 open spans
+  const starts = routes.map((value, i) =>
+    startWith(new Uint8Array(8).fill(i + 1), { keyRef: 1n, value: { value: { $case: 'stringValue', value } } }),
+  );
+  applySpanBatch(batchOf(starts), spans, () => t.fail());
+  t.deepEqual(
+    spans.takeAll().map((s) => s.span.attributes[0].value?.value?.value),
+    routes,
+  );
 });

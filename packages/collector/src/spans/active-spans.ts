@@ -56,6 +56,9 @@ export interface SpanCounters {
 const NO_EVENTS = Object.freeze([]) as unknown as otlpTrace.Span_Event[];
 const NO_LINKS = Object.freeze([]) as unknown as otlpTrace.Span_Link[];
 
+/** StartSpan attribute positions whose last shared attribute is remembered (see ActiveSpans.cachedAttribute). */
+const MEMO_POSITIONS = 32;
+
 /** Attribute on a span exported without its EndSpan. */
 export const INCOMPLETE_ATTRIBUTE = 'otlp_mmap.span.incomplete';
 
@@ -105,6 +108,10 @@ export class ActiveSpans {
    * own copy (ids are never changed once decoded).
    */
   private lastTraceId: Uint8Array = new Uint8Array(0);
+  /** Per StartSpan attribute position: key reference, value and shared attribute of the last look-up found there. */
+  private readonly lastKeyRefs: bigint[] = new Array<bigint>(MEMO_POSITIONS).fill(-1n);
+  private readonly lastValues: (string | boolean | bigint | number)[] = new Array<string | boolean | bigint | number>(MEMO_POSITIONS).fill('');
+  private readonly lastShared: (otlpCommon.KeyValue | undefined)[] = new Array<otlpCommon.KeyValue | undefined>(MEMO_POSITIONS).fill(undefined);
 
   /** The trace id of the last span opened (see {@link open}): a new span of that trace may pass this very array. */
   get lastOpenedTraceId(): Uint8Array {
@@ -135,6 +142,7 @@ export class ActiveSpans {
   /** Switches to another file's dictionary (after a re-initialisation, once the table is emptied). */
   useDictionary(dictionary: DictionaryView): void {
     this.dictionary = dictionary;
+    this.lastKeyRefs.fill(-1n);
   }
 
   /**
@@ -223,11 +231,24 @@ export class ActiveSpans {
   /**
    * The attribute the dictionary shares for this key and scalar value, if
    * it has one already (see `DictionaryView.cachedAttribute`): what
-   * {@link resolveAttributes} would give for it.
+   * {@link resolveAttributes} would give for it. `position` is the
+   * attribute's index in its StartSpan.
    */
-  cachedAttribute(keyRef: bigint, value: string | boolean | bigint | number): otlpCommon.KeyValue | undefined {
-    return this.dictionary.cachedAttribute?.(keyRef, value);
+  cachedAttribute(keyRef: bigint, value: string | boolean | bigint | number, position: number): otlpCommon.KeyValue | undefined {
+    // Spans of one kind repeat their attributes position by position: the one found at this
+    // position last time is checked first (the dictionary's shared attributes never change).
+    if (position < MEMO_POSITIONS && this.lastKeyRefs[position] === keyRef && this.lastValues[position] === value) {
+      return this.lastShared[position];
+    }
+    const shared = this.dictionary.cachedAttribute?.(keyRef, value);
+    if (shared !== undefined && position < MEMO_POSITIONS) {
+      this.lastKeyRefs[position] = keyRef;
+      this.lastValues[position] = value;
+      this.lastShared[position] = shared;
+    }
+    return shared;
   }
+
 
   /**
    * Opens a span (a StartSpan). Its ids are valid (see `validIds`) and kept

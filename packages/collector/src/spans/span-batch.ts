@@ -149,7 +149,7 @@ function startAttributes(spans: ActiveSpans): otlpCommon.KeyValue[] {
   let k = 0;
   for (let i = 0; i < n; i++) {
     if (cases[i] !== CASE_DECODED) {
-      const shared = spans.cachedAttribute(keyRefs[i], values[i]);
+      const shared = spans.cachedAttribute(keyRefs[i], values[i], i);
       if (shared !== undefined) {
         out[k++] = shared;
         continue;
