@@ -4,14 +4,17 @@
  */
 export class Batcher<T> {
   private items: T[] = [];
-  private firstAt = 0;
+  /** When the first item of the batch came (a clock reading from the start: see ActiveSpans.open). */
+  private firstAt: number;
 
   constructor(
     private readonly size: number,
     private readonly timeoutMs: number,
     private readonly ship: (items: T[]) => void,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.firstAt = now();
+  }
 
   get length(): number {
     return this.items.length;

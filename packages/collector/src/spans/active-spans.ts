@@ -288,13 +288,17 @@ export class ActiveSpans {
     };
     if (attributes.length > 0) this.appendResolved(span, attributes);
     this.counters.applied++;
+    // endedAt holds a clock reading from the start (meaningful once ended): a
+    // field that began as a small integer would change its object layout when
+    // the first span ends, and make V8 throw away code compiled for the old one.
+    const now = this.now();
     const tracked: TrackedSpan = {
       scopeRef,
       span,
-      openedAt: this.now(),
+      openedAt: now,
       lastTimeUnixNano: startTimeUnixNano,
       endedAtTick: -1,
-      endedAt: 0,
+      endedAt: now,
       tableSlot: OUT,
       tableHash: 0,
       tableKey: '',
