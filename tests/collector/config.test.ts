@@ -1,6 +1,8 @@
 // Configuration: flags and the standard OTEL_EXPORTER_OTLP_* variables.
+import { execFileSync } from 'node:child_process';
 import test from 'ava';
 import { ConfigError, parseConfig } from '@otlp-mmap/collector';
+import { defaultReadBatch } from '../../packages/collector/src/config/config.js';
 
 const otlp = (c: ReturnType<typeof parseConfig>, s: 'traces' | 'logs' | 'metrics') => {
   const target = c.targets[s];
@@ -71,4 +73,18 @@ test('invalid values are refused with a message naming the setting', (t) => {
     [['dump'], {}, /usage/],
   ];
   for (const [argv, env, message] of bad) t.throws(() => parseConfig(argv, env), { instanceOf: ConfigError, message });
+});
+
+test('the read batch defaults to 1024 with a 16 MB young generation and to 256 with a small one', (t) => {
+  t.is(defaultReadBatch(16 * 1024 * 1024), 1024);
+  t.is(defaultReadBatch(8 * 1024 * 1024), 256);
+  t.is(parseConfig(['--input', 'x', '--read-batch', '64']).readBatch, 64);
+});
+
+test('the read batch follows the young generation node was started with', (t) => {
+  const script = "import('@otlp-mmap/collector').then((m) => console.log(m.parseConfig(['--input', 'x']).readBatch))";
+  const readBatch = (flags: string[]): number =>
+    Number(execFileSync(process.execPath, [...flags, '--conditions=source', '--import=tsx', '--input-type=module', '-e', script], { encoding: 'utf8' }).trim());
+  t.is(readBatch([]), 256);
+  t.is(readBatch(['--min-semi-space-size=16']), 1024);
 });
