@@ -249,7 +249,6 @@ export class ActiveSpans {
     return shared;
   }
 
-
   /**
    * Opens a span (a StartSpan). Its ids are valid (see `validIds`) and kept
    * as they are; `attributes` are resolved, and the span owns the array
