@@ -3,7 +3,7 @@
 // file re-initialisation, SIGTERM drain, and `dump`.
 import test from 'ava';
 import { spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, rmSync, writeSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { runCollector, waitFor } from './support/collector-process.js';
 import { TestWriter } from './support/mmap-writer.js';
@@ -157,6 +157,31 @@ test('a file re-initialised by a new writer: the old file is flushed, the new on
   t.deepEqual(spans, ['new-done@new/new-lib', 'old-done@old/old-lib', 'old-open@old/old-lib']);
   t.is(receiver.spans().find((s) => s.name === 'old-open')!.attributes['otlp_mmap.span.incomplete'], true);
   t.deepEqual(receiver.logRecords().map((l) => `${String(l.body)}@${String(l.resource['service.name'])}`), ['old-log@old', 'new-log@new']);
+  t.is(c.statusLines('final').at(-1)!.resets, 1);
+});
+
+test('a file deleted and created anew at the input path is followed: what the old writer wrote after the delete is still exported, then the new file is read', async (t) => {
+  const { receiver, writer, path, collector } = await e2e(t);
+  const oldScope = writer.scope('old-lib', writer.resource({ 'service.name': 'old' }));
+  writer.startSpan(oldScope, 1, 1, 'old-before-delete');
+  writer.endSpan(oldScope, 1, 1);
+  const c = collector(['--endpoint', receiver.httpUrl, '--stats', '--stats-interval', '100']);
+  await waitFor(() => receiver.spans().length >= 1, 15_000, 'the old file data');
+  // The old file is unlinked but its writer still has it mapped and keeps writing for a while.
+  rmSync(path);
+  writer.startSpan(oldScope, 1, 2, 'old-after-delete');
+  writer.endSpan(oldScope, 1, 2);
+  await waitFor(() => receiver.spans().length >= 2, 15_000, 'what the old writer wrote after the delete');
+  const next = new TestWriter(path);
+  t.teardown(() => next.close());
+  next.resource({ padding: 'x'.repeat(100) }); // shift the new dictionary so old references would resolve wrongly
+  const newScope = next.scope('new-lib', next.resource({ 'service.name': 'new' }));
+  next.startSpan(newScope, 2, 1, 'new-done');
+  next.endSpan(newScope, 2, 1);
+  await waitFor(() => receiver.spans().length >= 3, 15_000, 'the new file data');
+  await c.stop();
+  const spans = receiver.spans().map((s) => `${s.name}@${String(s.resource['service.name'])}/${s.scope}`).sort();
+  t.deepEqual(spans, ['new-done@new/new-lib', 'old-after-delete@old/old-lib', 'old-before-delete@old/old-lib']);
   t.is(c.statusLines('final').at(-1)!.resets, 1);
 });
 

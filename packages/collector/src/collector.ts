@@ -65,9 +65,11 @@ async function openWhenReady(config: CollectorConfig, shouldStop: () => boolean)
   }
 }
 
-function inode(path: string): number | undefined {
+/** Which file `path` names now (device and inode), or undefined when there is none. */
+function fileIdentity(path: string): string | undefined {
   try {
-    return statSync(path).ino;
+    const stat = statSync(path, { bigint: true });
+    return `${stat.dev}:${stat.ino}`;
   } catch {
     return undefined;
   }
@@ -83,7 +85,10 @@ export class Collector {
   private readonly exporters: Exporters;
   private pipeline: Pipeline | undefined;
   private reader: MmapReader | undefined;
-  private readerInode: number | undefined;
+  /** The identity (see fileIdentity) of the file the reader maps. */
+  private readerFile: string | undefined;
+  /** When the input path was last compared with {@link readerFile}. */
+  private lastIdentityCheck = 0;
   private stopping = false;
   private wake: (() => void) | undefined;
   private snapshot: StatusSnapshot = { at: Date.now(), messages: [0, 0, 0] };
@@ -113,7 +118,7 @@ export class Collector {
       await this.exporters.close();
       return;
     }
-    this.readerInode = inode(this.config.input);
+    this.readerFile = fileIdentity(this.config.input);
     const pipeline = new Pipeline(this.config, new FileDictionary(this.reader), this.deps.createMetrics(this.reader.info().startTimeUnixNano), this.exporters);
     this.pipeline = pipeline;
 
@@ -130,8 +135,16 @@ export class Collector {
         }
         const reader = this.reader;
         const result = this.guard('reading', () => pipeline.poll(reader));
-        if (result?.more) await new Promise<void>((resolve) => setImmediate(resolve));
-        else await this.idle();
+        if (result?.more) {
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          continue;
+        }
+        // Caught up with this file: is it still the one at the input path?
+        if (this.replacedOnDisk()) {
+          await this.followReset(pipeline);
+          continue;
+        }
+        await this.idle();
       }
     } catch (error) {
       fatal = error;
@@ -162,6 +175,21 @@ export class Collector {
     }
   }
 
+  /**
+   * Whether another file now stands at the input path (a writer that
+   * deleted or renamed the old file and created its own: the old mapping
+   * never sees that writer's start time). A missing path is not a
+   * replacement: a writer may still be writing the unlinked file. Checked
+   * at most every {@link FILE_POLL_MS}.
+   */
+  private replacedOnDisk(): boolean {
+    const now = Date.now();
+    if (now - this.lastIdentityCheck < FILE_POLL_MS) return false;
+    this.lastIdentityCheck = now;
+    const identity = fileIdentity(this.config.input);
+    return identity !== undefined && identity !== this.readerFile;
+  }
+
   private idle(): Promise<void> {
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
@@ -177,15 +205,15 @@ export class Collector {
   }
 
   /**
-   * The file was re-initialised by a new writer. If it was replaced (new
-   * inode), the old mapping still holds the old data: drain it. Then flush
-   * everything from the old file (open spans as incomplete, metrics), and
-   * reopen.
+   * The file was re-initialised by a new writer, in place or by putting a
+   * new file at the path. If it was replaced (another inode), the old
+   * mapping still holds the old data: drain it. Then flush everything from
+   * the old file (open spans as incomplete, metrics), and reopen.
    */
   private async followReset(pipeline: Pipeline): Promise<void> {
     const old = this.reader!;
-    const replaced = inode(this.config.input) !== this.readerInode;
-    this.deps.log(`${this.config.input} was re-initialised by a new writer; flushing and reopening`);
+    const replaced = fileIdentity(this.config.input) !== this.readerFile;
+    this.deps.log(`${this.config.input} was ${replaced ? 'replaced' : 're-initialised'} by a new writer; flushing and reopening`);
     if (replaced) {
       for (let i = 0; i < 1000 && pipeline.poll(old).read > 0; i++);
     }
@@ -199,7 +227,7 @@ export class Collector {
       return;
     }
     this.reader = reader;
-    this.readerInode = inode(this.config.input);
+    this.readerFile = fileIdentity(this.config.input);
     pipeline.useFile(new FileDictionary(reader), this.deps.createMetrics(reader.info().startTimeUnixNano));
   }
 
