@@ -1,17 +1,22 @@
 // Benchmark of the collector (issue 5), end to end on this machine: a file
 // pre-filled with N spans (StartSpan with 5 attributes + EndSpan each) is
 // drained by the collector process and exported over OTLP/HTTP protobuf to a
-// local sink on 127.0.0.1 that only counts bytes. Reports spans/s, the
+// local sink on 127.0.0.1 that only counts bytes and spans. Reports spans/s, the
 // collector's CPU time and its peak RSS (total, which includes the pages of
 // the mapped file the collector touched, and anonymous only). Nothing is asserted.
 //
-// Spans per CPU-second are given twice: over the whole drain, which includes
-// the collector's warm-up (its first spans run in the interpreter while V8
-// compiles the hot code on background threads, and the first export opens
-// the connection), and in steady state: the CPU the collector spent from the
-// moment a quarter of the spans had been exported to the end, which is what a
-// long-running collector pays per span. Both count the kernel's page faults on
-// the pre-filled file (a file 2·N slots large, first touched by the drain).
+// Two drains, each measured whole, from the moment its file is put at the
+// input path until its last span is exported:
+// - cold: the first file the collector reads after it starts. Its first
+//   spans run in the interpreter while V8 compiles the hot code (on the same
+//   core when pinned), and the first export opens the connection;
+// - warm: then another writer's file of N spans is put at the same path (as
+//   a restarted application would), and the collector, now warmed up,
+//   follows it. This is what a long-running collector pays per span.
+// "steady" is the CPU from the moment the sink had a quarter of a drain's
+// spans to its end. The collector prints no status lines meanwhile (the sink
+// counts the spans it receives). All of them count the kernel's page faults on the
+// pre-filled file (2·N slots, first touched by the drain).
 //
 // Run: pnpm bench:collector [-- N]   (uses packages/collector/dist when built,
 // else, or with BENCH_SOURCES=1, the TypeScript sources through tsx)
@@ -25,6 +30,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { RingReader } from '@otlp-mmap/protocol';
 import { TestWriter } from '../tests/collector/support/mmap-writer.js';
 import { fmt, printTable, shouldPin } from './stats.js';
 
@@ -39,34 +45,67 @@ const BATCH_TIMEOUT_MS = Number(process.env.BENCH_BATCH_TIMEOUT ?? 20);
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'otlp-mmap-bench-collector-'));
 const staging = join(dir, 'staging.mmap');
+const stagingWarm = join(dir, 'staging-warm.mmap');
 const input = join(dir, 'input.mmap');
 
-// 1. Pre-fill the file.
+// 1. Pre-fill the files: one for the cold drain, one (another writer's file, put at the same
+// path afterwards) for the warm drain.
 let slots = 1;
 while (slots < 2 * N) slots *= 2;
-const writer = new TestWriter(staging, { spans: { slots, slotSize: 256 }, events: { slots: 16 }, measurements: { slots: 16 } });
-const scope = writer.scope('bench', writer.resource({ 'service.name': 'bench', 'host.name': 'bench-host' }));
-const fillStart = performance.now();
-for (let i = 1; i <= N; i++) {
-  writer.startSpan(scope, 1 + (i >>> 10), i, 'GET /api/v1/orders/{id}', {
-    'http.request.method': 'GET',
-    'http.route': '/api/v1/orders/{id}',
-    'http.response.status_code': 200,
-    'server.address': 'orders.internal',
-    'user.id': i,
-  });
-  writer.endSpan(scope, 1 + (i >>> 10), i);
+function fill(path: string): number {
+  const writer = new TestWriter(path, { spans: { slots, slotSize: 256 }, events: { slots: 16 }, measurements: { slots: 16 } });
+  const scope = writer.scope('bench', writer.resource({ 'service.name': 'bench', 'host.name': 'bench-host' }));
+  const started = performance.now();
+  for (let i = 1; i <= N; i++) {
+    writer.startSpan(scope, 1 + (i >>> 10), i, 'GET /api/v1/orders/{id}', {
+      'http.request.method': 'GET',
+      'http.route': '/api/v1/orders/{id}',
+      'http.response.status_code': 200,
+      'server.address': 'orders.internal',
+      'user.id': i,
+    });
+    writer.endSpan(scope, 1 + (i >>> 10), i);
+  }
+  const ms = performance.now() - started;
+  writer.close();
+  return ms;
 }
-const fillMs = performance.now() - fillStart;
-writer.close();
+const fillMs = fill(staging);
+fill(stagingWarm);
 
-// 2. The sink: counts requests and bytes, answers 200.
+// 2. The sink: counts requests, bytes and spans, answers 200. Spans are counted by walking the
+// request's wire format down to ResourceSpans.scope_spans(2) > ScopeSpans.spans(2), without decoding them.
 let bytes = 0;
 let requests = 0;
+let spansReceived = 0;
+/** Occurrences of the field path `path` (field numbers of nested messages) in `message`. */
+function countNested(message: Uint8Array, path: readonly number[], depth = 0): number {
+  const reader = new RingReader(message);
+  let n = 0;
+  while (reader.pos < reader.len) {
+    const [field, wireType] = reader.tag();
+    if (field !== path[depth] || wireType !== WIRE_LEN) {
+      reader.skip(wireType);
+      continue;
+    }
+    const length = reader.uint32();
+    if (depth === path.length - 1) n++;
+    else n += countNested(message.subarray(reader.pos, reader.pos + length), path, depth + 1);
+    reader.pos += length;
+  }
+  return n;
+}
+const WIRE_LEN = 2;
 const sink = http.createServer((req, res) => {
-  req.on('data', (c: Buffer) => (bytes += c.length));
+  const chunks: Buffer[] = [];
+  req.on('data', (c: Buffer) => {
+    bytes += c.length;
+    chunks.push(c);
+  });
   req.on('end', () => {
     requests++;
+    spansReceived += countNested(Buffer.concat(chunks), [1, 2, 2]);
+    onSpans();
     res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
   });
 });
@@ -80,7 +119,7 @@ const runtime = useDist ? [dist] : ['--conditions=source', '--import=tsx', join(
 // The node flags of the otlp-mmap-collector command (its shebang, packages/collector/bin); BENCH_NODE_ARGS
 // replaces them (BENCH_NODE_ARGS= for plain `node packages/collector`, or e.g. --cpu-prof).
 const extraNodeArgs = (process.env.BENCH_NODE_ARGS ?? '--min-semi-space-size=16').split(' ').filter(Boolean);
-const collectorArgs = [...extraNodeArgs, ...runtime, '--input', input, '--endpoint', `http://127.0.0.1:${port}`, '--batch-size', String(BATCH), '--batch-timeout', String(BATCH_TIMEOUT_MS), '--stats', '--stats-interval', '20', '--poll-interval', '1', ...(process.env.BENCH_ARGS ?? '').split(' ').filter(Boolean)];
+const collectorArgs = [...extraNodeArgs, ...runtime, '--input', input, '--endpoint', `http://127.0.0.1:${port}`, '--batch-size', String(BATCH), '--batch-timeout', String(BATCH_TIMEOUT_MS), '--poll-interval', '1', ...(process.env.BENCH_ARGS ?? '').split(' ').filter(Boolean)];
 // Pinned (see shouldPin): the collector alone on CPU 1 (all its threads: "on one core" literally),
 // this process and its sink on CPU 0, so that neither takes the other's core.
 const pin = shouldPin();
@@ -90,14 +129,16 @@ const child = spawn(pin ? 'taskset' : process.execPath, pin ? ['-c', '1', proces
   env: { ...process.env, OTEL_EXPORTER_OTLP_ENDPOINT: '' },
 });
 let stderr = '';
-let exportedSoFar = 0;
-/** Collector CPU (ms) when the status lines first showed a quarter of the spans exported. */
-let steadyFrom: { exported: number; cpuMs: number } | undefined;
 child.stderr!.setEncoding('utf8').on('data', (d: string) => {
   stderr = (stderr + d).slice(-4096);
-  for (const m of d.matchAll(/exported_traces=(\d+)/g)) exportedSoFar = Number(m[1]);
-  if (steadyFrom === undefined && exportedSoFar >= N / 4 && exportedSoFar < N) steadyFrom = { exported: exportedSoFar, cpuMs: cpuMs() };
 });
+/** Collector CPU (ms) when the sink first had a quarter of the drain's spans. */
+let steadyFrom: { received: number; cpuMs: number } | undefined;
+let steadyAfter = Infinity;
+let steadyUntil = 0;
+function onSpans(): void {
+  if (steadyFrom === undefined && spansReceived >= steadyAfter && spansReceived < steadyUntil) steadyFrom = { received: spansReceived, cpuMs: cpuMs() };
+}
 const pid = child.pid!;
 
 function cpuMs(which: 'all' | 'sys' = 'all'): number {
@@ -115,32 +156,66 @@ function sampleAnon(): void {
   const m = /RssAnon:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   if (m) peakAnonMb = Math.max(peakAnonMb, Number(m[1]) / 1024);
 }
-function exported(): number {
-  return exportedSoFar;
+
+interface Drain {
+  readonly elapsedMs: number;
+  readonly cpuMs: number;
+  readonly sysMs: number;
+  readonly steadySpans: number;
+  readonly steadyCpuMs: number;
+  readonly sinkCpuMs: number;
+  readonly peakRssMb: number;
+  readonly rssBeforeMb: number;
+  readonly peakAnonMb: number;
+  readonly requests: number;
+  readonly bytes: number;
+}
+
+/** Puts `file` at the input path and measures until the collector has exported `N` more spans. */
+async function drain(file: string): Promise<Drain> {
+  const receivedBefore = spansReceived;
+  const target = receivedBefore + N;
+  const requestsBefore = requests;
+  const bytesBefore = bytes;
+  steadyAfter = receivedBefore + N / 4;
+  steadyUntil = target;
+  steadyFrom = undefined;
+  peakAnonMb = 0;
+  const rssBeforeMb = peakRssMb();
+  const cpuBefore = cpuMs();
+  const sysBefore = cpuMs('sys');
+  const benchCpuBefore = process.cpuUsage(); // this process: the sink (and the sampling loop)
+  const start = performance.now();
+  renameSync(file, input);
+  while (spansReceived < target) {
+    if (performance.now() - start > 120_000) throw new Error(`timed out at ${spansReceived} spans; the collector said: ${stderr}`);
+    sampleAnon();
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  sampleAnon();
+  const elapsedMs = performance.now() - start;
+  const endCpu = cpuMs();
+  const benchCpu = process.cpuUsage(benchCpuBefore);
+  const from = steadyFrom as { received: number; cpuMs: number } | undefined;
+  return {
+    elapsedMs,
+    cpuMs: endCpu - cpuBefore,
+    sysMs: cpuMs('sys') - sysBefore,
+    steadySpans: from === undefined ? NaN : target - from.received,
+    steadyCpuMs: from === undefined ? NaN : endCpu - from.cpuMs,
+    sinkCpuMs: (benchCpu.user + benchCpu.system) / 1000,
+    peakRssMb: peakRssMb(),
+    rssBeforeMb,
+    peakAnonMb,
+    requests: requests - requestsBefore,
+    bytes: bytes - bytesBefore,
+  };
 }
 
 await new Promise((r) => setTimeout(r, 1500)); // let the collector start and settle
-const rssBeforeMb = peakRssMb();
-const cpuBefore = cpuMs();
-const sysBefore = cpuMs('sys');
-const benchCpuBefore = process.cpuUsage(); // this process: the sink (and the sampling loop)
-const start = performance.now();
-renameSync(staging, input);
-while (exported() < N) {
-  if (performance.now() - start > 120_000) throw new Error(`timed out; last status: ${stderr.split('\n').at(-2)}`);
-  sampleAnon();
-  await new Promise((r) => setTimeout(r, 5));
-}
-sampleAnon();
-const elapsedMs = performance.now() - start;
-const cpu = cpuMs() - cpuBefore;
-const sys = cpuMs('sys') - sysBefore;
-const endCpu = cpuMs();
-const steadyCpu = steadyFrom === undefined ? NaN : endCpu - steadyFrom.cpuMs;
-const steadySpans = steadyFrom === undefined ? NaN : N - steadyFrom.exported;
-const benchCpu = process.cpuUsage(benchCpuBefore);
-const sinkCpuMs = (benchCpu.user + benchCpu.system) / 1000;
-const rss = peakRssMb();
+const cold = await drain(staging);
+// Another writer's file at the same path: the collector notices it once idle, flushes, and reads it.
+const warm = await drain(stagingWarm);
 child.kill('SIGTERM');
 await new Promise((r) => child.on('exit', r));
 sink.close();
@@ -149,23 +224,23 @@ rmSync(dir, { recursive: true, force: true });
 console.log(
   `collector: ${fmt(N)} pre-filled spans (5 attributes each), OTLP/HTTP protobuf, batch ${BATCH} (timeout ${BATCH_TIMEOUT_MS} ms), ${useDist ? 'compiled dist' : 'tsx sources'}, node ${extraNodeArgs.join(' ') || '(no flags)'}${pin ? ', pinned to CPU 1' : ''}`,
 );
-console.log(`(file filled in ${fmt(fillMs)} ms; elapsed includes up to 1 ms (--poll-interval) of file polling and 20 ms status granularity)\n`);
+console.log(`(a file filled in ${fmt(fillMs)} ms; elapsed includes up to 1 ms (--poll-interval) of file polling, and for the warm drain up to 50 ms until the collector looks at the path again)\n`);
+const row = (label: string, d: Drain): string[] => [
+  label,
+  fmt(N),
+  fmt(d.elapsedMs),
+  fmt(N / (d.elapsedMs / 1000)),
+  fmt(d.cpuMs),
+  fmt(N / (d.cpuMs / 1000)),
+  `${fmt(d.steadySpans / (d.steadyCpuMs / 1000))} (${fmt(d.steadySpans)} in ${fmt(d.steadyCpuMs)} ms)`,
+  fmt(d.sysMs),
+  fmt(d.sinkCpuMs),
+  `${fmt(d.peakRssMb)} (${fmt(d.rssBeforeMb)})`,
+  fmt(d.peakAnonMb),
+  fmt(d.requests),
+  fmt(d.bytes / 1048576, 1),
+];
 printTable(
-  ['spans', 'elapsed ms', 'spans/s', 'CPU ms', 'spans per CPU-s', 'steady: spans per CPU-s', 'of CPU: kernel ms', 'sink CPU ms', 'peak RSS MB (idle before)', 'peak RssAnon MB', 'requests', 'MB sent'],
-  [
-    [
-      fmt(N),
-      fmt(elapsedMs),
-      fmt(N / (elapsedMs / 1000)),
-      fmt(cpu),
-      fmt(N / (cpu / 1000)),
-      `${fmt(steadySpans / (steadyCpu / 1000))} (${fmt(steadySpans)} in ${fmt(steadyCpu)} ms)`,
-      fmt(sys),
-      fmt(sinkCpuMs),
-      `${fmt(rss)} (${fmt(rssBeforeMb)})`,
-      fmt(peakAnonMb),
-      fmt(requests),
-      fmt(bytes / 1048576, 1),
-    ],
-  ],
+  ['drain', 'spans', 'elapsed ms', 'spans/s', 'CPU ms', 'spans per CPU-s', 'steady: spans per CPU-s', 'of CPU: kernel ms', 'sink CPU ms', 'peak RSS MB (before)', 'peak RssAnon MB', 'requests', 'MB sent'],
+  [row('cold', cold), row('warm', warm)],
 );
