@@ -58,6 +58,8 @@ const NO_LINKS = Object.freeze([]) as unknown as otlpTrace.Span_Link[];
 
 /** StartSpan attribute positions whose last shared attribute is remembered (see ActiveSpans.cachedAttribute). */
 const MEMO_POSITIONS = 32;
+/** The longest encoded attribute (KeyValueRef) remembered there. */
+const MEMO_BYTES = 64;
 
 /** Attribute on a span exported without its EndSpan. */
 export const INCOMPLETE_ATTRIBUTE = 'otlp_mmap.span.incomplete';
@@ -108,10 +110,14 @@ export class ActiveSpans {
    * own copy (ids are never changed once decoded).
    */
   private lastTraceId: Uint8Array = new Uint8Array(0);
-  /** Per StartSpan attribute position: key reference, value and shared attribute of the last look-up found there. */
-  private readonly lastKeyRefs: bigint[] = new Array<bigint>(MEMO_POSITIONS).fill(-1n);
-  private readonly lastValues: (string | boolean | bigint | number)[] = new Array<string | boolean | bigint | number>(MEMO_POSITIONS).fill('');
-  private readonly lastShared: (otlpCommon.KeyValue | undefined)[] = new Array<otlpCommon.KeyValue | undefined>(MEMO_POSITIONS).fill(undefined);
+  /**
+   * Per StartSpan attribute position: the encoded KeyValueRef of the last
+   * shared attribute found there (`MEMO_BYTES` bytes per position; length
+   * -1: none) and that attribute.
+   */
+  private readonly memoBytes = new Uint8Array(MEMO_POSITIONS * MEMO_BYTES);
+  private readonly memoLengths = new Int32Array(MEMO_POSITIONS).fill(-1);
+  private readonly memoShared: (otlpCommon.KeyValue | undefined)[] = new Array<otlpCommon.KeyValue | undefined>(MEMO_POSITIONS).fill(undefined);
 
   /** The trace id of the last span opened (see {@link open}): a new span of that trace may pass this very array. */
   get lastOpenedTraceId(): Uint8Array {
@@ -142,7 +148,7 @@ export class ActiveSpans {
   /** Switches to another file's dictionary (after a re-initialisation, once the table is emptied). */
   useDictionary(dictionary: DictionaryView): void {
     this.dictionary = dictionary;
-    this.lastKeyRefs.fill(-1n);
+    this.memoLengths.fill(-1);
   }
 
   /**
@@ -229,22 +235,44 @@ export class ActiveSpans {
   }
 
   /**
+   * The shared attribute last found at `position` of a StartSpan (see
+   * {@link cachedAttribute}) if it was encoded as `input[start, end)`. Spans
+   * of one kind repeat their attributes position by position: equal bytes
+   * are an equal key reference and value, found without decoding them. Looks
+   * only (changes nothing).
+   */
+  sharedAttributeAt(input: Uint8Array, start: number, end: number, position: number): otlpCommon.KeyValue | undefined {
+    const length = end - start;
+    if (position >= MEMO_POSITIONS || this.memoLengths[position] !== length) return undefined;
+    const memo = this.memoBytes;
+    const base = position * MEMO_BYTES;
+    for (let i = 0; i < length; i++) if (memo[base + i] !== input[start + i]) return undefined;
+    return this.memoShared[position];
+  }
+
+  /**
    * The attribute the dictionary shares for this key and scalar value, if
    * it has one already (see `DictionaryView.cachedAttribute`): what
    * {@link resolveAttributes} would give for it. `position` is the
-   * attribute's index in its StartSpan.
+   * attribute's index in its StartSpan, `input[start, end)` its KeyValueRef
+   * (remembered for {@link sharedAttributeAt}).
    */
-  cachedAttribute(keyRef: bigint, value: string | boolean | bigint | number, position: number): otlpCommon.KeyValue | undefined {
-    // Spans of one kind repeat their attributes position by position: the one found at this
-    // position last time is checked first (the dictionary's shared attributes never change).
-    if (position < MEMO_POSITIONS && this.lastKeyRefs[position] === keyRef && this.lastValues[position] === value) {
-      return this.lastShared[position];
-    }
+  cachedAttribute(
+    keyRef: bigint,
+    value: string | boolean | bigint | number,
+    position: number,
+    input: Uint8Array,
+    start: number,
+    end: number,
+  ): otlpCommon.KeyValue | undefined {
     const shared = this.dictionary.cachedAttribute?.(keyRef, value);
-    if (shared !== undefined && position < MEMO_POSITIONS) {
-      this.lastKeyRefs[position] = keyRef;
-      this.lastValues[position] = value;
-      this.lastShared[position] = shared;
+    const length = end - start;
+    if (shared !== undefined && position < MEMO_POSITIONS && length <= MEMO_BYTES) {
+      const memo = this.memoBytes;
+      const base = position * MEMO_BYTES;
+      for (let i = 0; i < length; i++) memo[base + i] = input[start + i];
+      this.memoLengths[position] = length;
+      this.memoShared[position] = shared;
     }
     return shared;
   }

@@ -6,7 +6,10 @@
  * `SpanEvent` first: an EndSpan's ids are only compared (its span is found
  * from the bytes), and a StartSpan's attributes that the dictionary already
  * shares (see `FileDictionary.cachedAttribute`) are taken as they are,
- * without a `KeyValueRef`, `AnyValue` and oneof object each.
+ * without a `KeyValueRef`, `AnyValue` and oneof object each — and one
+ * whose bytes equal those of the shared attribute found at its position
+ * in an earlier StartSpan is taken without being decoded at all (see
+ * `ActiveSpans.sharedAttributeAt`).
  *
  * This is a shortcut, not a second decoder: it only takes messages laid out
  * the plain way (each field once, no field it does not know, every length
@@ -87,11 +90,18 @@ const keyRefs: bigint[] = new Array<bigint>(MAX_ATTRIBUTES).fill(0n);
 const values: Scalar[] = new Array<Scalar>(MAX_ATTRIBUTES).fill('');
 const cases = new Uint8Array(MAX_ATTRIBUTES);
 const decoded: (KeyValueRef | undefined)[] = new Array<KeyValueRef | undefined>(MAX_ATTRIBUTES).fill(undefined);
+/** Per attribute: where its KeyValueRef is in the input, and (`CASE_SHARED`) the shared attribute those bytes are. */
+const attributeStarts = new Int32Array(MAX_ATTRIBUTES);
+const attributeEnds = new Int32Array(MAX_ATTRIBUTES);
+const shared: (otlpCommon.KeyValue | undefined)[] = new Array<otlpCommon.KeyValue | undefined>(MAX_ATTRIBUTES).fill(undefined);
+/** The table the batch being read goes to (its attribute memo is looked at while reading). */
+let target: ActiveSpans | undefined;
 const CASE_DECODED = 0;
 const CASE_STRING = 1;
 const CASE_BOOL = 2;
 const CASE_INT = 3;
 const CASE_DOUBLE = 4;
+const CASE_SHARED = 5;
 
 /**
  * Applies the messages of one `Reader.read` batch of the spans ring (see
@@ -99,17 +109,22 @@ const CASE_DOUBLE = 4;
  * and skipped). Returns the messages read.
  */
 export function applySpanBatch(batch: Uint8Array, spans: ActiveSpans, onBad: (error: unknown) => void): number {
-  return decodeBatch(batch, SpanEventDecoder, (message) => spans.apply(message), onBad, {
-    read: (reader, end) => (accepted = read(reader, end)) !== Kind.Other,
-    apply: (reader, input) => {
-      if (accepted === Kind.End) {
-        const status = msg.hasStatus ? { message: msg.statusMessage, code: msg.statusCode } : undefined;
-        spans.end(input, msg.traceAt, input, msg.spanAt, msg.time, status);
-      } else {
-        applyStart(reader, input, spans);
-      }
-    },
-  });
+  target = spans;
+  try {
+    return decodeBatch(batch, SpanEventDecoder, (message) => spans.apply(message), onBad, {
+      read: (reader, end, input) => (accepted = read(reader, end, input)) !== Kind.Other,
+      apply: (reader, input) => {
+        if (accepted === Kind.End) {
+          const status = msg.hasStatus ? { message: msg.statusMessage, code: msg.statusCode } : undefined;
+          spans.end(input, msg.traceAt, input, msg.spanAt, msg.time, status);
+        } else {
+          applyStart(reader, input, spans);
+        }
+      },
+    });
+  } finally {
+    target = undefined; // keeps no table alive
+  }
 }
 
 function applyStart(reader: RingReader, input: Uint8Array, spans: ActiveSpans): void {
@@ -126,7 +141,7 @@ function applyStart(reader: RingReader, input: Uint8Array, spans: ActiveSpans): 
     reader.pos = msg.parentLengthAt;
     parentSpanId = reader.bytes();
   }
-  spans.open(msg.scopeRef, traceId, spanId, parentSpanId, msg.flags, msg.name, msg.kind, msg.time, startAttributes(spans));
+  spans.open(msg.scopeRef, traceId, spanId, parentSpanId, msg.flags, msg.name, msg.kind, msg.time, startAttributes(spans, input));
 }
 
 /** Whether `input[at, at + 16)` holds `id`, a 16-byte trace id. */
@@ -141,17 +156,22 @@ function equalAt(input: Uint8Array, at: number, id: Uint8Array): boolean {
  * resolves them: one by one, so one that the dictionary shares is taken as
  * it is and only the others are resolved.
  */
-function startAttributes(spans: ActiveSpans): otlpCommon.KeyValue[] {
+function startAttributes(spans: ActiveSpans, input: Uint8Array): otlpCommon.KeyValue[] {
   const n = msg.attributes;
   if (n === 0) return [];
   // Sized up front, as DictionaryView.attributes does: the span keeps this array.
   const out = new Array<otlpCommon.KeyValue>(n);
   let k = 0;
   for (let i = 0; i < n; i++) {
-    if (cases[i] !== CASE_DECODED) {
-      const shared = spans.cachedAttribute(keyRefs[i], values[i], i);
-      if (shared !== undefined) {
-        out[k++] = shared;
+    const c = cases[i];
+    if (c === CASE_SHARED) {
+      out[k++] = shared[i]!;
+      continue;
+    }
+    if (c !== CASE_DECODED) {
+      const found = spans.cachedAttribute(keyRefs[i], values[i], i, input, attributeStarts[i], attributeEnds[i]);
+      if (found !== undefined) {
+        out[k++] = found;
         continue;
       }
     }
@@ -178,7 +198,7 @@ function keyValueRef(i: number): KeyValueRef {
 }
 
 /** Reads the SpanEvent in `[reader.pos, end)` into {@link msg}, if it is one taken here. */
-function read(reader: RingReader, end: number): Kind {
+function read(reader: RingReader, end: number, input: Uint8Array): Kind {
   let scopeRef = 0n;
   let seenScope = false;
   let traceLengthAt = -1;
@@ -215,7 +235,7 @@ function read(reader: RingReader, end: number): Kind {
         const length = reader.uint32();
         eventEnd = reader.pos + length;
         if (eventEnd > end) return Kind.Other;
-        kind = tag === TAG_START ? readStart(reader, eventEnd) : readEnd(reader, eventEnd);
+        kind = tag === TAG_START ? readStart(reader, eventEnd, input) : readEnd(reader, eventEnd);
         if (kind === Kind.Other) return Kind.Other;
         break;
       }
@@ -280,7 +300,7 @@ function readStatus(reader: RingReader, end: number): boolean {
   return reader.pos === end;
 }
 
-function readStart(reader: RingReader, end: number): Kind {
+function readStart(reader: RingReader, end: number, input: Uint8Array): Kind {
   let parentLengthAt = -1;
   let flags = 0;
   let name = '';
@@ -321,8 +341,20 @@ function readStart(reader: RingReader, end: number): Kind {
       case TAG_ATTRIBUTE: {
         if (n === MAX_ATTRIBUTES) return Kind.Other;
         const length = reader.uint32();
-        const attributeEnd = reader.pos + length;
-        if (attributeEnd > end || !readAttribute(reader, attributeEnd, n)) return Kind.Other;
+        const attributeStart = reader.pos;
+        const attributeEnd = attributeStart + length;
+        if (attributeEnd > end) return Kind.Other;
+        // The same bytes as the shared attribute last found at this position: that attribute, not decoded again.
+        const found = target?.sharedAttributeAt(input, attributeStart, attributeEnd, n);
+        if (found !== undefined) {
+          cases[n] = CASE_SHARED;
+          shared[n] = found;
+          reader.pos = attributeEnd;
+        } else {
+          if (!readAttribute(reader, attributeEnd, n)) return Kind.Other;
+          attributeStarts[n] = attributeStart;
+          attributeEnds[n] = attributeEnd;
+        }
         n++;
         break;
       }
