@@ -224,7 +224,7 @@ rmSync(dir, { recursive: true, force: true });
 console.log(
   `collector: ${fmt(N)} pre-filled spans (5 attributes each), OTLP/HTTP protobuf, batch ${BATCH} (timeout ${BATCH_TIMEOUT_MS} ms), ${useDist ? 'compiled dist' : 'tsx sources'}, node ${extraNodeArgs.join(' ') || '(no flags)'}${pin ? ', pinned to CPU 1' : ''}`,
 );
-console.log(`(a file filled in ${fmt(fillMs)} ms; elapsed includes up to 1 ms (--poll-interval) of file polling, and for the warm drain up to 50 ms until the collector looks at the path again)\n`);
+console.log(`(a file filled in ${fmt(fillMs)} ms; elapsed includes up to 1 ms (--poll-interval) of file polling, which is also how often the collector looks at the path again (the warm drain))\n`);
 const row = (label: string, d: Drain): string[] => [
   label,
   fmt(N),

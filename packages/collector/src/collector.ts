@@ -179,12 +179,13 @@ export class Collector {
    * Whether another file now stands at the input path (a writer that
    * deleted or renamed the old file and created its own: the old mapping
    * never sees that writer's start time). A missing path is not a
-   * replacement: a writer may still be writing the unlinked file. Checked
-   * at most every {@link FILE_POLL_MS}.
+   * replacement: a writer may still be writing the unlinked file. Looked
+   * at as often as for new data, at most every {@link FILE_POLL_MS} (as
+   * `openWhenReady` looks for a missing file).
    */
   private replacedOnDisk(): boolean {
     const now = Date.now();
-    if (now - this.lastIdentityCheck < FILE_POLL_MS) return false;
+    if (now - this.lastIdentityCheck < Math.min(FILE_POLL_MS, this.config.pollIntervalMs)) return false;
     this.lastIdentityCheck = now;
     const identity = fileIdentity(this.config.input);
     return identity !== undefined && identity !== this.readerFile;
