@@ -102,7 +102,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'metric-interval', arg: 'MS', env: 'OTEL_METRIC_EXPORT_INTERVAL', help: 'metric collection and export interval (default 60000)' },
   { name: 'temporality', arg: 'T', env: 'OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE', help: 'cumulative | delta | lowmemory | source (source: as each MetricRef says; default cumulative)' },
   { name: 'cardinality-limit', arg: 'N', env: 'OTEL_METRIC_CARDINALITY_LIMIT', help: 'series per metric stream (default 2000)' },
-  { name: 'poll-interval', arg: 'MS', help: 'idle wait between reads of the rings, and between looks for a missing input file (at most 50 ms) (default 10)' },
+  { name: 'poll-interval', arg: 'MS', help: 'idle wait between reads of the rings, and between looks for a missing or replaced input file (at most 50 ms) (default 10)' },
   { name: 'read-batch', arg: 'N', help: "messages read per ring per poll (default 1024; 256 when V8's young generation starts small, as in plain `node` without --min-semi-space-size)" },
   { name: 'uncommitted-timeout', arg: 'MS', help: 'skip a claimed slot left uncommitted this long (FORMAT 7.8; default 2000)' },
   { name: 'wait-timeout', arg: 'MS', help: 'give up when the input file does not appear in time (default 0 = wait forever)' },
