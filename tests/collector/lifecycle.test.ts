@@ -3,7 +3,7 @@
 // file re-initialisation, SIGTERM drain, and `dump`.
 import test from 'ava';
 import { spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync, readSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { runCollector, waitFor } from './support/collector-process.js';
 import { TestWriter } from './support/mmap-writer.js';
@@ -185,6 +185,28 @@ test('a file deleted and created anew at the input path is followed: what the ol
   t.is(c.statusLines('final').at(-1)!.resets, 1);
 });
 
+test('a file replaced by one that is not an OTLP-MMAP file: the old file\'s data is exported, then one error line about the new file and a non-zero exit', async (t) => {
+  const { receiver, writer, path, collector } = await e2e(t);
+  const scope = writer.scope('lib', writer.resource({ 'service.name': 'old' }));
+  writer.startSpan(scope, 1, 1, 'old-done');
+  writer.endSpan(scope, 1, 1);
+  const c = collector(['--endpoint', receiver.httpUrl]);
+  await waitFor(() => receiver.spans().length >= 1, 15_000, 'the old file data');
+  rmSync(path);
+  writeFileSync(path, Buffer.alloc(4096, 7));
+  const exit = await c.exited;
+  t.not(exit.code, 0);
+  t.deepEqual(names(receiver.spans()), ['old-done']);
+  const lines = c.stderr.trim().split('\n');
+  t.regex(lines[0], /was replaced by a new writer/);
+  t.regex(lines.at(-1)!, /cannot read .*telemetry\.mmap/);
+  t.deepEqual(
+    lines.filter((l) => /failed/.test(l)),
+    [],
+    'no step failed on the way (the closed old file is not read again)',
+  );
+});
+
 test('SIGTERM drains the rings and flushes partial batches before exiting 0', async (t) => {
   const { receiver, writer, collector } = await e2e(t);
   // A long poll interval and batch timeout: only the shutdown path can deliver this data in time.
@@ -226,7 +248,6 @@ test('dump converts everything unread to OTLP JSON lines, marks open spans incom
 test('bad options and bad files end with one clear error line and a non-zero exit', async (t) => {
   const { file } = await e2e(t);
   const bad = file('not-otlp-mmap.bin');
-  const { writeFileSync } = await import('node:fs');
   writeFileSync(bad, Buffer.alloc(4096, 7));
   const cases: [string[], RegExp][] = [
     [['--input', bad, '--bogus'], /unknown option --bogus/],

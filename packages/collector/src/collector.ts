@@ -222,11 +222,9 @@ export class Collector {
     pipeline.collectMetrics();
     pipeline.read.resets++;
     old.close();
+    this.reader = undefined; // closed: if no new file opens, shutdown has nothing left to read
     const reader = await openWhenReady(this.config, () => this.stopping);
-    if (!reader) {
-      this.reader = undefined;
-      return;
-    }
+    if (!reader) return;
     this.reader = reader;
     this.readerFile = fileIdentity(this.config.input);
     pipeline.useFile(new FileDictionary(reader), this.deps.createMetrics(reader.info().startTimeUnixNano));
