@@ -41,8 +41,19 @@ function describe(error: unknown): string {
   return code && !message.includes(code) ? `${code}: ${message}` : message;
 }
 
-/** Opens the input file, waiting for it to appear and to validate. */
-async function openWhenReady(config: CollectorConfig, shouldStop: () => boolean): Promise<MmapReader | undefined> {
+/** An opened input file, and the identity (see {@link fileIdentity}) the path had just before it was opened. */
+interface OpenedFile {
+  readonly reader: MmapReader;
+  readonly identity: string | undefined;
+}
+
+/**
+ * Opens the input file, waiting for it to appear and to validate. The
+ * path's identity is taken before opening: should another file replace it
+ * in between, the next look at the path sees a change and the collector
+ * reopens (taken after, the replacement would go unnoticed).
+ */
+async function openWhenReady(config: CollectorConfig, shouldStop: () => boolean): Promise<OpenedFile | undefined> {
   const started = Date.now();
   let seenAt: number | undefined;
   for (;;) {
@@ -50,7 +61,8 @@ async function openWhenReady(config: CollectorConfig, shouldStop: () => boolean)
     if (existsSync(config.input)) {
       seenAt ??= Date.now();
       try {
-        return openReader(config.input, config.uncommittedTimeoutMs);
+        const identity = fileIdentity(config.input);
+        return { reader: openReader(config.input, config.uncommittedTimeoutMs), identity };
       } catch (error) {
         if (Date.now() - seenAt >= INIT_GRACE_MS) throw new CollectorError(`cannot read ${config.input}: ${describe(error)}`);
       }
@@ -113,12 +125,13 @@ export class Collector {
     } catch (error) {
       throw new CollectorError(`cannot open --output ${this.config.output}: ${describe(error)}`);
     }
-    this.reader = await openWhenReady(this.config, () => this.stopping);
-    if (!this.reader) {
+    const opened = await openWhenReady(this.config, () => this.stopping);
+    if (!opened) {
       await this.exporters.close();
       return;
     }
-    this.readerFile = fileIdentity(this.config.input);
+    this.reader = opened.reader;
+    this.readerFile = opened.identity;
     const pipeline = new Pipeline(this.config, new FileDictionary(this.reader), this.deps.createMetrics(this.reader.info().startTimeUnixNano), this.exporters);
     this.pipeline = pipeline;
 
@@ -223,10 +236,11 @@ export class Collector {
     pipeline.read.resets++;
     old.close();
     this.reader = undefined; // closed: if no new file opens, shutdown has nothing left to read
-    const reader = await openWhenReady(this.config, () => this.stopping);
-    if (!reader) return;
+    const opened = await openWhenReady(this.config, () => this.stopping);
+    if (!opened) return;
+    const reader = opened.reader;
     this.reader = reader;
-    this.readerFile = fileIdentity(this.config.input);
+    this.readerFile = opened.identity;
     pipeline.useFile(new FileDictionary(reader), this.deps.createMetrics(reader.info().startTimeUnixNano));
   }
 
