@@ -1,7 +1,7 @@
 // Failure and lifecycle behaviour, end to end with real processes: endpoint
 // outages, a writer killed with SIGKILL, a collector killed and restarted,
 // file re-initialisation, SIGTERM drain, and `dump`.
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +11,27 @@ import { e2e } from './support/setup.js';
 
 function names<T extends { name?: string; body?: unknown }>(items: readonly T[]): string[] {
   return items.map((i) => String(i.name ?? i.body));
+}
+
+/** Spans as `name@service.name/scope`, sorted. */
+function spanLabels(spans: readonly { name: string; resource: Record<string, unknown>; scope: string }[]): string[] {
+  return spans.map((s) => `${s.name}@${String(s.resource['service.name'])}/${s.scope}`).sort();
+}
+
+/**
+ * A new writer's file at `path` (created over the old one, or anew) with one
+ * ended span `new-done` of service `new`, scope `new-lib`; its dictionary is
+ * shifted so that references of the old file would resolve wrongly. Returns
+ * the new scope for more.
+ */
+function newWriter(t: ExecutionContext, path: string): { next: TestWriter; newScope: bigint } {
+  const next = new TestWriter(path);
+  t.teardown(() => next.close());
+  next.resource({ padding: 'x'.repeat(100) });
+  const newScope = next.scope('new-lib', next.resource({ 'service.name': 'new' }));
+  next.startSpan(newScope, 2, 1, 'new-done');
+  next.endSpan(newScope, 2, 1);
+  return { next, newScope };
 }
 
 function duplicates(values: readonly string[]): string[] {
@@ -144,17 +165,11 @@ test('a file re-initialised by a new writer: the old file is flushed, the new on
   const c = collector(['--endpoint', receiver.httpUrl, '--stats', '--stats-interval', '100']);
   await waitFor(() => receiver.spans().length >= 1 && receiver.logRecords().length >= 1, 15_000, 'the old file data');
   writer.close();
-  const next = new TestWriter(path);
-  t.teardown(() => next.close());
-  next.resource({ padding: 'x'.repeat(100) }); // shift the new dictionary so old references would resolve wrongly
-  const newScope = next.scope('new-lib', next.resource({ 'service.name': 'new' }));
-  next.startSpan(newScope, 2, 1, 'new-done');
-  next.endSpan(newScope, 2, 1);
+  const { next, newScope } = newWriter(t, path);
   next.log(newScope, 'new-log');
   await waitFor(() => receiver.spans().length >= 3 && receiver.logRecords().length >= 2, 15_000, 'the new file data');
   await c.stop();
-  const spans = receiver.spans().map((s) => `${s.name}@${String(s.resource['service.name'])}/${s.scope}`).sort();
-  t.deepEqual(spans, ['new-done@new/new-lib', 'old-done@old/old-lib', 'old-open@old/old-lib']);
+  t.deepEqual(spanLabels(receiver.spans()), ['new-done@new/new-lib', 'old-done@old/old-lib', 'old-open@old/old-lib']);
   t.is(receiver.spans().find((s) => s.name === 'old-open')!.attributes['otlp_mmap.span.incomplete'], true);
   t.deepEqual(receiver.logRecords().map((l) => `${String(l.body)}@${String(l.resource['service.name'])}`), ['old-log@old', 'new-log@new']);
   t.is(c.statusLines('final').at(-1)!.resets, 1);
@@ -172,16 +187,10 @@ test('a file deleted and created anew at the input path is followed: what the ol
   writer.startSpan(oldScope, 1, 2, 'old-after-delete');
   writer.endSpan(oldScope, 1, 2);
   await waitFor(() => receiver.spans().length >= 2, 15_000, 'what the old writer wrote after the delete');
-  const next = new TestWriter(path);
-  t.teardown(() => next.close());
-  next.resource({ padding: 'x'.repeat(100) }); // shift the new dictionary so old references would resolve wrongly
-  const newScope = next.scope('new-lib', next.resource({ 'service.name': 'new' }));
-  next.startSpan(newScope, 2, 1, 'new-done');
-  next.endSpan(newScope, 2, 1);
+  newWriter(t, path);
   await waitFor(() => receiver.spans().length >= 3, 15_000, 'the new file data');
   await c.stop();
-  const spans = receiver.spans().map((s) => `${s.name}@${String(s.resource['service.name'])}/${s.scope}`).sort();
-  t.deepEqual(spans, ['new-done@new/new-lib', 'old-after-delete@old/old-lib', 'old-before-delete@old/old-lib']);
+  t.deepEqual(spanLabels(receiver.spans()), ['new-done@new/new-lib', 'old-after-delete@old/old-lib', 'old-before-delete@old/old-lib']);
   t.is(c.statusLines('final').at(-1)!.resets, 1);
 });
 
