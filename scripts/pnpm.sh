@@ -13,4 +13,6 @@ if [ ! -x "$local_pnpm" ] || [ "$("$local_pnpm" --version)" != "$want" ]; then
   echo "installing pnpm $want into .tools/" >&2
   npm install --silent --no-audit --no-fund --prefix "$root/.tools" "pnpm@$want" >&2
 fi
+# Scripts that pnpm runs call `pnpm` by name: put this one first on PATH.
+export PATH="$root/.tools/node_modules/.bin:$PATH"
 exec "$local_pnpm" "$@"
