@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use crate::error::{Error, Result};
 use crate::layout::{dict_header, DICT_HEADER_SIZE};
@@ -34,10 +34,27 @@ pub trait Dictionary {
 }
 
 /// Writer side of the dictionary of one file.
+///
+/// It remembers every entry it added (reference and bytes), so that a file
+/// truncated under it can be re-created with each of those entries at its
+/// old reference ([`DictionaryWriter::restore`]): whatever references the
+/// caller has cached stay valid in the new file. While the file is broken
+/// (truncated), new entries are only remembered, at references past the
+/// last one this writer used, and appear when the file is re-created.
 pub struct DictionaryWriter {
     offset: u64,
+    entries: Mutex<Entries>,
+}
+
+/// What a [`DictionaryWriter`] added, in the order it added it.
+#[derive(Default, Clone)]
+pub struct Entries {
     /// Content -> reference of entries interned through this writer.
-    interned: Mutex<HashMap<Vec<u8>, i64>>,
+    interned: HashMap<Arc<[u8]>, i64>,
+    /// Every entry added through this writer: reference and bytes.
+    added: Vec<(u64, Arc<[u8]>)>,
+    /// File offset just past the last entry this writer added.
+    end: u64,
 }
 
 impl DictionaryWriter {
@@ -45,8 +62,12 @@ impl DictionaryWriter {
     pub fn new(offset: u64) -> DictionaryWriter {
         DictionaryWriter {
             offset,
-            interned: Mutex::new(HashMap::new()),
+            entries: Mutex::new(Entries::default()),
         }
+    }
+
+    fn entries(&self) -> std::sync::MutexGuard<'_, Entries> {
+        self.entries.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Writes a fresh header: `end` just past it, no entries.
@@ -60,10 +81,51 @@ impl DictionaryWriter {
 
     /// Appends `bytes` as a new entry (varint length, then the bytes) and
     /// returns its reference.
+    ///
+    /// When the file was truncated (before or during the write) the entry is
+    /// remembered for the re-created file and its reference returned all
+    /// the same (see the type's documentation).
     pub fn add_entry(&self, file: &MappedFile, bytes: &[u8]) -> Result<i64> {
+        let mut entries = self.entries();
+        self.add_locked(&mut entries, file, bytes)
+    }
+
+    fn add_locked(&self, entries: &mut Entries, file: &MappedFile, bytes: &[u8]) -> Result<i64> {
+        let total = (varint::encoded_len(bytes.len() as u64) + bytes.len()) as u64;
+        let written = if file.region().is_broken() {
+            Err(Error::faulted())
+        } else {
+            self.write_entry(file, bytes, total)
+        };
+        let broken = file.region().is_broken();
+        let start = match written {
+            Ok(start) if !broken => start,
+            Err(e) if !broken && !matches!(e, Error::FileTruncated(_)) => return Err(e),
+            // The write faulted (its bytes went to a page of zeros, or it
+            // read the header from one) or the file shrank: keep the entry
+            // for the re-created file, after every entry of this writer.
+            _ => {
+                let start = entries.end.max(self.offset + DICT_HEADER_SIZE);
+                let reserved = file.reserved();
+                start.checked_add(total).filter(|&e| e <= reserved).ok_or(
+                    Error::DictionaryFull {
+                        needed: start.saturating_add(total),
+                        reserved,
+                    },
+                )?;
+                start
+            }
+        };
+        entries.added.push((start, Arc::from(bytes)));
+        entries.end = entries.end.max(start + total);
+        Ok(start as i64)
+    }
+
+    /// Reserves room for an entry of `total` bytes in the file and writes
+    /// `bytes` there; returns its offset.
+    fn write_entry(&self, file: &MappedFile, bytes: &[u8], total: u64) -> Result<u64> {
         let region = file.region();
         let end = region.atomic_i64(self.offset + dict_header::END);
-        let total = (varint::encoded_len(bytes.len() as u64) + bytes.len()) as u64;
         let first = self.offset + DICT_HEADER_SIZE;
         // Relaxed: the value only seeds the CAS loop.
         let mut current = end.load(Ordering::Relaxed);
@@ -110,19 +172,67 @@ impl DictionaryWriter {
         region
             .atomic_i64(self.offset + dict_header::NUM_ENTRIES)
             .fetch_add(1, Ordering::Release);
-        Ok(start as i64)
+        // A cut inside the file's last page does not fault: the rest of that
+        // page takes writes that never reach the file. The size tells (one
+        // `fstat` per new entry; callers cache references).
+        file.check_intact()?;
+        Ok(start)
     }
 
     /// Like [`add_entry`](Self::add_entry), but returns the existing
     /// reference when the same bytes were interned through this writer.
     pub fn intern(&self, file: &MappedFile, bytes: &[u8]) -> Result<i64> {
-        let mut interned = self.interned.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(&reference) = interned.get(bytes) {
+        let mut entries = self.entries();
+        if let Some(&reference) = entries.interned.get(bytes) {
             return Ok(reference);
         }
-        let reference = self.add_entry(file, bytes)?;
-        interned.insert(bytes.to_vec(), reference);
+        let reference = self.add_locked(&mut entries, file, bytes)?;
+        let key = Arc::clone(&entries.added[entries.added.len() - 1].1);
+        entries.interned.insert(key, reference);
         Ok(reference)
+    }
+
+    /// A copy of what this writer added (the bytes are shared, not copied).
+    pub fn snapshot(&self) -> Entries {
+        self.entries().clone()
+    }
+
+    /// Writes `entries` (another writer's, of a file with this dictionary
+    /// offset) into the freshly initialised dictionary of `file`, each at
+    /// its old reference, sets `end` and `num_entries`, and adopts them as
+    /// this writer's own. Gaps between them (entries of other writers) stay
+    /// zero: an empty entry each, which nothing of this writer references.
+    pub fn restore(&self, file: &MappedFile, entries: Entries) -> Result<()> {
+        let region = file.region();
+        let first = self.offset + DICT_HEADER_SIZE;
+        let end = entries.end.max(first);
+        if end > file.reserved() {
+            return Err(Error::DictionaryFull {
+                needed: end,
+                reserved: file.reserved(),
+            });
+        }
+        if end > first {
+            file.ensure_size(end, self.growth_target(file, end))?;
+        }
+        for (start, bytes) in &entries.added {
+            let mut prefix = [0u8; varint::MAX_VARINT_LEN];
+            let n = varint::encode(bytes.len() as u64, &mut prefix);
+            region.copy_in(*start, &prefix[..n]);
+            region.copy_in(*start + n as u64, bytes);
+        }
+        region
+            .atomic_i64(self.offset + dict_header::END)
+            .store(end as i64, Ordering::Relaxed);
+        // Release: the entries' bytes are visible to whoever acquires the count.
+        region
+            .atomic_i64(self.offset + dict_header::NUM_ENTRIES)
+            .store(entries.added.len() as i64, Ordering::Release);
+        if region.is_broken() {
+            return Err(Error::faulted());
+        }
+        *self.entries() = entries;
+        Ok(())
     }
 
     /// File size to grow to so that `needed` bytes exist: the dictionary
@@ -187,17 +297,26 @@ impl DictionaryReader {
             .ok_or_else(|| {
                 Error::bad_ref(reference, format!("before the first entry at {first}"))
             })?;
-        match self.lookup(file, reference, at, file.known_size())? {
-            Lookup::Found(bytes) => Ok(bytes),
+        if file.region().is_broken() {
+            return Err(Error::faulted());
+        }
+        let bytes = match self.lookup(file, reference, at, file.known_size())? {
+            Lookup::Found(bytes) => bytes,
             Lookup::OutOfBounds(_) => {
                 // The file may have grown since we last looked.
                 let size = file.refresh_size()?;
                 match self.lookup(file, reference, at, size)? {
-                    Lookup::Found(bytes) => Ok(bytes),
-                    Lookup::OutOfBounds(why) => Err(Error::bad_ref(reference, why)),
+                    Lookup::Found(bytes) => bytes,
+                    Lookup::OutOfBounds(why) => return Err(Error::bad_ref(reference, why)),
                 }
             }
-        }
+        };
+        // A copy from pages past the end of a truncated file is zeros that
+        // were never written: not the entry. A cut inside the last page of
+        // the file zeroes the rest of that page without a fault: the size
+        // tells (one `fstat`; entries are looked up once and cached).
+        file.check_intact()?;
+        Ok(bytes)
     }
 
     fn lookup(&self, file: &MappedFile, reference: i64, at: u64, file_size: u64) -> Result<Lookup> {

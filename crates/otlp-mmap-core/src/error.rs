@@ -73,6 +73,16 @@ pub enum Error {
     /// The handle was closed.
     #[error("the handle is closed")]
     Closed,
+    /// Someone cut the file shorter while it was mapped: what the call was
+    /// to write is lost, what it was to read is not returned. The handle
+    /// stays broken; a writer re-creates the file ([`crate::Writer::recreate`]),
+    /// a reader opens it again once it is valid.
+    #[error("the file was truncated while mapped ({0})")]
+    FileTruncated(String),
+    /// The path of the file now names something this writer will not
+    /// overwrite (another file, a symbolic link, a directory).
+    #[error("{0}")]
+    PathReplaced(String),
 }
 
 impl Error {
@@ -88,6 +98,8 @@ impl Error {
             Error::BadValue(_) => "ERR_BAD_REFERENCE",
             Error::DictionaryFull { .. } => "ERR_DICTIONARY_FULL",
             Error::Closed => "ERR_CLOSED",
+            Error::FileTruncated(_) => "ERR_FILE_TRUNCATED",
+            Error::PathReplaced(_) => "ERR_PATH_REPLACED",
         }
     }
 
@@ -102,6 +114,16 @@ impl Error {
         Error::InvalidFile {
             check: check.into(),
         }
+    }
+
+    /// The file shrank from `expected` to `size` bytes.
+    pub(crate) fn shrunk(size: u64, expected: u64) -> Error {
+        Error::FileTruncated(format!("it is {size} bytes, it had {expected}"))
+    }
+
+    /// An access faulted past the end of the file.
+    pub(crate) fn faulted() -> Error {
+        Error::FileTruncated("an access faulted past its end".into())
     }
 
     pub(crate) fn bad_ref(reference: i64, reason: impl Into<String>) -> Error {

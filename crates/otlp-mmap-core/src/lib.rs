@@ -7,12 +7,14 @@
 //! - [`Reader`]: validate a file, consume ring messages, resolve references.
 //! - [`value`]: resolve `AnyValue`s through any [`Dictionary`].
 //! - [`proto`]: the prost types of the format's messages.
+//! - [`fault`]: surviving a file that is truncated while mapped (SIGBUS).
 //!
 //! Knows nothing of JavaScript; the Node-API binding is `otlp-mmap-node`.
 
 pub mod config;
 pub mod dictionary;
 pub mod error;
+pub mod fault;
 pub mod info;
 pub mod layout;
 mod mapping;
@@ -26,12 +28,14 @@ pub mod writer;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod truncation_tests;
 
 pub use config::{ReaderConfig, RingConfig, WriterConfig};
 pub use dictionary::Dictionary;
 pub use error::{Error, Result, RingId};
 pub use info::{DictionaryInfo, FileInfo, RingInfo};
-pub use reader::Reader;
+pub use reader::{Reader, Truncation};
 pub use ring::RingStats;
 pub use value::Value;
 pub use writer::Writer;

@@ -23,6 +23,10 @@
 //! not support it, an `flock`-guarded "ftruncate only if larger" does the same.
 //! The known size only ever increases (`fetch_max`).
 //!
+//! A file that is found smaller than it was ([`MappedFile::refresh_size`])
+//! was cut by someone else: the handle is marked broken (see
+//! [`crate::fault`]) and every later call reports `FileTruncated`.
+//!
 //! Resident pages: a handle touches pages of its mapping as it reads and
 //! writes them, and they count in its RSS until unmapped. The reader returns
 //! the pages of ring slots it has consumed (whole pages, in batches of at
@@ -106,10 +110,36 @@ impl MappedFile {
 
     /// Asks the OS for the file size and remembers it if larger; returns the
     /// known size capped to the reservation.
+    ///
+    /// The file never shrinks while the protocol is followed (writers only
+    /// extend it), so a size below the known one means someone cut it:
+    /// the region is marked broken and `FileTruncated` returned.
     pub fn refresh_size(&self) -> Result<u64> {
+        if self.region.is_broken() {
+            return Err(Error::faulted());
+        }
+        // The known size is read before asking the OS: a size another
+        // thread stored after its own (earlier) fstat must not make ours
+        // look like a shrink. Acquire pairs with the Release below, so the
+        // fstat that found `before` happened before ours.
+        let before = self.size.load(Ordering::Acquire);
         let now = fstat_size(&self.file)?;
-        let known = self.size.fetch_max(now, Ordering::Relaxed).max(now);
-        Ok(known)
+        if now < before {
+            self.region.mark_broken();
+            return Err(Error::shrunk(now, before));
+        }
+        Ok(self.size.fetch_max(now, Ordering::Release).max(now))
+    }
+
+    /// `Err(FileTruncated)` when the region is broken or the file is now
+    /// smaller than it was seen to be (one `fstat`).
+    pub fn check_intact(&self) -> Result<()> {
+        self.refresh_size().map(|_| ())
+    }
+
+    /// The size the file has now (`fstat`), without judging it.
+    pub fn current_size(&self) -> Result<u64> {
+        fstat_size(&self.file)
     }
 
     /// Makes sure the file is at least `needed` bytes long, extending it to

@@ -4,6 +4,19 @@
 //!
 //! One reader per file at a time (FORMAT.md section 3): the ring state is
 //! kept in the handle and `read_batch` takes `&mut self`.
+//!
+//! # A file truncated under the reader
+//!
+//! Each `read_batch` and `is_reset` first asks the OS for the file size
+//! (one `fstat`): a file smaller than it was has been cut by someone else,
+//! and the call returns `FileTruncated` without touching the mapping. A cut
+//! that happens during the copy faults (with the handler of
+//! [`crate::fault`] installed the copy completes on zeros), or, inside the
+//! file's last page, zeroes the rest of the page without a fault; so after
+//! a batch that copied anything the size is asked again, and a batch copied
+//! across a cut is discarded (never returned as data) and counted. [`Reader::truncation`] then tells what is
+//! known of the loss. A truncated reader is done: open the file again once a
+//! writer has re-initialised it.
 
 use std::path::Path;
 
@@ -24,6 +37,32 @@ pub struct Reader {
     states: [RingReadState; 3],
     dictionary: DictionaryReader,
     start_time_at_open: u64,
+    truncation: Option<Truncation>,
+}
+
+/// What a reader knows of the loss when its file was truncated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Truncation {
+    /// The file's size when last looked at.
+    pub file_size: u64,
+    /// The largest size the reader had seen before.
+    pub known_size: u64,
+    /// Per ring: messages claimed by writers and not read, as counted from
+    /// the ring's header while the file stayed truncated (the largest count
+    /// seen); `None` when the header itself was cut off (unknown).
+    pub unread: [Option<u64>; 3],
+    /// Per ring: messages copied out of the file but discarded because the
+    /// copy faulted.
+    pub discarded: [u64; 3],
+}
+
+impl Truncation {
+    /// Messages known to be lost: unread (where known) plus discarded.
+    pub fn known_lost(&self) -> u64 {
+        (0..3)
+            .map(|i| self.unread[i].unwrap_or(0) + self.discarded[i])
+            .sum()
+    }
 }
 
 impl Reader {
@@ -40,22 +79,96 @@ impl Reader {
             layout,
             config,
             start_time_at_open,
+            truncation: None,
         })
     }
 
     /// Reads up to `max_messages` committed messages of `ring`, appending
     /// each to `out` as in its slot (varint length, then the bytes), and
     /// consumes them. Returns the number appended; 0 means nothing to read
-    /// now. Never blocks.
-    pub fn read_batch(&mut self, ring: RingId, max_messages: usize, out: &mut Vec<u8>) -> usize {
+    /// now. Never blocks. `Err(FileTruncated)` when the file was cut (see
+    /// the module documentation); nothing is appended then.
+    pub fn read_batch(
+        &mut self,
+        ring: RingId,
+        max_messages: usize,
+        out: &mut Vec<u8>,
+    ) -> Result<usize> {
+        self.file.check_intact()?;
         let i = ring.index();
-        self.rings[i].read_batch(
+        let start = out.len();
+        let n = self.rings[i].read_batch(
             self.file.region(),
             &mut self.states[i],
             self.config.uncommitted_timeout,
             max_messages,
             out,
-        )
+        );
+        // A cut during the copy either faulted (the region is broken) or,
+        // inside the file's last page, zeroed the rest of that page without
+        // a fault: the size tells. Bytes copied before the cut are sound.
+        if n > 0 || self.file.region().is_broken() {
+            if let Err(e) = self.file.check_intact() {
+                out.truncate(start);
+                self.truncation
+                    .get_or_insert_with(Truncation::default)
+                    .discarded[i] += n as u64;
+                return Err(e);
+            }
+        }
+        Ok(n)
+    }
+
+    /// `None` while the file is intact. Once it was found truncated: what is
+    /// known of the loss. Each call looks at the file again and counts the
+    /// messages writers claimed and this reader did not read, in every ring
+    /// whose header is still inside the file, as long as the file is not
+    /// re-initialised (one `fstat` and a few loads).
+    pub fn truncation(&mut self) -> Option<Truncation> {
+        if !self.file.region().is_broken() && self.file.check_intact().is_ok() {
+            return None;
+        }
+        let mut t = self.truncation.unwrap_or_default();
+        t.known_size = self.file.known_size();
+        if let Ok(size) = self.file.current_size() {
+            t.file_size = size;
+            if let Some(unread) = self.unread_within(size) {
+                for (known, now) in t.unread.iter_mut().zip(unread) {
+                    *known = match (*known, now) {
+                        (Some(a), Some(b)) => Some(a.max(b)),
+                        (a, b) => a.or(b),
+                    };
+                }
+            }
+        }
+        self.truncation = Some(t);
+        Some(t)
+    }
+
+    /// Per ring, `writer_index - reader_index` (at most the ring's slots)
+    /// read from ring headers that lie inside the first `size` bytes; `None`
+    /// for every ring when the file no longer has the start time seen at
+    /// open (re-initialised, or its header cut off).
+    fn unread_within(&self, size: u64) -> Option<[Option<u64>; 3]> {
+        let region = self.file.region();
+        let header_end = crate::layout::HEADER_SIZE;
+        let same_file =
+            || size >= header_end && info::start_time(&self.file) == self.start_time_at_open;
+        if !same_file() {
+            return None;
+        }
+        let unread = self.rings.map(|ring| {
+            let g = ring.geometry();
+            (g.writer_index_offset() + 8 <= size).then(|| {
+                let lag = ring
+                    .writer_index(region)
+                    .wrapping_sub(ring.reader_index(region));
+                (lag.max(0) as u64).min(g.num_buffers)
+            })
+        });
+        // Looked at again: a writer that re-initialised the file in between
+        // changed the start time.
+        same_file().then_some(unread)
     }
 
     /// Counters of `ring`.
@@ -84,8 +197,15 @@ impl Reader {
     }
 
     /// True when the file was re-initialised since open.
-    pub fn is_reset(&self) -> bool {
-        info::start_time(&self.file) != self.start_time_at_open
+    /// `Err(FileTruncated)` when it was cut (one `fstat` first).
+    pub fn is_reset(&self) -> Result<bool> {
+        self.file.check_intact()?;
+        let reset = info::start_time(&self.file) != self.start_time_at_open;
+        if reset {
+            // Zeros from a cut (see `read_batch`) are not a new start time.
+            self.file.check_intact()?;
+        }
+        Ok(reset)
     }
 }
 

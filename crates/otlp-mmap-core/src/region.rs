@@ -21,14 +21,22 @@
 //! The reader also gives back pages of consumed ring slots with
 //! `madvise(MADV_DONTNEED)` ([`Region::release_pages`]): on a shared file
 //! mapping this drops only this process's page-table entries, never data.
+//!
+//! Someone else can still cut the file shorter. Every region is registered
+//! with [`crate::fault`] for its whole life: once the SIGBUS handler is
+//! installed, an access to a page past the end of a truncated file completes
+//! on a page of zeros and marks the region broken ([`Region::is_broken`]);
+//! callers check that flag around their accesses and never trust bytes read
+//! from a broken region.
 
 use std::fs::File;
-use std::sync::atomic::{AtomicI32, AtomicI64, AtomicU64};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicI64, AtomicU64, Ordering};
 use std::sync::OnceLock;
 
 use memmap2::{MmapOptions, MmapRaw};
 
 use crate::error::{Error, Result};
+use crate::fault::{self, Registration};
 
 /// The system page size (`sysconf(_SC_PAGESIZE)`), 4096 if it cannot be
 /// read; a power of two.
@@ -49,6 +57,11 @@ pub const PREFETCH_MAX: u64 = 512;
 
 /// A fixed shared mapping of a file. See the module documentation.
 pub struct Region {
+    // Field order matters: fields drop in declaration order, and the range
+    // must leave the fault registry before `map` unmaps it.
+    _registration: Registration,
+    /// `registration.flag()`, kept at hand for the checks on hot paths.
+    broken: &'static AtomicBool,
     map: MmapRaw,
     ptr: *mut u8,
     len: u64,
@@ -76,7 +89,30 @@ impl Region {
         }
         .map_err(|e| Error::io("mapping the file", e))?;
         let ptr = map.as_mut_ptr();
-        Ok(Region { map, ptr, len })
+        let registration = Registration::new(ptr as usize, len_usize);
+        Ok(Region {
+            broken: registration.flag(),
+            _registration: registration,
+            map,
+            ptr,
+            len,
+        })
+    }
+
+    /// Whether an access faulted past the end of the file (it was cut
+    /// shorter) or a caller saw the file shrink ([`Region::mark_broken`]).
+    /// Accesses before the call are checked too (see `fault::is_set`). Once
+    /// true, stays true: bytes read from the region may be zeros that were
+    /// never in the file, and writes may have gone nowhere.
+    #[inline]
+    pub fn is_broken(&self) -> bool {
+        fault::is_set(self.broken)
+    }
+
+    /// Marks the region broken (the file was seen to shrink).
+    pub fn mark_broken(&self) {
+        // Relaxed: a sticky flag; see `fault::is_set`.
+        self.broken.store(true, Ordering::Relaxed);
     }
 
     /// Bytes of address space reserved by the mapping.

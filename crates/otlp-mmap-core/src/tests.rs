@@ -66,7 +66,7 @@ fn split(mut batch: &[u8]) -> Vec<Vec<u8>> {
 
 fn read_all(r: &mut Reader, ring: RingId) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
-    r.read_batch(ring, usize::MAX, &mut out);
+    r.read_batch(ring, usize::MAX, &mut out).unwrap();
     split(&out)
 }
 
@@ -219,7 +219,7 @@ fn reinitialising_changes_start_time_and_the_reader_sees_the_reset() {
     let w = Writer::create(&path, &small_config(4, 32, 128)).unwrap();
     assert!(w.append(RingId::Events, b"old").unwrap());
     let r = reader(&path);
-    assert!(!r.is_reset());
+    assert!(!r.is_reset().unwrap());
     let before = r.start_time_at_open();
     let mut starts = vec![before];
     for _ in 0..5 {
@@ -232,7 +232,7 @@ fn reinitialising_changes_start_time_and_the_reader_sees_the_reset() {
         );
         starts.push(now);
     }
-    assert!(r.is_reset());
+    assert!(r.is_reset().unwrap());
     let mut fresh = reader(&path);
     assert!(
         read_all(&mut fresh, RingId::Events).is_empty(),
@@ -256,7 +256,7 @@ fn reinitialising_never_shrinks_the_file_and_stale_references_fail_cleanly() {
         grown,
         "not shrunk under the reader"
     );
-    assert!(r.is_reset());
+    assert!(r.is_reset().unwrap());
     assert!(
         matches!(r.entry(old), Err(Error::BadReference { .. })),
         "past the new dictionary end"
@@ -285,7 +285,7 @@ fn attach_does_not_reinitialise() {
     );
     assert_eq!(r.entry(entry).unwrap(), b"kept");
     assert_eq!(r.entry(e2).unwrap(), b"also");
-    assert!(!r.is_reset());
+    assert!(!r.is_reset().unwrap());
 }
 
 // ------------------------------------------------------------------ rings
@@ -307,7 +307,7 @@ fn messages_round_trip_and_a_full_ring_answers_false() {
     );
     let mut r = reader(&path);
     let mut out = Vec::new();
-    assert_eq!(r.read_batch(RingId::Measurements, 2, &mut out), 2);
+    assert_eq!(r.read_batch(RingId::Measurements, 2, &mut out).unwrap(), 2);
     assert_eq!(split(&out), vec![vec![0; 5], vec![1; 5]]);
     assert!(
         w.append(RingId::Measurements, b"x").unwrap(),
@@ -389,8 +389,8 @@ fn reader_releases_consumed_slot_pages_and_the_next_lap_reads_back_intact() {
 
     // A read below the release threshold first, then the rest.
     let mut out = Vec::new();
-    assert_eq!(r.read_batch(RingId::Spans, 10, &mut out), 10);
-    r.read_batch(RingId::Spans, usize::MAX, &mut out);
+    assert_eq!(r.read_batch(RingId::Spans, 10, &mut out).unwrap(), 10);
+    r.read_batch(RingId::Spans, usize::MAX, &mut out).unwrap();
     let first_lap = split(&out);
     assert_eq!(first_lap.len(), 1023);
     for (i, m) in first_lap.iter().enumerate() {
@@ -406,7 +406,7 @@ fn reader_releases_consumed_slot_pages_and_the_next_lap_reads_back_intact() {
     // so it wraps at once) and is read back in uneven batches.
     fill(2, 1023);
     let mut out = Vec::new();
-    while r.read_batch(RingId::Spans, 37, &mut out) > 0 {}
+    while r.read_batch(RingId::Spans, 37, &mut out).unwrap() > 0 {}
     let second_lap = split(&out);
     assert_eq!(second_lap.len(), 1023);
     for (i, m) in second_lap.iter().enumerate() {
@@ -540,7 +540,7 @@ fn reader_resumes_from_the_reader_index_stored_in_the_file() {
     {
         let mut r = reader(&path);
         let mut out = Vec::new();
-        assert_eq!(r.read_batch(RingId::Events, 2, &mut out), 2);
+        assert_eq!(r.read_batch(RingId::Events, 2, &mut out).unwrap(), 2);
         assert_eq!(split(&out), vec![vec![0], vec![1]]);
     }
     let mut r = reader(&path);
@@ -623,7 +623,7 @@ fn eight_producers_and_one_reader_deliver_every_message_exactly_once() {
     let mut out = Vec::new();
     loop {
         out.clear();
-        let n = r.read_batch(RingId::Spans, 256, &mut out);
+        let n = r.read_batch(RingId::Spans, 256, &mut out).unwrap();
         for m in split(&out) {
             assert!((8..=16).contains(&m.len()), "length {}", m.len());
             let t = u32::from_le_bytes(m[..4].try_into().unwrap());
@@ -642,7 +642,7 @@ fn eight_producers_and_one_reader_deliver_every_message_exactly_once() {
         }
         if n == 0 {
             if done.load(Ordering::Acquire) == THREADS as usize
-                && r.read_batch(RingId::Spans, 1, &mut out) == 0
+                && r.read_batch(RingId::Spans, 1, &mut out).unwrap() == 0
             {
                 break;
             }
@@ -1037,13 +1037,13 @@ fn reader_survives_hostile_indexes() {
     .unwrap();
     let mut out = Vec::new();
     // next = reader_index + 1 wraps to i64::MIN, which writer_index claims.
-    assert_eq!(r.read_batch(RingId::Events, 100, &mut out), 0);
+    assert_eq!(r.read_batch(RingId::Events, 100, &mut out).unwrap(), 0);
     let before = r.stats(RingId::Events).skipped_uncommitted;
     pwrite(&path, g.writer_index_offset(), &i64::MAX.to_le_bytes());
     pwrite(&path, g.reader_index_offset(), &0i64.to_le_bytes());
     // Every claimed-but-uncommitted slot is skipped at once (timeout 0),
     // bounded by max_messages per call.
-    assert_eq!(r.read_batch(RingId::Events, 100, &mut out), 0);
+    assert_eq!(r.read_batch(RingId::Events, 100, &mut out).unwrap(), 0);
     assert_eq!(r.stats(RingId::Events).skipped_uncommitted - before, 100);
     assert_eq!(r.info().rings[0].reader_index, 100);
 }
@@ -1122,7 +1122,7 @@ fn writers_in_several_processes_share_one_file() {
     while next.iter().any(|&n| n < CHILD_MESSAGES) {
         assert!(Instant::now() < deadline, "children delivered {next:?}");
         out.clear();
-        if r.read_batch(RingId::Events, 256, &mut out) == 0 {
+        if r.read_batch(RingId::Events, 256, &mut out).unwrap() == 0 {
             std::thread::yield_now();
             continue;
         }
@@ -1183,7 +1183,7 @@ fn garbage_slots_are_counted_and_the_output_stays_well_framed() {
         }
         let mut r = reader(&path);
         let mut out = Vec::new();
-        let n = r.read_batch(RingId::Events, usize::MAX, &mut out);
+        let n = r.read_batch(RingId::Events, usize::MAX, &mut out).unwrap();
         let messages = split(&out);
         assert_eq!(messages.len(), n, "round {round}");
         assert!(messages.iter().all(|m| m.len() <= 23));

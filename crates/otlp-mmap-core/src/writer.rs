@@ -4,9 +4,21 @@
 //! A [`Writer`] is `Send + Sync`: any number of threads may append through
 //! one handle, and any number of processes may attach their own handles to
 //! the same file.
+//!
+//! # A file truncated under the writer
+//!
+//! When someone cuts the file shorter, the writer's mapping is broken (see
+//! [`crate::fault`]): `append` returns `FileTruncated` (checked before the
+//! write with one relaxed load, and after it, since a write that faulted
+//! went to a page of zeros and is lost); `add_entry`/`intern` keep working
+//! on remembered entries. [`Writer::is_truncated`] asks the OS for the size
+//! (for a caller that wants to notice a cut its writes have not hit yet).
+//! [`Writer::recreate`] makes a new writer on a fresh file at the same path
+//! with the same layout and every dictionary entry of this writer at its old
+//! reference.
 
-use std::os::unix::fs::{FileExt, OpenOptionsExt, PermissionsExt};
-use std::path::Path;
+use std::os::unix::fs::{FileExt, FileTypeExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -24,6 +36,9 @@ pub struct Writer {
     layout: Layout,
     rings: [Ring; 3],
     dictionary: DictionaryWriter,
+    path: PathBuf,
+    /// What the file was created with; `None` for an attached writer.
+    config: Option<WriterConfig>,
 }
 
 fn rings_of(layout: &Layout) -> [Ring; 3] {
@@ -76,8 +91,10 @@ impl Writer {
         let size = old_size.max(layout.file_size);
         let mapped = MappedFile::new(file, size, config.max_file_size, true)?;
         let region = mapped.region();
-        if old_size > 0 {
-            region.zero(0, layout.file_size);
+        // Bytes past the old size are zeros already (the file was extended).
+        let stale = old_size.min(layout.file_size);
+        if stale > 0 {
+            region.zero(0, stale);
         }
         let rings = rings_of(&layout);
         for ring in &rings {
@@ -105,11 +122,17 @@ impl Writer {
         region
             .atomic_i64(header::VERSION)
             .store(VERSION, Ordering::Release);
+        if region.is_broken() {
+            // Cut again while it was being initialised.
+            return Err(Error::faulted());
+        }
         Ok(Writer {
             file: mapped,
             layout,
             rings,
             dictionary,
+            path: path.to_path_buf(),
+            config: Some(config.clone()),
         })
     }
 
@@ -128,15 +151,101 @@ impl Writer {
             dictionary: DictionaryWriter::new(layout.dictionary_offset),
             file,
             layout,
+            path: path.as_ref().to_path_buf(),
+            config: None,
         })
     }
 
     /// Appends one encoded message (the core adds the length prefix).
     /// `Ok(false)` when the ring is full; `Err(MessageTooLarge)` when it can
-    /// never fit, before any index is claimed.
+    /// never fit, before any index is claimed; `Err(FileTruncated)` when the
+    /// file was cut (before the call, or under the write, which is then lost).
     #[inline]
     pub fn append(&self, ring: RingId, message: &[u8]) -> Result<bool> {
-        self.rings[ring.index()].try_append(self.file.region(), message)
+        let region = self.file.region();
+        if region.is_broken() {
+            return Err(Error::faulted());
+        }
+        let written = self.rings[ring.index()].try_append(region, message)?;
+        if region.is_broken() {
+            return Err(Error::faulted());
+        }
+        Ok(written)
+    }
+
+    /// Whether the file was cut shorter under this writer: an access faulted,
+    /// or the file is now smaller than it was (one `fstat`). Once true,
+    /// stays true.
+    pub fn is_truncated(&self) -> Result<bool> {
+        match self.file.check_intact() {
+            Ok(()) => Ok(false),
+            Err(Error::FileTruncated(_)) => Ok(true),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// A new writer on a fresh file at this writer's path, with the same
+    /// layout, a new start time, and every dictionary entry this writer
+    /// added at its old reference (so references a caller has cached stay
+    /// valid). Meant for a writer whose file was truncated; this writer
+    /// should not be used afterwards.
+    ///
+    /// The path must name this writer's own file (re-initialised in place)
+    /// or nothing (a new file is created). Anything else — another file, a
+    /// symbolic link, a directory — is left alone: `PathReplaced`. Only a
+    /// writer that created its file can re-create it: attached writers share
+    /// the file with others, whose data a re-creation would destroy.
+    pub fn recreate(&self) -> Result<Writer> {
+        let Some(config) = &self.config else {
+            return Err(Error::InvalidConfig(
+                "an attached writer cannot re-create the file it shares".into(),
+            ));
+        };
+        self.check_path_is_ours()?;
+        let entries = self.dictionary.snapshot();
+        let writer = Writer::create(&self.path, config)?;
+        writer.dictionary.restore(&writer.file, entries)?;
+        Ok(writer)
+    }
+
+    /// `PathReplaced` unless the path names this writer's file or nothing.
+    fn check_path_is_ours(&self) -> Result<()> {
+        let shown = self.path.display();
+        let here = match std::fs::symlink_metadata(&self.path) {
+            Ok(meta) => meta,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(Error::io(format!("looking at {shown}"), e)),
+        };
+        let kind = here.file_type();
+        let what = if kind.is_symlink() {
+            "a symbolic link"
+        } else if kind.is_dir() {
+            "a directory"
+        } else if kind.is_fifo()
+            || kind.is_socket()
+            || kind.is_block_device()
+            || kind.is_char_device()
+        {
+            "a special file"
+        } else {
+            let ours = self
+                .file
+                .file()
+                .metadata()
+                .map_err(|e| Error::io("fstat", e))?;
+            if (ours.dev(), ours.ino()) == (here.dev(), here.ino()) {
+                return Ok(());
+            }
+            "another file"
+        };
+        Err(Error::PathReplaced(format!(
+            "{shown} is now {what}; not re-creating the telemetry file over it"
+        )))
+    }
+
+    /// The path this writer was created or attached with.
+    pub fn path(&self) -> &Path {
+        &self.path
     }
 
     /// Largest message (without prefix) that fits one slot of `ring`.
