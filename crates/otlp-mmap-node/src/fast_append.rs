@@ -11,9 +11,9 @@
 //! both behave the same).
 //!
 //! Soundness of borrowing the receiver without napi-rs' borrow tracking: the
-//! only `&mut Writer` method is `close`, which is a JS call; nothing in this
-//! callback calls into JavaScript, so no `&mut` borrow can exist while the
-//! `&Writer` taken here is alive.
+//! only `&mut Writer` methods are `close` and `recreate`, which are JS calls;
+//! nothing in this callback calls into JavaScript, so no `&mut` borrow can
+//! exist while the `&Writer` taken here is alive.
 
 use std::ffi::{c_void, CString};
 use std::ptr;

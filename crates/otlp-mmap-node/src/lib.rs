@@ -12,12 +12,25 @@ use otlp_mmap_core as core;
 mod fast_append;
 mod scratch_appender;
 
-/// Replaces the generated `Writer.prototype.append` by the hand-written
-/// callback of `fast_append` (same behaviour, no per-call borrow tracking).
+/// Runs when the module loads: installs the core's SIGBUS handler (a file
+/// truncated under one of our mappings then fails calls with
+/// ERR_FILE_TRUNCATED instead of killing the process; see
+/// `otlp_mmap_core::fault`), and replaces the generated
+/// `Writer.prototype.append` by the hand-written callback of `fast_append`
+/// (same behaviour, no per-call borrow tracking).
 #[napi(module_exports)]
 pub fn install_fast_paths(exports: Object, env: Env) -> napi::Result<()> {
+    core::fault::install();
     // SAFETY: napi-rs calls this hook after defining the classes on `exports`.
     unsafe { fast_append::install(env.raw(), exports.raw()) }
+}
+
+/// Whether the SIGBUS handler is installed in this process: a file
+/// truncated under a writer or reader then fails its calls with
+/// ERR_FILE_TRUNCATED; without it the process would die of SIGBUS.
+#[napi]
+pub fn truncation_protected() -> bool {
+    core::fault::installed()
 }
 
 /// The stable `code` of an error thrown to JavaScript.
@@ -146,6 +159,24 @@ pub struct FileInfo {
     pub spans: RingInfo,
     pub measurements: RingInfo,
     pub dictionary: DictionaryInfo,
+}
+
+/// What a reader knows of the loss when its file was truncated.
+#[napi(object)]
+pub struct TruncationInfo {
+    /// The file's size when last looked at.
+    pub file_size: i64,
+    /// The largest size the reader had seen before the cut.
+    pub known_size: i64,
+    /// Per ring [events, spans, measurements]: messages claimed by writers
+    /// and not read (counted from the ring header while the file stayed
+    /// cut); -1 when the header itself was cut off.
+    pub unread: Vec<i64>,
+    /// Per ring: messages copied out but discarded because the copy
+    /// crossed the cut.
+    pub discarded: Vec<i64>,
+    /// Sum of the known unread and discarded messages.
+    pub known_lost: i64,
 }
 
 /// Reader counters, per ring [events, spans, measurements].
@@ -347,6 +378,27 @@ impl Writer {
         self.inner()?.sync().map_err(to_js)
     }
 
+    /// Whether the file was cut shorter under this writer (one fstat, and
+    /// whether an access faulted). Once true, stays true: appends throw
+    /// ERR_FILE_TRUNCATED until `recreate()`.
+    #[napi]
+    pub fn is_truncated(&self) -> napi::Result<bool, Code> {
+        self.inner()?.is_truncated().map_err(to_js)
+    }
+
+    /// Re-creates the file at the same path with the same layout and a new
+    /// start time, writes back every dictionary entry this writer added at
+    /// its old reference, and continues on it (appenders keep working).
+    /// Throws ERR_PATH_REPLACED when the path now holds another file, a
+    /// symbolic link or a directory (left alone), ERR_INVALID_OPTION for an
+    /// attached writer, ERR_IO / ERR_FILE_TRUNCATED when it fails.
+    #[napi]
+    pub fn recreate(&mut self) -> napi::Result<(), Code> {
+        let fresh = self.inner()?.recreate().map_err(to_js)?;
+        self.inner = Some(fresh);
+        Ok(())
+    }
+
     /// Releases the mapping; later calls throw ERR_CLOSED. Idempotent.
     #[napi]
     pub fn close(&mut self) {
@@ -402,7 +454,8 @@ impl Reader {
 
     /// Reads up to `maxMessages` committed messages and consumes them: one
     /// Buffer holding each as in its slot (varint length, then bytes). Empty
-    /// when there is nothing to read now. Never blocks.
+    /// when there is nothing to read now. Never blocks. Throws
+    /// ERR_FILE_TRUNCATED when the file was cut (see `truncation()`).
     #[napi]
     pub fn read<'env>(
         &mut self,
@@ -412,7 +465,9 @@ impl Reader {
     ) -> napi::Result<BufferSlice<'env>, Code> {
         let reader = self.inner.as_mut().ok_or_else(closed)?;
         self.batch.clear();
-        reader.read_batch(ring.into(), max_messages as usize, &mut self.batch);
+        reader
+            .read_batch(ring.into(), max_messages as usize, &mut self.batch)
+            .map_err(to_js)?;
         let result = BufferSlice::copy_from(env, &self.batch)
             .map_err(|e| napi::Error::new(Code("ERR_IO"), e.reason.clone()));
         if self.batch.capacity() > 4 << 20 {
@@ -452,10 +507,29 @@ impl Reader {
         })
     }
 
-    /// True when the file was re-initialised since open.
+    /// True when the file was re-initialised since open. Throws
+    /// ERR_FILE_TRUNCATED when it was cut.
     #[napi]
     pub fn is_reset(&self) -> napi::Result<bool, Code> {
-        Ok(self.inner()?.is_reset())
+        self.inner()?.is_reset().map_err(to_js)
+    }
+
+    /// null while the file is intact; once it was found truncated, what is
+    /// known of the loss (looked at again on each call, see TruncationInfo).
+    #[napi]
+    pub fn truncation(&mut self) -> napi::Result<Option<TruncationInfo>, Code> {
+        let reader = self.inner.as_mut().ok_or_else(closed)?;
+        Ok(reader.truncation().map(|t| TruncationInfo {
+            file_size: t.file_size as i64,
+            known_size: t.known_size as i64,
+            unread: t
+                .unread
+                .iter()
+                .map(|u| u.map_or(-1, |n| n as i64))
+                .collect(),
+            discarded: t.discarded.iter().map(|&n| n as i64).collect(),
+            known_lost: t.known_lost() as i64,
+        }))
     }
 
     /// Releases the mapping; later calls throw ERR_CLOSED. Idempotent.

@@ -19,7 +19,7 @@
 //! so the wrapped Rust `Writer` outlives it; the memory is shared (`Arc`) by
 //! the appender and the `Buffer`'s finalizer. Soundness of reading the
 //! writer and the memory during a call: the call runs no JavaScript, so no
-//! `&mut Writer` (only `close`) can exist and no JS code can write the bytes
+//! `&mut Writer` (only `close` and `recreate`) can exist and no JS code can write the bytes
 //! while they are copied into the ring.
 
 use std::cell::UnsafeCell;
