@@ -75,7 +75,7 @@ export class MmapSdk {
       ...(config.maxFileSize !== undefined ? { maxFileSize: config.maxFileSize } : {}),
       ...(config.fileMode !== undefined ? { fileMode: config.fileMode } : {}),
     });
-    const file = new MmapFile(native);
+    const file = new MmapFile(native, { path: config.path, attached: config.attach });
     this.file = file;
     const resourceRef = internResource(file.dictionary, resourceAttributes(options));
     this.tracerProvider = new MmapTracerProvider(

@@ -17,6 +17,21 @@
  * a log record), so a re-entrant encode gets a fresh writer instead of
  * corrupting the one in use.
  *
+ * A file that another program cuts shorter (`: > file`, logrotate's
+ * copytruncate) is noticed by the first append that meets the cut (the
+ * binding turns the fault into ERR_FILE_TRUNCATED), or within
+ * {@link WATCH_INTERVAL_MS} by a timer that compares the file's size with
+ * what the writer knows. From then on every message is dropped and counted,
+ * one diag error is reported, and the file is re-created at the same path
+ * shortly after (`Writer.recreate`, retried every second while it fails).
+ * The binding writes every dictionary entry back at its old reference, so
+ * the references cached everywhere in the SDK (resource, scopes, metric
+ * definitions, keys, memoised encodings) stay valid; entries interned while
+ * the file is cut get references the new file will hold. A writer attached
+ * to a file it shares with other processes does not re-create it (that
+ * would destroy the other writers' data and references): its telemetry is
+ * dropped and counted from then on.
+ *
  * @internal
  */
 import { diag } from '@opentelemetry/api';
@@ -33,6 +48,20 @@ const FULL_RETRY_SLEEP_MS = 0.05;
 const sleepCell = new Int32Array(new SharedArrayBuffer(4));
 /** Smallest scratch buffer, in bytes. */
 const SCRATCH_MIN = 4096;
+/** How often the file's size is checked for a cut that no append has met yet. */
+const WATCH_INTERVAL_MS = 500;
+/** Delay before re-creating a truncated file: off the API call that noticed it. */
+const RECREATE_DELAY_MS = 100;
+/** Delay between attempts to re-create the file while they fail. */
+const RECREATE_RETRY_MS = 1000;
+
+/** How the file was opened. */
+export interface MmapFileOptions {
+  /** The path, for messages. */
+  readonly path?: string;
+  /** Attached to a file other processes write too: never re-created. */
+  readonly attached?: boolean;
+}
 
 export class MmapFile {
   readonly dictionary: Dictionary;
@@ -46,9 +75,19 @@ export class MmapFile {
   private readonly congested = [false, false, false];
   private readonly dropped: DroppedCounts = emptyDroppedCounts();
   private isClosed = false;
+  private readonly path: string;
+  private readonly attached: boolean;
+  /** The file was cut: messages are dropped until it is re-created. */
+  private isTruncated = false;
+  private readonly watchTimer: NodeJS.Timeout | undefined;
+  private recreateTimer: NodeJS.Timeout | undefined;
+  /** The last re-creation failure reported (each distinct one is reported once). */
+  private recreateFailure: string | undefined;
 
-  constructor(native: NativeWriter) {
+  constructor(native: NativeWriter, options: MmapFileOptions = {}) {
     this.native = native;
+    this.path = options.path ?? 'the telemetry file';
+    this.attached = options.attached ?? false;
     this.dictionary = new Dictionary(native, () => {
       this.dropped.attributes++;
     });
@@ -62,10 +101,19 @@ export class MmapFile {
     const capacity = Math.max(SCRATCH_MIN, ...this.maxMessageSize);
     this.appendScratch = scratchAppender(native, capacity);
     this.scratch = new ProtoWriter(this.appendScratch?.buffer ?? capacity);
+    if (typeof native.isTruncated === 'function') {
+      this.watchTimer = setInterval(() => this.watch(), WATCH_INTERVAL_MS);
+      this.watchTimer.unref();
+    }
   }
 
   get closed(): boolean {
     return this.isClosed;
+  }
+
+  /** Whether the file was found cut and not (yet) re-created: messages are dropped. */
+  get truncated(): boolean {
+    return this.isTruncated;
   }
 
   /** Takes the shared encoder (or a fresh one when re-entered), reset. */
@@ -88,6 +136,10 @@ export class MmapFile {
    */
   commit(ring: RingId, w: ProtoWriter): boolean {
     if (this.isClosed) return false;
+    if (this.isTruncated) {
+      this.countDrop(ring);
+      return false;
+    }
     if (w.pos > this.maxMessageSize[ring]) {
       this.countDrop(ring);
       diag.warn(`otlp-mmap: a ${ringName(ring)} message of ${w.pos} bytes does not fit a slot; dropped`);
@@ -107,7 +159,9 @@ export class MmapFile {
         }
       }
     } catch (err) {
-      if (errorCode(err) !== 'ERR_CLOSED') diag.error('otlp-mmap: append failed', err);
+      const code = errorCode(err);
+      if (code === 'ERR_FILE_TRUNCATED') this.onTruncated(err);
+      else if (code !== 'ERR_CLOSED') diag.error('otlp-mmap: append failed', err);
       this.countDrop(ring);
       return false;
     }
@@ -148,18 +202,81 @@ export class MmapFile {
 
   /** Makes the written data durable (msync). */
   sync(): void {
-    if (this.isClosed) return;
+    if (this.isClosed || this.isTruncated) return;
     try {
       this.native.sync();
     } catch (err) {
-      diag.error('otlp-mmap: sync failed', err);
+      if (errorCode(err) === 'ERR_FILE_TRUNCATED') this.onTruncated(err);
+      else diag.error('otlp-mmap: sync failed', err);
     }
+  }
+
+  /** The timer's look at the file size: a cut that no append has met yet. */
+  private watch(): void {
+    if (this.isClosed || this.isTruncated) return;
+    let cut: boolean;
+    try {
+      cut = this.native.isTruncated!();
+    } catch {
+      return; // closed meanwhile, or fstat failed: look again next time
+    }
+    if (cut) this.onTruncated(undefined);
+  }
+
+  /**
+   * The file was cut: drop from now on, report once, and (unless attached)
+   * re-create it soon, off the API call that noticed. Sets the state before
+   * reporting: a diag logger that writes telemetry re-enters and drops.
+   */
+  private onTruncated(cause: unknown): void {
+    if (this.isTruncated || this.isClosed) return;
+    this.isTruncated = true;
+    if (this.attached || typeof this.native.recreate !== 'function') {
+      diag.error(
+        `otlp-mmap: ${this.path} was truncated by another program; this process attached to a file shared with other writers and does not re-create it: its telemetry is dropped and counted from now on`,
+        ...(cause === undefined ? [] : [cause]),
+      );
+      return;
+    }
+    diag.error(
+      `otlp-mmap: ${this.path} was truncated by another program; telemetry is dropped and counted until the file is re-created at the same path (in about ${RECREATE_DELAY_MS} ms)`,
+      ...(cause === undefined ? [] : [cause]),
+    );
+    this.scheduleRecreate(RECREATE_DELAY_MS);
+  }
+
+  private scheduleRecreate(delayMs: number): void {
+    this.recreateTimer = setTimeout(() => this.recreate(), delayMs);
+    this.recreateTimer.unref();
+  }
+
+  /** Re-creates the file (same layout, dictionary entries at their old references) and resumes. */
+  private recreate(): void {
+    this.recreateTimer = undefined;
+    if (this.isClosed || !this.isTruncated) return;
+    try {
+      this.native.recreate!();
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      if (message !== this.recreateFailure) {
+        this.recreateFailure = message;
+        diag.error(`otlp-mmap: could not re-create ${this.path} (retrying every ${RECREATE_RETRY_MS} ms)`, err);
+      }
+      this.scheduleRecreate(RECREATE_RETRY_MS);
+      return;
+    }
+    this.recreateFailure = undefined;
+    this.congested.fill(false);
+    this.isTruncated = false;
+    diag.info(`otlp-mmap: ${this.path} re-created after it was truncated; telemetry resumes`);
   }
 
   /** Unmaps the file; later writes are ignored. Idempotent. */
   close(): void {
     if (this.isClosed) return;
     this.isClosed = true;
+    if (this.watchTimer !== undefined) clearInterval(this.watchTimer);
+    if (this.recreateTimer !== undefined) clearTimeout(this.recreateTimer);
     this.dictionary.close();
     try {
       this.native.close();

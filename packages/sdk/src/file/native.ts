@@ -8,9 +8,13 @@ import { createRequire } from 'node:module';
 import type * as Native from '@otlp-mmap/native';
 
 /** The binding's types, generated from the Rust source by the napi build. */
-export type NativeWriter = Omit<Native.Writer, 'scratchAppender'> & {
+export type NativeWriter = Omit<Native.Writer, 'scratchAppender' | 'isTruncated' | 'recreate'> & {
   /** Optional, so that a stand-in writer (benchmarks, tests) may leave it out. */
   scratchAppender?: Native.Writer['scratchAppender'];
+  /** Optional as `scratchAppender`: without it a cut no append meets goes unnoticed. */
+  isTruncated?: Native.Writer['isTruncated'];
+  /** Optional as `scratchAppender`: without it a truncated file is not re-created. */
+  recreate?: Native.Writer['recreate'];
 };
 /** `appender(ring, length)` appends `appender.buffer[0..length)`. */
 export type ScratchAppender = ReturnType<Native.Writer['scratchAppender']>;
