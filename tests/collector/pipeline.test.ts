@@ -43,6 +43,7 @@ function scriptedReader(script: { events: Event[][]; spans: SpanEvent[][] }) {
     },
     stats: () => ({ skippedUncommitted: [0, 0, 0], corrupt: [0, 0, 0], read: [0, 0, 0] }),
     isReset: () => false,
+    truncation: () => null,
     close: () => {},
   };
 }

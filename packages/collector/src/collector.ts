@@ -47,33 +47,63 @@ interface OpenedFile {
   readonly identity: string | undefined;
 }
 
+/** The input file as it was when it was found cut shorter (see {@link Collector.followTruncation}). */
+interface CutFile {
+  readonly identity: string | undefined;
+  readonly size: number;
+  /** Called on every look while waiting (counts what the cut file still shows). */
+  readonly onWait: () => void;
+}
+
+/** Whether `error` is the binding's report of a file cut shorter while it was mapped. */
+function isTruncation(error: unknown): boolean {
+  return errorCode(error) === 'ERR_FILE_TRUNCATED';
+}
+
 /**
  * Opens the input file, waiting for it to appear and to validate. The
  * path's identity is taken before opening: should another file replace it
  * in between, the next look at the path sees a change and the collector
  * reopens (taken after, the replacement would go unnoticed).
+ *
+ * After a truncation (`cut`), the cut file does not validate and may stay so
+ * until its writer re-creates it: the grace for a file that does not
+ * validate starts only once the path shows something else than the cut file
+ * (another size or another file).
  */
-async function openWhenReady(config: CollectorConfig, shouldStop: () => boolean): Promise<OpenedFile | undefined> {
+async function openWhenReady(config: CollectorConfig, shouldStop: () => boolean, cut?: CutFile): Promise<OpenedFile | undefined> {
   const started = Date.now();
   let seenAt: number | undefined;
   for (;;) {
     if (shouldStop()) return undefined;
+    cut?.onWait();
     if (existsSync(config.input)) {
       seenAt ??= Date.now();
       try {
         const identity = fileIdentity(config.input);
         return { reader: openReader(config.input, config.uncommittedTimeoutMs), identity };
       } catch (error) {
-        if (Date.now() - seenAt >= INIT_GRACE_MS) throw new CollectorError(`cannot read ${config.input}: ${describe(error)}`);
+        if (cut !== undefined && stillCut(config.input, cut)) seenAt = Date.now();
+        else if (Date.now() - seenAt >= INIT_GRACE_MS) throw new CollectorError(`cannot read ${config.input}: ${describe(error)}`);
       }
     } else {
       seenAt = undefined;
     }
     if (config.waitTimeoutMs > 0 && Date.now() - started >= config.waitTimeoutMs) {
-      throw new CollectorError(`${config.input} did not appear within ${config.waitTimeoutMs} ms`);
+      throw new CollectorError(`${config.input} did not ${cut ? 'come back after it was truncated' : 'appear'} within ${config.waitTimeoutMs} ms`);
     }
     // Looks for the file as often as for new data, at most every 50 ms.
     await sleep(Math.min(FILE_POLL_MS, config.pollIntervalMs));
+  }
+}
+
+/** Whether `path` still shows the file as it was cut: the same file, no larger. */
+function stillCut(path: string, cut: CutFile): boolean {
+  try {
+    const stat = statSync(path, { bigint: true });
+    return `${stat.dev}:${stat.ino}` === cut.identity && stat.size <= BigInt(cut.size);
+  } catch {
+    return false;
   }
 }
 
@@ -99,6 +129,8 @@ export class Collector {
   private reader: MmapReader | undefined;
   /** The identity (see fileIdentity) of the file the reader maps. */
   private readerFile: string | undefined;
+  /** The start time of the file the reader maps, as seen when it was opened. */
+  private readerStart = 0n;
   /** When the input path was last compared with {@link readerFile}. */
   private lastIdentityCheck = 0;
   private stopping = false;
@@ -132,7 +164,8 @@ export class Collector {
     }
     this.reader = opened.reader;
     this.readerFile = opened.identity;
-    const pipeline = new Pipeline(this.config, new FileDictionary(this.reader), this.deps.createMetrics(this.reader.info().startTimeUnixNano), this.exporters);
+    this.readerStart = this.reader.info().startTimeUnixNano;
+    const pipeline = new Pipeline(this.config, new FileDictionary(this.reader), this.deps.createMetrics(this.readerStart), this.exporters);
     this.pipeline = pipeline;
 
     const timers: NodeJS.Timeout[] = [];
@@ -142,12 +175,33 @@ export class Collector {
     let fatal: unknown;
     try {
       while (!this.stopping && this.reader) {
-        if (this.reader.isReset()) {
+        const reader = this.reader;
+        let reset: boolean;
+        try {
+          reset = reader.isReset();
+        } catch (error) {
+          if (!isTruncation(error)) throw error;
+          await this.followTruncation(pipeline);
+          continue;
+        }
+        if (reset) {
           await this.followReset(pipeline);
           continue;
         }
-        const reader = this.reader;
-        const result = this.guard('reading', () => pipeline.poll(reader));
+        let truncated = false;
+        const result = this.guard('reading', () => {
+          try {
+            return pipeline.poll(reader);
+          } catch (error) {
+            if (!isTruncation(error)) throw error;
+            truncated = true;
+            return undefined;
+          }
+        });
+        if (truncated) {
+          await this.followTruncation(pipeline);
+          continue;
+        }
         if (result?.more) {
           await new Promise<void>((resolve) => setImmediate(resolve));
           continue;
@@ -241,7 +295,46 @@ export class Collector {
     const reader = opened.reader;
     this.reader = reader;
     this.readerFile = opened.identity;
-    pipeline.useFile(new FileDictionary(reader), this.deps.createMetrics(reader.info().startTimeUnixNano));
+    this.readerStart = reader.info().startTimeUnixNano;
+    pipeline.useFile(new FileDictionary(reader), this.deps.createMetrics(this.readerStart));
+  }
+
+  /**
+   * The file was cut shorter by another program while it was read (the
+   * binding reported ERR_FILE_TRUNCATED instead of dying of SIGBUS). One
+   * line; flush what came from the file (open spans as incomplete, metrics)
+   * as for a re-initialisation; then wait, without a deadline, for a writer
+   * to re-create the file at the path, counting meanwhile the messages the
+   * cut file shows were written and never read; then read the new file.
+   */
+  private async followTruncation(pipeline: Pipeline): Promise<void> {
+    const old = this.reader!;
+    const startTime = this.readerStart;
+    this.reader = undefined; // no status line reads the cut mapping
+    let loss = old.truncation();
+    const fileSize = loss?.fileSize ?? 0;
+    const unknown = loss?.unread.some((n) => n < 0) ? ' (more in rings whose header was cut off: not known)' : '';
+    this.deps.log(
+      `${this.config.input} was truncated by another program while being read (${fileSize} bytes, it had ${loss?.knownSize ?? '?'}): ${loss?.knownLost ?? 0} unread messages lost so far${unknown}; waiting for a writer to re-create it`,
+    );
+    pipeline.flushAll(true);
+    pipeline.collectMetrics();
+    pipeline.read.truncations++;
+    let opened: OpenedFile | undefined;
+    try {
+      const cut: CutFile = { identity: this.readerFile, size: fileSize, onWait: () => (loss = old.truncation() ?? loss) };
+      opened = await openWhenReady(this.config, () => this.stopping, cut);
+    } finally {
+      old.close();
+    }
+    // The same file came back valid (cut only in its free tail): reading goes on from where it stopped.
+    const sameFile = opened !== undefined && opened.reader.info().startTimeUnixNano === startTime;
+    if (!sameFile) pipeline.read.lostOnTruncation += loss?.knownLost ?? 0;
+    if (!opened) return;
+    this.reader = opened.reader;
+    this.readerFile = opened.identity;
+    this.readerStart = opened.reader.info().startTimeUnixNano;
+    pipeline.useFile(new FileDictionary(opened.reader), this.deps.createMetrics(this.readerStart));
   }
 
   private async shutdown(pipeline: Pipeline): Promise<void> {
@@ -276,10 +369,18 @@ export class Collector {
   }
 }
 
+/** Exit code of `dump` when its file was truncated while it read it: the output is partial. */
+export const EXIT_TRUNCATED = 3;
+
 /**
  * `dump`: reads every ring of a file to its end once, converts all of it
  * (open spans marked incomplete) and writes OTLP JSON lines, then returns.
  * Consumes what it reads (reader_index advances), like any reader.
+ *
+ * A file cut shorter by another program while `dump` reads it ends the
+ * reading: what was read before is converted and written as usual, the
+ * summary line counts the truncation and the messages known lost, and
+ * `dump` fails with one line and exit code {@link EXIT_TRUNCATED}.
  */
 export async function dump(config: CollectorConfig, deps: CollectorDeps): Promise<void> {
   if (!existsSync(config.input)) throw new CollectorError(`cannot read ${config.input}: no such file`);
@@ -302,8 +403,16 @@ export async function dump(config: CollectorConfig, deps: CollectorDeps): Promis
     return [info.events, info.spans, info.measurements].some((r) => r.writerIndex > r.readerIndex);
   };
   let idleSince = Date.now();
+  let truncated = false;
   for (;;) {
-    const { read } = pipeline.poll(reader);
+    let read: number;
+    try {
+      read = pipeline.poll(reader).read;
+    } catch (error) {
+      if (!isTruncation(error)) throw error;
+      truncated = true;
+      break;
+    }
     if (read > 0) {
       idleSince = Date.now();
       // Let the export queues make room; the JSON-lines output drains quickly.
@@ -321,11 +430,24 @@ export async function dump(config: CollectorConfig, deps: CollectorDeps): Promis
     }
     break;
   }
+  const loss = truncated ? reader.truncation() : null;
+  if (truncated) {
+    pipeline.read.truncations++;
+    pipeline.read.lostOnTruncation += loss?.knownLost ?? 0;
+  }
   pipeline.flushAll(true);
   pipeline.collectMetrics();
   await exporters.drain(Date.now() + config.shutdownTimeoutMs);
-  const { line } = statusLine('dump', pipeline, exporters, reader.info(), reader.stats(), { at: Date.now(), messages: [0, 0, 0] });
+  // A cut file's ring headers are gone or stale: no lag fields then.
+  const { line } = statusLine('dump', pipeline, exporters, truncated ? undefined : reader.info(), reader.stats(), { at: Date.now(), messages: [0, 0, 0] });
   deps.log(line);
   await exporters.close();
   reader.close();
+  if (truncated) {
+    const unknown = loss?.unread.some((n) => n < 0) ? ', more in rings whose header was cut off' : '';
+    throw new CollectorError(
+      `${config.input} was truncated by another program while dump read it (${loss?.fileSize ?? '?'} bytes, it had ${loss?.knownSize ?? '?'}): what was read before is written; ${loss?.knownLost ?? 0} messages known lost${unknown}`,
+      EXIT_TRUNCATED,
+    );
+  }
 }

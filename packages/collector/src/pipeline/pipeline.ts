@@ -94,7 +94,16 @@ export class Pipeline {
     if (this.sinks.hasRoom('traces') && this.sinks.hasRoom('logs')) {
       const events: Event[] = [];
       const eventCount = decodeBatch(reader.read(RING_EVENTS, max), EventDecoder, (e) => events.push(e), () => this.read.undecodable[RING_EVENTS]++);
-      const spanCount = applySpanBatch(reader.read(RING_SPANS, max), this.spans, () => this.read.undecodable[RING_SPANS]++);
+      let spanBatch: Uint8Array;
+      try {
+        spanBatch = reader.read(RING_SPANS, max);
+      } catch (error) {
+        // The file was cut (or closed) under the reader: the events already read are sound, keep them.
+        this.read.messages[RING_EVENTS] += eventCount;
+        this.processEvents(events, true);
+        throw error;
+      }
+      const spanCount = applySpanBatch(spanBatch, this.spans, () => this.read.undecodable[RING_SPANS]++);
       this.read.messages[RING_EVENTS] += eventCount;
       this.read.messages[RING_SPANS] += spanCount;
       read += eventCount + spanCount;

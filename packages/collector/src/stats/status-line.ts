@@ -46,6 +46,8 @@ export function statusLine(
     fields.push(`corrupt=${readerStats.corrupt.reduce((a, b) => a + b, 0)}`);
   }
   fields.push(`resets=${pipeline.read.resets}`);
+  fields.push(`truncations=${pipeline.read.truncations}`);
+  fields.push(`lost_truncated=${pipeline.read.lostOnTruncation}`);
   fields.push(`rss_mb=${Math.round(process.memoryUsage.rss() / 1048576)}`);
   return { line: fields.join(' '), snapshot: { at: now, messages: [m[0], m[1], m[2]] } };
 }
