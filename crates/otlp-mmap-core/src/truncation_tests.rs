@@ -438,9 +438,11 @@ fn child_process_fault() {
     std::process::exit(0);
 }
 
+/// Runs `child_process_fault` in `mode`; a child still running after 30 s
+/// (a fault handled over and over) is killed and fails the test.
 fn run_child(mode: &str) -> std::process::ExitStatus {
     let dir = TempDir::new();
-    std::process::Command::new(std::env::current_exe().unwrap())
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
         .args([
             "--exact",
             "truncation_tests::child_process_fault",
@@ -452,8 +454,20 @@ fn run_child(mode: &str) -> std::process::ExitStatus {
         .env(CHILD_FILE, dir.file("page"))
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
-        .status()
-        .unwrap()
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the {mode} child hung");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
 }
 
 #[test]

@@ -1,0 +1,109 @@
+/**
+ * An instrumented application (a child process using @otlp-mmap/sdk through
+ * the global OpenTelemetry API) whose file another program cuts shorter
+ * while it writes: it keeps running and answering, drops and counts what
+ * cannot be written, reports one diag error, and its telemetry resumes in a
+ * file re-created at the same path, where the resource, scope, metric and
+ * key references it had cached still resolve.
+ */
+import { existsSync } from 'node:fs';
+import test from 'ava';
+import { Reader } from '@otlp-mmap/native';
+import { CUTS, cutFile, cutSize, droppedMessages, TruncationApp } from '../helpers/truncation.js';
+import { FileReadBack, tempPath } from './support/read-back.js';
+
+/** The start time of a valid file at `path`, or undefined while there is none. */
+function startTime(path: string): bigint | undefined {
+  if (!existsSync(path)) return undefined;
+  try {
+    const reader = Reader.open(path);
+    const start = reader.info().startTimeUnixNano;
+    reader.close();
+    return start;
+  } catch {
+    return undefined;
+  }
+}
+
+for (const cut of CUTS) {
+  test(`an application whose file is cut ${cut.startsWith('inside') ? cut : `to ${cut}`} keeps running, drops and counts, reports one diag error, and resumes in a re-created file`, async (t) => {
+    const tmp = tempPath();
+    const app = await TruncationApp.start(tmp.path);
+    t.teardown(() => {
+      app.kill();
+      tmp.cleanup();
+    });
+    const before = await app.until((s) => s.ticks >= 60, 15_000, '60 ticks');
+    t.is(before.diagErrors, 0);
+    const originalStart = startTime(tmp.path);
+    t.not(originalStart, undefined);
+
+    cutFile(tmp.path, cutSize(tmp.path, cut));
+    const cutAt = Date.now();
+
+    // Alive, answering, its API calls returning; what could not be written dropped and counted.
+    const during = await app.until((s) => droppedMessages(s) > droppedMessages(before) && s.diagErrors >= 1, 10_000, 'a counted drop and a diag error');
+    t.true(during.ticks > before.ticks);
+    t.regex(during.errorMessages[0], /was truncated/);
+
+    // Resumes in a file re-created at the same path.
+    await app.until(() => {
+      const start = startTime(tmp.path);
+      return start !== undefined && start !== originalStart;
+    }, 10_000, 'a re-created file');
+    t.log(`re-created ${Date.now() - cutAt} ms after the cut`);
+    app.phase('after');
+    const marked = await app.status(); // answered after the phase changed
+    const resumed = await app.until((s) => s.ticks >= marked.ticks + 30, 10_000, '30 ticks of the after phase');
+    t.is(resumed.diagErrors, 1, `one diag error: ${JSON.stringify(resumed.errorMessages)}`);
+    t.is(resumed.threw, 0, 'no API call threw');
+    const droppedAfterResume = droppedMessages(resumed);
+
+    const rb = new FileReadBack(tmp.path);
+    const spans = rb.spans().filter((e) => e.event?.$case === 'start' && e.event.value.name.startsWith('after-'));
+    t.true(spans.length >= 10, `${spans.length} spans of the 'after' phase in the re-created file`);
+    const first = spans[0]!;
+    const start = first.event?.$case === 'start' ? first.event.value : undefined;
+    // References cached before the cut (scope, resource, attribute keys) resolve in the new file.
+    const scope = rb.scope(first.scopeRef);
+    t.is(rb.string(scope.nameRef), 'truncation-app');
+    t.is(rb.string(scope.versionRef), '1.0.0');
+    t.is(rb.attrs(rb.resource(scope.resourceRef).attributes)['service.name'], 'truncated-app');
+    t.is(rb.attrs(start!.attributes)['app.phase'], 'after');
+    const logs = rb.events().filter((e) => e.body?.value?.$case === 'stringValue' && e.body.value.value.startsWith('log-after-'));
+    t.true(logs.length >= 10);
+    t.is(rb.string(rb.scope(logs[0]!.scopeRef).nameRef), 'truncation-app');
+    const ticks = rb.measurements().filter((m) => rb.attrs(m.attributes)['app.phase'] === 'after');
+    t.true(ticks.length >= 10);
+    t.is(rb.metric(ticks[0]!.metricRef).name, 'ticks');
+    rb.close();
+
+    const last = await app.status();
+    t.is(droppedMessages(last), droppedAfterResume, 'nothing dropped once resumed');
+    t.deepEqual(await app.stop(), { code: 0, signal: null });
+  });
+}
+
+test('a cut that no write meets (inside the dictionary, no new keys) is noticed by the SDK\'s size check, and the file re-created', async (t) => {
+  // Every tick writes only to the rings, which the cut leaves whole: nothing faults. Only the SDK's
+  // periodic look at the file size can notice.
+  const tmp = tempPath();
+  const app = await TruncationApp.start(tmp.path, { newKeys: false });
+  t.teardown(() => {
+    app.kill();
+    tmp.cleanup();
+  });
+  await app.until((s) => s.ticks >= 30, 15_000, '30 ticks');
+  const originalStart = startTime(tmp.path);
+  cutFile(tmp.path, cutSize(tmp.path, 'inside the dictionary'));
+  const cutAt = Date.now();
+  await app.until(() => {
+    const start = startTime(tmp.path);
+    return start !== undefined && start !== originalStart;
+  }, 10_000, 'a re-created file');
+  t.log(`re-created ${Date.now() - cutAt} ms after the cut`);
+  const s = await app.status();
+  t.is(s.diagErrors, 1);
+  t.regex(s.errorMessages[0], /was truncated/);
+  t.deepEqual(await app.stop(), { code: 0, signal: null });
+});
