@@ -36,6 +36,8 @@ export interface AppOptions {
   readonly ticksPerInterval?: number;
   /** Whether every 25th tick uses an attribute key never used before (default true). */
   readonly newKeys?: boolean;
+  /** Attach to an existing file instead of creating it (default false). */
+  readonly attach?: boolean;
 }
 
 export class TruncationApp {
@@ -46,7 +48,8 @@ export class TruncationApp {
   stderr = '';
 
   private constructor(path: string, options: AppOptions) {
-    this.child = fork(APP, [path, String(options.ticksPerInterval ?? 1), options.newKeys === false ? '0' : '1'], {
+    const args = [path, String(options.ticksPerInterval ?? 1), options.newKeys === false ? '0' : '1', options.attach ? 'attach' : 'create'];
+    this.child = fork(APP, args, {
       execArgv: ['--conditions=source', '--import=tsx'],
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     });

@@ -6,9 +6,9 @@
  * file re-created at the same path, where the resource, scope, metric and
  * key references it had cached still resolve.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import test from 'ava';
-import { Reader } from '@otlp-mmap/native';
+import { Reader, Writer } from '@otlp-mmap/native';
 import { CUTS, cutFile, cutSize, droppedMessages, TruncationApp } from '../helpers/truncation.js';
 import { FileReadBack, tempPath } from './support/read-back.js';
 
@@ -105,5 +105,52 @@ test('a cut that no write meets (inside the dictionary, no new keys) is noticed 
   const s = await app.status();
   t.is(s.diagErrors, 1);
   t.regex(s.errorMessages[0], /was truncated/);
+  t.deepEqual(await app.stop(), { code: 0, signal: null });
+});
+
+test('a cut file whose path then holds a directory is not re-created over it: reported, retried, re-created once the path is free', async (t) => {
+  const tmp = tempPath();
+  const app = await TruncationApp.start(tmp.path);
+  t.teardown(() => {
+    app.kill();
+    rmSync(tmp.path, { recursive: true, force: true });
+    tmp.cleanup();
+  });
+  await app.until((s) => s.ticks >= 30, 15_000, '30 ticks');
+  cutFile(tmp.path, 0);
+  rmSync(tmp.path);
+  mkdirSync(tmp.path);
+  const blocked = await app.until((s) => s.diagErrors >= 2, 10_000, 'the report that the path is blocked');
+  t.regex(blocked.errorMessages[0]!, /was truncated/);
+  t.regex(blocked.errorMessages[1]!, /could not re-create/);
+  await new Promise((r) => setTimeout(r, 1500));
+  t.true(statSync(tmp.path).isDirectory(), 'the directory is left alone');
+  t.is((await app.status()).diagErrors, 2, 'reported once, not at every retry');
+  rmdirSync(tmp.path);
+  await app.until(() => startTime(tmp.path) !== undefined, 10_000, 'a file re-created once the path is free');
+  const s = await app.status();
+  t.is(s.threw, 0);
+  t.deepEqual(await app.stop(), { code: 0, signal: null });
+});
+
+test('an application attached to a shared file does not re-create it when it is cut: it keeps running, drops, counts and reports once', async (t) => {
+  const tmp = tempPath();
+  const owner = Writer.create(tmp.path);
+  const app = await TruncationApp.start(tmp.path, { attach: true });
+  t.teardown(() => {
+    app.kill();
+    owner.close();
+    tmp.cleanup();
+  });
+  const before = await app.until((s) => s.ticks >= 30, 15_000, '30 ticks');
+  cutFile(tmp.path, 0);
+  const during = await app.until((s) => s.diagErrors >= 1 && droppedMessages(s) > droppedMessages(before), 10_000, 'a counted drop and a diag error');
+  t.regex(during.errorMessages[0]!, /attached/);
+  await new Promise((r) => setTimeout(r, 1000));
+  const later = await app.status();
+  t.true(later.ticks > during.ticks, 'API calls keep returning');
+  t.true(droppedMessages(later) > droppedMessages(during), 'and what they would write is counted');
+  t.is(later.diagErrors, 1);
+  t.is(statSync(tmp.path).size, 0, 'the shared file is not re-created');
   t.deepEqual(await app.stop(), { code: 0, signal: null });
 });

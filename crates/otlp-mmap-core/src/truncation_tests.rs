@@ -199,6 +199,49 @@ fn entries_added_before_and_after_the_cut_keep_their_references_in_the_re_create
 }
 
 #[test]
+fn re_creation_leaves_anything_else_at_the_path_alone() {
+    assert!(fault::install());
+    let dir = TempDir::new();
+    let path = dir.file("f");
+    let w = Writer::create(&path, &config()).unwrap();
+    cut(&path, 0);
+    assert!(truncated(w.append(RingId::Spans, b"x")));
+    let refused = |what: &str| match w.recreate() {
+        Err(e @ Error::PathReplaced(_)) => {
+            assert_eq!(e.code(), "ERR_PATH_REPLACED");
+            assert!(e.to_string().contains(what), "{e}");
+        }
+        other => panic!("expected PathReplaced, got {:?}", other.map(|_| ())),
+    };
+
+    std::fs::remove_file(&path).unwrap();
+    std::fs::create_dir(&path).unwrap();
+    refused("a directory");
+    std::fs::remove_dir(&path).unwrap();
+
+    let elsewhere = dir.file("user-file");
+    std::fs::write(&elsewhere, b"not yours").unwrap();
+    std::os::unix::fs::symlink(&elsewhere, &path).unwrap();
+    refused("a symbolic link");
+    assert_eq!(std::fs::read(&elsewhere).unwrap(), b"not yours");
+    std::fs::remove_file(&path).unwrap();
+
+    std::fs::write(&path, b"another program's file").unwrap();
+    refused("another file");
+    assert_eq!(std::fs::read(&path).unwrap(), b"another program's file");
+    std::fs::remove_file(&path).unwrap();
+
+    // Nothing at the path: a new file is created there.
+    let fresh = w.recreate().unwrap();
+    assert!(fresh.append(RingId::Spans, b"resumed").unwrap());
+    let attached = Writer::attach(&path, None).unwrap();
+    assert!(
+        matches!(attached.recreate(), Err(Error::InvalidConfig(_))),
+        "an attached writer never re-creates the shared file"
+    );
+}
+
+#[test]
 fn a_reader_reports_a_cut_file_with_what_it_knows_was_lost() {
     assert!(fault::install());
     let dir = TempDir::new();
