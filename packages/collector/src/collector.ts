@@ -313,7 +313,7 @@ export class Collector {
     this.reader = undefined; // no status line reads the cut mapping
     let loss = old.truncation();
     const fileSize = loss?.fileSize ?? 0;
-    const unknown = loss?.unread.some((n) => n < 0) ? ' (more in rings whose header was cut off: not known)' : '';
+    const unknown = loss?.unread.some((n) => n < 0) ? ' (not counted: rings whose header did not survive the cut)' : '';
     this.deps.log(
       `${this.config.input} was truncated by another program while being read (${fileSize} bytes, it had ${loss?.knownSize ?? '?'}): ${loss?.knownLost ?? 0} unread messages lost so far${unknown}; waiting for a writer to re-create it`,
     );

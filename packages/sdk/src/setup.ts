@@ -128,7 +128,7 @@ export class MmapSdk {
   private registerSelfMetric(meters: MmapMeterProvider, file: MmapFile): void {
     const meter = meters.getMeter(SDK_NAME, SDK_VERSION);
     const dropped = meter.createObservableCounter(DROPPED_METRIC_NAME, {
-      description: 'Telemetry messages the SDK could not write into the mmap file (ring full or too large).',
+      description: 'Telemetry messages the SDK could not write into the mmap file (ring full, too large, or file truncated).',
       unit: '{message}',
       valueType: ValueType.INT,
     });
