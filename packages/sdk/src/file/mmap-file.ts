@@ -75,6 +75,8 @@ export class MmapFile {
   private readonly congested = [false, false, false];
   private readonly dropped: DroppedCounts = emptyDroppedCounts();
   private isClosed = false;
+  /** Closed or truncated: the one flag `commit` tests (the hot path pays a single check). */
+  private refusing = false;
   private readonly path: string;
   private readonly attached: boolean;
   /** The file was cut: messages are dropped until it is re-created. */
@@ -135,9 +137,8 @@ export class MmapFile {
    * when dropped (and counted). The caller still releases `w`.
    */
   commit(ring: RingId, w: ProtoWriter): boolean {
-    if (this.isClosed) return false;
-    if (this.isTruncated) {
-      this.countDrop(ring);
+    if (this.refusing) {
+      if (!this.isClosed) this.countDrop(ring); // truncated: dropped, counted
       return false;
     }
     if (w.pos > this.maxMessageSize[ring]) {
@@ -231,6 +232,7 @@ export class MmapFile {
   private onTruncated(cause: unknown): void {
     if (this.isTruncated || this.isClosed) return;
     this.isTruncated = true;
+    this.refusing = true;
     if (this.attached || typeof this.native.recreate !== 'function') {
       diag.error(
         `otlp-mmap: ${this.path} was truncated by another program; this process attached to a file shared with other writers and does not re-create it: its telemetry is dropped and counted from now on`,
@@ -268,6 +270,7 @@ export class MmapFile {
     this.recreateFailure = undefined;
     this.congested.fill(false);
     this.isTruncated = false;
+    this.refusing = false;
     diag.info(`otlp-mmap: ${this.path} re-created after it was truncated; telemetry resumes`);
   }
 
@@ -275,6 +278,7 @@ export class MmapFile {
   close(): void {
     if (this.isClosed) return;
     this.isClosed = true;
+    this.refusing = true;
     if (this.watchTimer !== undefined) clearInterval(this.watchTimer);
     if (this.recreateTimer !== undefined) clearTimeout(this.recreateTimer);
     this.dictionary.close();
