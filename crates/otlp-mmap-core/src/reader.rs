@@ -14,9 +14,9 @@
 //! [`crate::fault`] installed the copy completes on zeros), or, inside the
 //! file's last page, zeroes the rest of the page without a fault; so after
 //! a batch that copied anything the size is asked again, and a batch copied
-//! across a cut is discarded (never returned as data) and counted. [`Reader::truncation`] then tells what is
-//! known of the loss. A truncated reader is done: open the file again once a
-//! writer has re-initialised it.
+//! across a cut is discarded (never returned as data) and counted.
+//! [`Reader::truncation`] then tells what is known of the loss. A truncated
+//! reader is done: open the file again once a writer has re-initialised it.
 
 use std::path::Path;
 
