@@ -4,7 +4,7 @@ import { FileDictionary } from './dictionary/file-dictionary.js';
 import { Exporters } from './export/exporters.js';
 import { errorCode, openReader, type FileInfo, type MmapReader, type ReaderStats } from './file/native-reader.js';
 import { Pipeline, type MetricsSink } from './pipeline/pipeline.js';
-import { statusLine, type StatusSnapshot } from './stats/status-line.js';
+import { addRingCounters, statusLine, type RingCounters, type StatusSnapshot } from './stats/status-line.js';
 
 /** A failure that ends the collector with one line and a non-zero exit. */
 export class CollectorError extends Error {
@@ -104,6 +104,8 @@ export class Collector {
   private stopping = false;
   private wake: (() => void) | undefined;
   private snapshot: StatusSnapshot = { at: Date.now(), messages: [0, 0, 0] };
+  /** Reader counters of the files read before the current one (re-initialisations). */
+  private retiredStats: RingCounters | undefined;
 
   constructor(
     private readonly config: CollectorConfig,
@@ -132,7 +134,9 @@ export class Collector {
     }
     this.reader = opened.reader;
     this.readerFile = opened.identity;
-    const pipeline = new Pipeline(this.config, new FileDictionary(this.reader), this.deps.createMetrics(this.reader.info().startTimeUnixNano), this.exporters);
+    const pipeline = new Pipeline(this.config, new FileDictionary(this.reader), this.deps.createMetrics(this.reader.info().startTimeUnixNano), this.exporters, (what, error) =>
+      this.reportOnce(`${what} failed: ${describe(error)}`),
+    );
     this.pipeline = pipeline;
 
     const timers: NodeJS.Timeout[] = [];
@@ -179,12 +183,16 @@ export class Collector {
     try {
       return step();
     } catch (error) {
-      const message = `${what} failed: ${describe(error)}`;
-      if (!this.reported.has(message) && this.reported.size < 100) {
-        this.reported.add(message);
-        this.deps.log(message);
-      }
+      this.reportOnce(`${what} failed: ${describe(error)}`);
       return undefined;
+    }
+  }
+
+  /** Logs `message` unless it was logged before (at most 100 distinct messages). */
+  private reportOnce(message: string): void {
+    if (!this.reported.has(message) && this.reported.size < 100) {
+      this.reported.add(message);
+      this.deps.log(message);
     }
   }
 
@@ -234,6 +242,7 @@ export class Collector {
     pipeline.flushAll(true);
     pipeline.collectMetrics();
     pipeline.read.resets++;
+    this.retiredStats = addRingCounters(this.retiredStats, this.guard('reading counters', () => old.stats()));
     old.close();
     this.reader = undefined; // closed: if no new file opens, shutdown has nothing left to read
     const opened = await openWhenReady(this.config, () => this.stopping);
@@ -270,7 +279,7 @@ export class Collector {
     } catch {
       // The reader may be closed during a reset.
     }
-    const { line, snapshot } = statusLine(label, this.pipeline, this.exporters, info, stats, this.snapshot);
+    const { line, snapshot } = statusLine(label, this.pipeline, this.exporters, info, addRingCounters(this.retiredStats, stats), this.snapshot);
     this.snapshot = snapshot;
     this.deps.log(line);
   }
@@ -296,7 +305,14 @@ export async function dump(config: CollectorConfig, deps: CollectorDeps): Promis
     reader.close();
     throw new CollectorError(`cannot open --output ${config.output}: ${describe(error)}`);
   }
-  const pipeline = new Pipeline(config, new FileDictionary(reader), deps.createMetrics(reader.info().startTimeUnixNano), exporters);
+  const reported = new Set<string>();
+  const pipeline = new Pipeline(config, new FileDictionary(reader), deps.createMetrics(reader.info().startTimeUnixNano), exporters, (what, error) => {
+    const message = `${what} failed: ${describe(error)}`;
+    if (!reported.has(message) && reported.size < 100) {
+      reported.add(message);
+      deps.log(message);
+    }
+  });
   const lagging = (): boolean => {
     const info = reader.info();
     return [info.events, info.spans, info.measurements].some((r) => r.writerIndex > r.readerIndex);

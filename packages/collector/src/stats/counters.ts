@@ -4,14 +4,18 @@ export interface ReadCounters {
   messages: [number, number, number];
   /** Messages that did not decode, per ring. */
   undecodable: [number, number, number];
+  /**
+   * Records lost to an unexpected error while they were processed (a bug:
+   * the error is reported), per ring: messages, and at export the log
+   * records or spans of a batch that could not be grouped.
+   */
+  failed: [number, number, number];
   /** File re-initialisations handled. */
   resets: number;
-  /** Measurements the metrics aggregation refused (its own reasons are in its stats). */
-  measurementErrors: number;
   /** Scopes that did not resolve while grouping a batch. */
   unresolvedScopes: number;
 }
 
 export function newReadCounters(): ReadCounters {
-  return { messages: [0, 0, 0], undecodable: [0, 0, 0], resets: 0, measurementErrors: 0, unresolvedScopes: 0 };
+  return { messages: [0, 0, 0], undecodable: [0, 0, 0], failed: [0, 0, 0], resets: 0, unresolvedScopes: 0 };
 }
