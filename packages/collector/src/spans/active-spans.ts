@@ -37,6 +37,8 @@ export const DEFAULT_SPAN_LIMITS: ActiveSpanLimits = {
 export interface SpanCounters {
   /** Valid SpanEvent messages applied. */
   applied: number;
+  /** Of those, StartSpans: spans opened (each is exported once, ended or incomplete). */
+  started: number;
   /** SpanEvent messages with bad ids or no event, skipped. */
   invalid: number;
   /** Name/attribute/link/end messages for a span that is not open (unknown or already exported). */
@@ -95,7 +97,7 @@ interface TrackedSpan extends FinishedSpan, SpanTableEntry {
  * collector, or came from another writer process and is not visible yet).
  */
 export class ActiveSpans {
-  readonly counters: SpanCounters = { applied: 0, invalid: 0, unknownSpan: 0, incomplete: 0, evicted: 0, replaced: 0, unresolved: 0 };
+  readonly counters: SpanCounters = { applied: 0, started: 0, invalid: 0, unknownSpan: 0, incomplete: 0, evicted: 0, replaced: 0, unresolved: 0 };
   /**
    * Every span of the table by key, open or ended, in opening order (so the
    * oldest open spans come first). One table instead of one per state: an
@@ -202,7 +204,8 @@ export class ActiveSpans {
             spanId: link.spanId,
             traceState: link.traceState,
             attributes,
-            droppedAttributesCount: link.droppedAttributesCount + unresolved,
+            // A uint32 in OTLP: a count from the file near 2^32 must not overflow it (the export would not encode).
+            droppedAttributesCount: Math.min(0xffffffff, link.droppedAttributesCount + unresolved),
             flags: link.flags,
           });
         }
@@ -317,6 +320,7 @@ export class ActiveSpans {
     };
     if (attributes.length > 0) this.appendResolved(span, attributes);
     this.counters.applied++;
+    this.counters.started++;
     // endedAt holds a clock reading from the start (meaningful once ended): a
     // field that began as a small integer would change its object layout when
     // the first span ends, and make V8 throw away code compiled for the old one.
