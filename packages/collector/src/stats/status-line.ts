@@ -15,8 +15,9 @@ export type RingCounters = Readonly<Record<string, readonly number[]>>;
 
 /**
  * One status line of `key=value` fields: read rates since the previous
- * snapshot, ring lag (writer_index - reader_index), open spans, queued,
- * exported and dropped items per signal, and the loss counters.
+ * snapshot and messages read so far per ring, ring lag (writer_index -
+ * reader_index), open spans, queued, exported and dropped items per signal,
+ * and the loss counters.
  *
  * Every record of the file that is not exported is counted under a named
  * reason here, per ring: `<reason>_<ring>` fields (`undecodable_events`,
@@ -37,6 +38,7 @@ export function statusLine(
   const m = pipeline.read.messages;
   const fields: string[] = [label];
   RING_NAMES.forEach((ring, i) => fields.push(`${ring}_per_s=${Math.round((m[i] - previous.messages[i]) / seconds)}`));
+  RING_NAMES.forEach((ring, i) => fields.push(`read_${ring}=${m[i]}`));
   if (info) RING_NAMES.forEach((ring) => fields.push(`lag_${ring}=${info[ring].writerIndex - info[ring].readerIndex}`));
   fields.push(`open_spans=${pipeline.spans.openCount}`);
   for (const s of SIGNALS) fields.push(`queued_${s}=${exporters.queues[s].pendingItems}`);
