@@ -411,13 +411,9 @@ export class ProtoWriter {
     buf[p++] = tag;
     buf[p++] = kvLen;
     buf[p++] = 0x08;
+    // References of 2^32 and more (files past 4 GiB) do not fit the 32-bit shifts below.
+    if (keyRef >= TWO_32) return putLargeVarint(buf, p, keyRef);
     let r = keyRef;
-    // References of 2^32 and more (files past 4 GiB): their low groups by
-    // division, until the rest fits the 32-bit shifts below.
-    while (r >= TWO_32) {
-      buf[p++] = (r % 128) | 128;
-      r = Math.floor(r / 128);
-    }
     while (r > 127) {
       buf[p++] = (r & 127) | 128;
       r >>>= 7;
@@ -556,6 +552,17 @@ export class ProtoWriter {
   }
 }
 
+/** Writes the varint of a safe integer of 2^32 or more at `p`; returns the position after it. */
+function putLargeVarint(buf: Buffer, p: number, value: number): number {
+  let r = value;
+  while (r > 127) {
+    buf[p++] = (r % 128) | 128;
+    r = Math.floor(r / 128);
+  }
+  buf[p++] = r;
+  return p;
+}
+
 function viewOf(buf: Buffer): DataView {
   return new DataView(buf.buffer, buf.byteOffset, buf.length);
 }
@@ -581,6 +588,11 @@ export function varintSize(value: number): number {
   if (value < 16384) return 2;
   if (value < 2097152) return 3;
   if (value < 268435456) return 4;
+  return largeVarintSize(value);
+}
+
+/** varintSize of a value of 2^28 or more (out of line: references that large are rare). */
+function largeVarintSize(value: number): number {
   if (value < 34359738368) return 5; // 2^35
   if (value < 4398046511104) return 6; // 2^42
   if (value < 562949953421312) return 7; // 2^49
