@@ -4,6 +4,7 @@
 // Writer) are read by the real collector, as `dump` or as the running collector exporting to a real
 // OTLP receiver on 127.0.0.1.
 import test from 'ava';
+import { rmSync } from 'node:fs';
 import fc from 'fast-check';
 import { Reader } from '@otlp-mmap/native';
 import { AggregationTemporality, type AnyValue, Event, MetricRef, SpanEvent } from '@otlp-mmap/protocol';
@@ -300,4 +301,34 @@ test('each kind of bad record is counted under its own reason', async (t) => {
     undecodable: 10,
   });
   t.is(d.jsonLines().length > 0, true, 'the replaced span is exported');
+});
+
+test('what a replaced file still holds when the collector moves on (export queues full) is counted as abandoned', async (t) => {
+  const tmp = tempDir('otlp-mmap-accounting-');
+  const receiver = await OtlpReceiver.start();
+  await receiver.stop(); // the backend is down: the queues fill and reading stops
+  const path = tmp.file('replaced.otlp-mmap');
+  const writer = new TestWriter(path, WRITER_OPTIONS);
+  const c = new CollectorProcess(['--input', path, ...FAST, '--endpoint', receiver.httpUrl, '--queue-size', '10', '--batch-size', '5', '--read-batch', '10', '--shutdown-timeout', '500', '--stats', '--stats-interval', '50']);
+  t.teardown(async () => {
+    if (c.running) await c.stop('SIGKILL');
+    await receiver.close();
+    tmp.cleanup();
+  });
+  const scope = writer.scope('lib', 0n);
+  const spans = 100;
+  for (let i = 1; i <= spans; i++) {
+    writer.startSpan(scope, 1, i, `s${i}`);
+    writer.endSpan(scope, 1, i);
+  }
+  await waitFor(() => (c.statusLines().at(-1)?.queued_traces ?? 0) >= 10, 20_000, 'the traces queue to fill');
+  // Another writer's file at the path: the old one is left with most of its spans unread.
+  rmSync(path);
+  new TestWriter(path, WRITER_OPTIONS).close();
+  await waitFor(() => (c.statusLines().at(-1)?.resets ?? 0) >= 1, 20_000, 'the collector to follow the new file');
+  await c.stop();
+  writer.close();
+  const final = lastStatus(c.stderr, 'final');
+  t.true(final.abandoned_spans > 0, c.stderr);
+  t.is(final.read_spans + final.abandoned_spans, 2 * spans, 'every span message of the old file read or counted as abandoned');
 });

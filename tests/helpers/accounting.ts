@@ -114,13 +114,14 @@ function snakeCase(name: string): string {
 
 /**
  * Records of `ring` counted as lost in a status line, under every named reason: the collector's own
- * (undecodable, failed, invalid span messages, updates of spans not open, measurement drop reasons)
+ * (undecodable, failed, abandoned with a replaced file, invalid span messages, updates of spans not
+ * open, measurement drop reasons)
  * and the ring-level ones, which are the counters `Reader.stats()` has besides `read` (pass its keys:
  * the binding may gain more).
  */
 export function lostRecords(status: Readonly<Record<string, number>>, ring: RingName, readerCounters: readonly string[]): number {
   const field = (key: string): number => status[key] ?? 0;
-  let lost = field(`undecodable_${ring}`) + field(`failed_${ring}`);
+  let lost = field(`undecodable_${ring}`) + field(`failed_${ring}`) + field(`abandoned_${ring}`);
   for (const counter of readerCounters) if (counter !== 'read') lost += field(`${snakeCase(counter)}_${ring}`);
   if (ring === 'spans') lost += field('invalid_spans') + field('unknown_span_updates');
   if (ring === 'measurements') {

@@ -237,7 +237,14 @@ export class Collector {
     const replaced = fileIdentity(this.config.input) !== this.readerFile;
     this.deps.log(`${this.config.input} was ${replaced ? 'replaced' : 're-initialised'} by a new writer; flushing and reopening`);
     if (replaced) {
-      for (let i = 0; i < 1000 && pipeline.poll(old).read > 0; i++);
+      for (let i = 0; i < 1000 && (this.guard('reading', () => pipeline.poll(old))?.read ?? 0) > 0; i++);
+      // What the old file still holds is lost with it: counted.
+      const info = this.guard('reading the old file', () => old.info());
+      if (info) {
+        [info.events, info.spans, info.measurements].forEach((ring, i) => {
+          pipeline.read.abandoned[i] += Math.max(0, ring.writerIndex - ring.readerIndex);
+        });
+      }
     }
     pipeline.flushAll(true);
     pipeline.collectMetrics();

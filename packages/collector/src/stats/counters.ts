@@ -10,6 +10,12 @@ export interface ReadCounters {
    * records or spans of a batch that could not be grouped.
    */
   failed: [number, number, number];
+  /**
+   * Messages left unread in a file that another file replaced at the input
+   * path, per ring: what its rings still held once the collector stopped
+   * draining it (the export queues full, or more than the drain reads).
+   */
+  abandoned: [number, number, number];
   /** File re-initialisations handled. */
   resets: number;
   /** Scopes that did not resolve while grouping a batch. */
@@ -17,5 +23,5 @@ export interface ReadCounters {
 }
 
 export function newReadCounters(): ReadCounters {
-  return { messages: [0, 0, 0], undecodable: [0, 0, 0], failed: [0, 0, 0], resets: 0, unresolvedScopes: 0 };
+  return { messages: [0, 0, 0], undecodable: [0, 0, 0], failed: [0, 0, 0], abandoned: [0, 0, 0], resets: 0, unresolvedScopes: 0 };
 }

@@ -55,6 +55,7 @@ export function statusLine(
   fields.push(`unresolved=${pipeline.spans.counters.unresolved + pipeline.events.unresolved + pipeline.read.unresolvedScopes}`);
   perRing(fields, 'undecodable', pipeline.read.undecodable, true);
   perRing(fields, 'failed', pipeline.read.failed, false);
+  perRing(fields, 'abandoned', pipeline.read.abandoned, false);
   const measurements = pipeline.measurementCounts();
   nonZero(fields, 'measurements_aggregated', measurements.recorded);
   const reasons = new Set([...DROP_REASONS, ...Object.keys(measurements.dropped)]);
