@@ -41,6 +41,16 @@ function describe(error: unknown): string {
   return code && !message.includes(code) ? `${code}: ${message}` : message;
 }
 
+/** A log that writes each distinct line once (at most `max` distinct lines). */
+function onceEach(log: (line: string) => void, max = 100): (line: string) => void {
+  const seen = new Set<string>();
+  return (line) => {
+    if (seen.has(line) || seen.size >= max) return;
+    seen.add(line);
+    log(line);
+  };
+}
+
 /** An opened input file, and the identity (see {@link fileIdentity}) the path had just before it was opened. */
 interface OpenedFile {
   readonly reader: MmapReader;
@@ -173,7 +183,8 @@ export class Collector {
     if (fatal !== undefined) throw fatal;
   }
 
-  private readonly reported = new Set<string>();
+  /** Unexpected errors, reported once per distinct message (not per poll). */
+  private readonly reportOnce = onceEach((line) => this.deps.log(line));
 
   /**
    * Runs one step; an unexpected error is reported once per distinct message
@@ -185,14 +196,6 @@ export class Collector {
     } catch (error) {
       this.reportOnce(`${what} failed: ${describe(error)}`);
       return undefined;
-    }
-  }
-
-  /** Logs `message` unless it was logged before (at most 100 distinct messages). */
-  private reportOnce(message: string): void {
-    if (!this.reported.has(message) && this.reported.size < 100) {
-      this.reported.add(message);
-      this.deps.log(message);
     }
   }
 
@@ -312,14 +315,10 @@ export async function dump(config: CollectorConfig, deps: CollectorDeps): Promis
     reader.close();
     throw new CollectorError(`cannot open --output ${config.output}: ${describe(error)}`);
   }
-  const reported = new Set<string>();
-  const pipeline = new Pipeline(config, new FileDictionary(reader), deps.createMetrics(reader.info().startTimeUnixNano), exporters, (what, error) => {
-    const message = `${what} failed: ${describe(error)}`;
-    if (!reported.has(message) && reported.size < 100) {
-      reported.add(message);
-      deps.log(message);
-    }
-  });
+  const reportOnce = onceEach(deps.log);
+  const pipeline = new Pipeline(config, new FileDictionary(reader), deps.createMetrics(reader.info().startTimeUnixNano), exporters, (what, error) =>
+    reportOnce(`${what} failed: ${describe(error)}`),
+  );
   const lagging = (): boolean => {
     const info = reader.info();
     return [info.events, info.spans, info.measurements].some((r) => r.writerIndex > r.readerIndex);
