@@ -178,3 +178,29 @@ test('ids started again before the ended span is released: both spans are export
   t.is(spans.openCount, 0);
   t.is(spans.endedCount, 0);
 });
+
+test('ids started again while the span is open: the earlier span is exported incomplete and counted, not lost', (t) => {
+  const spans = table();
+  spans.apply(start([kv(1, 1)]));
+  t.true(spans.addEvent(T, S, { timeUnixNano: 15n, name: 'first-event', attributes: [], droppedAttributesCount: 0 }));
+  spans.apply(msg({ $case: 'start', value: { parentSpanId: new Uint8Array(0), flags: 1, name: 'again', kind: 1, startTimeUnixNano: 30n, attributes: [] } }));
+  t.is(spans.openCount, 1);
+  t.is(spans.counters.replaced, 1);
+  const [earlier, ...more] = spans.takeEvicted();
+  t.deepEqual(more, []);
+  t.is(earlier.span.name, 'n');
+  t.deepEqual(earlier.span.events.map((e) => e.name), ['first-event']);
+  t.true(earlier.span.attributes.some((a) => a.key === 'otlp_mmap.span.incomplete'));
+  t.is(earlier.span.endTimeUnixNano, 15n, 'ends at the latest time known for it');
+  spans.apply(end());
+  spans.release(true);
+  t.deepEqual(spans.release(true).map((f) => f.span.name), ['again']);
+});
+
+test('a span replaced just before everything is taken is in what takeAll returns', (t) => {
+  const spans = table();
+  spans.apply(start());
+  spans.apply(start());
+  t.deepEqual(spans.takeAll().map((f) => f.span.startTimeUnixNano), [10n, 10n]);
+  t.is(spans.counters.replaced, 1);
+});

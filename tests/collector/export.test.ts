@@ -2,9 +2,9 @@
 // HTTP/JSON and the embedded JSON-lines default, chosen by the standard
 // OTEL_EXPORTER_OTLP_* variables or flags.
 import test from 'ava';
-import { readFileSync } from 'node:fs';
+import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { fromJson, type ReceivedProtocol } from '../helpers/otlp-receiver.js';
-import { waitFor } from './support/collector-process.js';
+import { runCollector, waitFor } from './support/collector-process.js';
 import type { TestWriter } from './support/mmap-writer.js';
 import { e2e } from './support/setup.js';
 
@@ -105,6 +105,26 @@ test('--output writes the JSON lines to a file', async (t) => {
   t.is(c.stdout, '');
   const kinds = readFileSync(out, 'utf8').trim().split('\n').map((l) => Object.keys(JSON.parse(l) as object)[0]).sort();
   t.deepEqual(kinds, ['resourceLogs', 'resourceSpans']);
+});
+
+test('--output creates its file readable by its owner only (0600), and leaves the mode of an existing file alone', async (t) => {
+  const { writer, path, file } = await e2e(t);
+  writeSample(writer);
+  const umask = process.umask(0o022); // what a shell usually has: 0644 for a file created with the default mode
+  t.teardown(() => process.umask(umask));
+  const created = file('created.jsonl');
+  const d = await runCollector(['dump', path, '--output', created]);
+  t.is(d.exit.code, 0, d.stderr);
+  t.true(readFileSync(created, 'utf8').includes('resourceSpans'));
+  t.is(statSync(created).mode & 0o777, 0o600);
+  for (const mode of [0o640, 0o600]) {
+    const existing = file(`existing-${mode.toString(8)}.jsonl`);
+    writeFileSync(existing, '');
+    chmodSync(existing, mode);
+    const again = await runCollector(['dump', path, '--output', existing]);
+    t.is(again.exit.code, 0, again.stderr);
+    t.is(statSync(existing).mode & 0o777, mode);
+  }
 });
 
 for (const protocol of ['http/protobuf', 'grpc'] as const) {

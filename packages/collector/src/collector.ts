@@ -4,7 +4,7 @@ import { FileDictionary } from './dictionary/file-dictionary.js';
 import { Exporters } from './export/exporters.js';
 import { errorCode, openReader, type FileInfo, type MmapReader, type ReaderStats } from './file/native-reader.js';
 import { Pipeline, type MetricsSink } from './pipeline/pipeline.js';
-import { statusLine, type StatusSnapshot } from './stats/status-line.js';
+import { addRingCounters, statusLine, type RingCounters, type StatusSnapshot } from './stats/status-line.js';
 
 /** A failure that ends the collector with one line and a non-zero exit. */
 export class CollectorError extends Error {
@@ -39,6 +39,16 @@ function describe(error: unknown): string {
   const code = errorCode(error);
   const message = error instanceof Error ? error.message : String(error);
   return code && !message.includes(code) ? `${code}: ${message}` : message;
+}
+
+/** A log that writes each distinct line once (at most `max` distinct lines). */
+function onceEach(log: (line: string) => void, max = 100): (line: string) => void {
+  const seen = new Set<string>();
+  return (line) => {
+    if (seen.has(line) || seen.size >= max) return;
+    seen.add(line);
+    log(line);
+  };
 }
 
 /** An opened input file, and the identity (see {@link fileIdentity}) the path had just before it was opened. */
@@ -136,6 +146,8 @@ export class Collector {
   private stopping = false;
   private wake: (() => void) | undefined;
   private snapshot: StatusSnapshot = { at: Date.now(), messages: [0, 0, 0] };
+  /** Reader counters of the files read before the current one (re-initialisations). */
+  private retiredStats: RingCounters | undefined;
 
   constructor(
     private readonly config: CollectorConfig,
@@ -165,7 +177,9 @@ export class Collector {
     this.reader = opened.reader;
     this.readerFile = opened.identity;
     this.readerStart = this.reader.info().startTimeUnixNano;
-    const pipeline = new Pipeline(this.config, new FileDictionary(this.reader), this.deps.createMetrics(this.readerStart), this.exporters);
+    const pipeline = new Pipeline(this.config, new FileDictionary(this.reader), this.deps.createMetrics(this.readerStart), this.exporters, (what, error) =>
+      this.reportOnce(`${what} failed: ${describe(error)}`),
+    );
     this.pipeline = pipeline;
 
     const timers: NodeJS.Timeout[] = [];
@@ -223,7 +237,8 @@ export class Collector {
     if (fatal !== undefined) throw fatal;
   }
 
-  private readonly reported = new Set<string>();
+  /** Unexpected errors, reported once per distinct message (not per poll). */
+  private readonly reportOnce = onceEach((line) => this.deps.log(line));
 
   /**
    * Runs one step; an unexpected error is reported once per distinct message
@@ -233,11 +248,7 @@ export class Collector {
     try {
       return step();
     } catch (error) {
-      const message = `${what} failed: ${describe(error)}`;
-      if (!this.reported.has(message) && this.reported.size < 100) {
-        this.reported.add(message);
-        this.deps.log(message);
-      }
+      this.reportOnce(`${what} failed: ${describe(error)}`);
       return undefined;
     }
   }
@@ -283,11 +294,19 @@ export class Collector {
     const replaced = fileIdentity(this.config.input) !== this.readerFile;
     this.deps.log(`${this.config.input} was ${replaced ? 'replaced' : 're-initialised'} by a new writer; flushing and reopening`);
     if (replaced) {
-      for (let i = 0; i < 1000 && pipeline.poll(old).read > 0; i++);
+      for (let i = 0; i < 1000 && (this.guard('reading', () => pipeline.poll(old))?.read ?? 0) > 0; i++);
+      // What the old file still holds is lost with it: counted.
+      const info = this.guard('reading the old file', () => old.info());
+      if (info) {
+        [info.events, info.spans, info.measurements].forEach((ring, i) => {
+          pipeline.read.abandoned[i] += Math.max(0, ring.writerIndex - ring.readerIndex);
+        });
+      }
     }
     pipeline.flushAll(true);
     pipeline.collectMetrics();
     pipeline.read.resets++;
+    this.retiredStats = addRingCounters(this.retiredStats, this.guard('reading counters', () => old.stats()));
     old.close();
     this.reader = undefined; // closed: if no new file opens, shutdown has nothing left to read
     const opened = await openWhenReady(this.config, () => this.stopping);
@@ -363,7 +382,7 @@ export class Collector {
     } catch {
       // The reader may be closed during a reset.
     }
-    const { line, snapshot } = statusLine(label, this.pipeline, this.exporters, info, stats, this.snapshot);
+    const { line, snapshot } = statusLine(label, this.pipeline, this.exporters, info, addRingCounters(this.retiredStats, stats), this.snapshot);
     this.snapshot = snapshot;
     this.deps.log(line);
   }
@@ -397,7 +416,10 @@ export async function dump(config: CollectorConfig, deps: CollectorDeps): Promis
     reader.close();
     throw new CollectorError(`cannot open --output ${config.output}: ${describe(error)}`);
   }
-  const pipeline = new Pipeline(config, new FileDictionary(reader), deps.createMetrics(reader.info().startTimeUnixNano), exporters);
+  const reportOnce = onceEach(deps.log);
+  const pipeline = new Pipeline(config, new FileDictionary(reader), deps.createMetrics(reader.info().startTimeUnixNano), exporters, (what, error) =>
+    reportOnce(`${what} failed: ${describe(error)}`),
+  );
   const lagging = (): boolean => {
     const info = reader.info();
     return [info.events, info.spans, info.measurements].some((r) => r.writerIndex > r.readerIndex);

@@ -82,7 +82,7 @@ interface OptionSpec {
 /** Every option, in the order `--help` lists them. */
 export const OPTIONS: readonly OptionSpec[] = [
   { name: 'input', arg: 'FILE', env: 'SDK_MMAP_EXPORTER_FILE', help: 'OTLP-MMAP file to read; waits until it exists' },
-  { name: 'output', arg: 'FILE', help: 'append OTLP JSON lines here for signals without an endpoint (default: stdout)' },
+  { name: 'output', arg: 'FILE', help: 'append OTLP JSON lines here for signals without an endpoint (default: stdout; created with mode 0600)' },
   { name: 'endpoint', arg: 'URL', env: 'OTEL_EXPORTER_OTLP_ENDPOINT', help: 'OTLP endpoint for all signals; HTTP adds /v1/traces, /v1/logs, /v1/metrics' },
   { name: 'traces-endpoint', arg: 'URL', env: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', help: 'endpoint for traces, used as-is' },
   { name: 'logs-endpoint', arg: 'URL', env: 'OTEL_EXPORTER_OTLP_LOGS_ENDPOINT', help: 'endpoint for logs, used as-is' },

@@ -76,6 +76,12 @@ export class ExportQueue {
     if (this.workers < this.concurrency) void this.work();
   }
 
+  /** Counts `items` that will never be queued as dropped, and logs why. */
+  discard(items: number, reason: string): void {
+    this.counters.dropped += items;
+    this.log(`${this.signal}: dropped ${items} items (${reason})`);
+  }
+
   /**
    * Resolves when everything queued is delivered or given up, or at
    * `deadline` (epoch ms); what is still queued or in flight then is dropped

@@ -60,8 +60,16 @@ export class Exporters implements SignalSinks {
     return this.queues[signal].hasRoom();
   }
 
+  /** Encodes and queues a request; one that does not encode (a bug) is dropped, counted and reported. */
   submit(signal: Signal, request: ExportRequest, items: number): void {
-    this.queues[signal].enqueue(this.encoders[signal](request), items);
+    let body: Uint8Array;
+    try {
+      body = this.encoders[signal](request);
+    } catch (error) {
+      this.queues[signal].discard(items, `the request did not encode: ${error instanceof Error ? error.message : String(error)}`);
+      return;
+    }
+    this.queues[signal].enqueue(body, items);
   }
 
   /** Waits until every queue is empty or the deadline passes (the rest is dropped and counted). */

@@ -2,6 +2,9 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
 import type { SendResult, Transport } from './transport.js';
 
+/** Mode of an output file the collector creates (before the umask): readable and writable by its owner only. */
+const OUTPUT_MODE = 0o600;
+
 /**
  * The embedded default exporter: one OTLP/JSON request per line, appended to
  * a file or written to stdout. All signals share one output, so lines of
@@ -17,7 +20,8 @@ export class JsonLinesOutput {
       this.stream = process.stdout;
       this.destination = 'stdout';
     } else {
-      this.owned = createWriteStream(path, { flags: 'a' });
+      // Private like the input file (FORMAT.md 7.7); an existing file keeps its mode.
+      this.owned = createWriteStream(path, { flags: 'a', mode: OUTPUT_MODE });
       this.stream = this.owned;
       this.destination = path;
     }

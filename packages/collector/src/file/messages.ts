@@ -11,10 +11,16 @@ export interface BatchShortcut {
 /**
  * Decodes the messages of one `Reader.read` batch (each a varint length,
  * then the bytes). A message that does not decode is counted through
- * `onBad` and skipped; a length running past the batch ends it.
+ * `onBad` and skipped; a length running past the batch ends it. Does not
+ * decode either: an empty message or one starting with a field tag 0 (what
+ * a zeroed slot holds: no writer writes either), one starting with an
+ * end-group tag, and one the decoder leaves before its end (a field tag 0 or
+ * an end-group tag later on, which a protobuf decoder takes as "stop here")
+ * or after it (a field running on into the next message).
  * `onMessage` also gets the input the reader decodes from (positions in
  * a decoded message, as in `EncodedMeasurement`, are relative to it); it is
- * valid only during the call.
+ * valid only during the call. `onMessage` and the shortcut's `apply` must
+ * not throw: what they cannot take they count themselves.
  *
  * `shortcut`, when given, sees each message first: its `read` looks at the
  * message (the reader at its start, `end` where it ends) and must change
@@ -48,6 +54,18 @@ export function decodeBatch<T>(
       return count;
     }
     count++;
+    if (length === 0) {
+      onBad(new Error('empty message'));
+      continue;
+    }
+    // A first byte below 8 is a tag of field 0, (b & 7) === 4 an end-group tag: the decoder would stop
+    // there and give an empty message.
+    const first = input[reader.pos];
+    if (first < 8 || (first & 7) === 4) {
+      reader.pos = end;
+      onBad(new Error(`message starts with an invalid field tag (byte ${first})`));
+      continue;
+    }
     if (shortcut !== undefined) {
       const start = reader.pos;
       let taken = false;
@@ -71,7 +89,11 @@ export function decodeBatch<T>(
       onBad(error);
       continue;
     }
-    reader.pos = end;
+    if (reader.pos !== end) {
+      onBad(new Error(`message of ${length} bytes decoded to ${reader.pos - (end - length)}`));
+      reader.pos = end;
+      continue;
+    }
     onMessage(message, input);
   }
   return count;

@@ -2,7 +2,7 @@ import { EncodedMeasurementDecoder, EventDecoder, MeasurementDecoder, type Encod
 import type { CollectorConfig, Signal } from '../config/config.js';
 import type { DictionaryView } from '../dictionary/dictionary-view.js';
 import { decodeBatch } from '../file/messages.js';
-import { RING_EVENTS, RING_MEASUREMENTS, RING_SPANS, type MmapReader } from '../file/native-reader.js';
+import { RING_EVENTS, RING_MEASUREMENTS, RING_SPANS, type MmapReader, type RingId } from '../file/native-reader.js';
 import { isSpanEvent, toLogRecord, toSpanEvent, type EventCounters, type ScopedLogRecord } from '../logs/events.js';
 import { logsRequest, traceRequest } from '../otlp/grouping.js';
 import type { ExportRequest } from '../otlp/signals.js';
@@ -21,6 +21,19 @@ export interface MetricsSink {
    */
   recordEncoded?(measurement: EncodedMeasurement, input: Uint8Array, dictionary: DictionaryView): void;
   collect(nowUnixNano: bigint): otlpMetrics.ResourceMetrics[];
+  /**
+   * Optional counters for the status line: measurements aggregated, and
+   * those dropped by reason (`MetricsAggregator.stats` gives them).
+   */
+  stats?(): MeasurementCounts;
+}
+
+/** What a {@link MetricsSink} did with the measurements it was given. */
+export interface MeasurementCounts {
+  /** Measurements aggregated. */
+  readonly recorded: number;
+  /** Measurements dropped, by reason (camelCase names). */
+  readonly dropped: Readonly<Record<string, number>>;
 }
 
 /** Where finished batches go: one export queue per signal. */
@@ -55,6 +68,8 @@ function nowUnixNano(): bigint {
  */
 export class Pipeline {
   readonly read: ReadCounters = newReadCounters();
+  /** Counts of the metrics sinks of earlier files (see {@link measurementCounts}). */
+  private retiredMeasurements: { recorded: number; dropped: Record<string, number> } = { recorded: 0, dropped: {} };
   readonly events: EventCounters = { spanEvents: 0, logRecords: 0, orphanSpanEvents: 0, unresolved: 0 };
   readonly spans: ActiveSpans;
   private readonly spanBatcher: Batcher<FinishedSpan>;
@@ -67,11 +82,16 @@ export class Pipeline {
    */
   private clock = Date.now();
 
+  /**
+   * @param report told of every unexpected error that cost records (a bug);
+   *   those records are counted in `read.failed` either way.
+   */
   constructor(
     private readonly config: CollectorConfig,
     private dictionary: DictionaryView,
     private metrics: MetricsSink,
     private readonly sinks: SignalSinks,
+    private readonly report: (what: string, error: unknown) => void = () => {},
   ) {
     this.spans = new ActiveSpans(dictionary, { ...DEFAULT_SPAN_LIMITS, maxAgeMs: config.spanMaxAgeMs, maxActive: config.maxActiveSpans }, () => this.clock);
     this.spanBatcher = new Batcher(config.batchSize, config.batchTimeoutMs, (batch) => this.shipSpans(batch));
@@ -80,6 +100,7 @@ export class Pipeline {
 
   /** Switches to a new file (after re-initialisation). Call {@link flushAll} first. */
   useFile(dictionary: DictionaryView, metrics: MetricsSink): void {
+    this.retiredMeasurements = addCounts(this.retiredMeasurements, this.metrics.stats?.());
     this.dictionary = dictionary;
     this.metrics = metrics;
     this.spans.useDictionary(dictionary);
@@ -103,7 +124,12 @@ export class Pipeline {
         this.processEvents(events, true);
         throw error;
       }
-      const spanCount = applySpanBatch(spanBatch, this.spans, () => this.read.undecodable[RING_SPANS]++);
+      const spanCount = applySpanBatch(
+        spanBatch,
+        this.spans,
+        () => this.read.undecodable[RING_SPANS]++,
+        (error) => this.fail(RING_SPANS, 1, 'applying a span message', error),
+      );
       this.read.messages[RING_EVENTS] += eventCount;
       this.read.messages[RING_SPANS] += spanCount;
       read += eventCount + spanCount;
@@ -153,6 +179,11 @@ export class Pipeline {
     this.logBatcher.flush();
   }
 
+  /** Measurements aggregated and dropped (by reason) since the pipeline started, over every file. */
+  measurementCounts(): MeasurementCounts {
+    return addCounts(this.retiredMeasurements, this.metrics.stats?.());
+  }
+
   /** Collects the metrics aggregation and queues the result; returns the data points queued. */
   collectMetrics(): number {
     const resourceMetrics = this.metrics.collect(nowUnixNano());
@@ -167,17 +198,23 @@ export class Pipeline {
   private record(measurement: Measurement): void {
     try {
       this.metrics.record(measurement, this.dictionary);
-    } catch {
-      this.read.measurementErrors++;
+    } catch (error) {
+      this.fail(RING_MEASUREMENTS, 1, 'recording a measurement', error);
     }
   }
 
   private recordEncoded(measurement: EncodedMeasurement, input: Uint8Array): void {
     try {
       this.metrics.recordEncoded!(measurement, input, this.dictionary);
-    } catch {
-      this.read.measurementErrors++;
+    } catch (error) {
+      this.fail(RING_MEASUREMENTS, 1, 'recording a measurement', error);
     }
+  }
+
+  /** Counts `records` of `ring` lost to an unexpected error, and reports it. */
+  private fail(ring: RingId, records: number, what: string, error: unknown): void {
+    this.read.failed[ring] += records;
+    this.report(what, error);
   }
 
   private processEvents(events: readonly Event[], spansCaughtUp: boolean): void {
@@ -185,33 +222,60 @@ export class Pipeline {
     this.deferred = [];
     const observed = nowUnixNano();
     for (const event of pending) {
-      if (isSpanEvent(event)) {
-        const context = event.spanContext!;
-        const spanEvent = toSpanEvent(event, this.dictionary, this.events);
-        if (this.spans.addEvent(context.traceId, context.spanId, spanEvent)) {
-          this.events.spanEvents++;
-          continue;
-        }
-        if (!spansCaughtUp && this.deferred.length < MAX_DEFERRED_EVENTS) {
-          // Its StartSpan may still be unread in the lagging spans ring.
-          this.deferred.push(event);
-          continue;
-        }
-        this.events.orphanSpanEvents++;
+      try {
+        this.processEvent(event, spansCaughtUp, observed);
+      } catch (error) {
+        this.fail(RING_EVENTS, 1, 'converting an event', error);
       }
-      this.logBatcher.add(toLogRecord(event, this.dictionary, this.events, observed));
     }
   }
 
+  private processEvent(event: Event, spansCaughtUp: boolean, observed: bigint): void {
+    if (isSpanEvent(event)) {
+      const context = event.spanContext!;
+      const spanEvent = toSpanEvent(event, this.dictionary, this.events);
+      if (this.spans.addEvent(context.traceId, context.spanId, spanEvent)) {
+        this.events.spanEvents++;
+        return;
+      }
+      if (!spansCaughtUp && this.deferred.length < MAX_DEFERRED_EVENTS) {
+        // Its StartSpan may still be unread in the lagging spans ring.
+        this.deferred.push(event);
+        return;
+      }
+      this.events.orphanSpanEvents++;
+    }
+    const record = toLogRecord(event, this.dictionary, this.events, observed);
+    this.logBatcher.add(record);
+  }
+
   private shipSpans(batch: FinishedSpan[]): void {
-    const request = traceRequest(batch, this.dictionary, () => this.read.unresolvedScopes++);
+    let request: ExportRequest;
+    try {
+      request = traceRequest(batch, this.dictionary, () => this.read.unresolvedScopes++);
+    } catch (error) {
+      this.fail(RING_SPANS, batch.length, 'grouping spans for export', error);
+      return;
+    }
     this.sinks.submit('traces', request, batch.length);
   }
 
   private shipLogs(batch: ScopedLogRecord[]): void {
-    const request = logsRequest(batch, this.dictionary, () => this.read.unresolvedScopes++);
+    let request: ExportRequest;
+    try {
+      request = logsRequest(batch, this.dictionary, () => this.read.unresolvedScopes++);
+    } catch (error) {
+      this.fail(RING_EVENTS, batch.length, 'grouping log records for export', error);
+      return;
+    }
     this.sinks.submit('logs', request, batch.length);
   }
+}
+
+function addCounts(total: MeasurementCounts, more: MeasurementCounts | undefined): { recorded: number; dropped: Record<string, number> } {
+  const dropped: Record<string, number> = { ...total.dropped };
+  if (more !== undefined) for (const [reason, n] of Object.entries(more.dropped)) dropped[reason] = (dropped[reason] ?? 0) + n;
+  return { recorded: total.recorded + (more?.recorded ?? 0), dropped };
 }
 
 function dataPoints(metric: otlpMetrics.Metric): number {

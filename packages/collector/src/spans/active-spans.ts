@@ -37,6 +37,8 @@ export const DEFAULT_SPAN_LIMITS: ActiveSpanLimits = {
 export interface SpanCounters {
   /** Valid SpanEvent messages applied. */
   applied: number;
+  /** Of those, StartSpans: spans opened (each is exported once, ended or incomplete). */
+  started: number;
   /** SpanEvent messages with bad ids or no event, skipped. */
   invalid: number;
   /** Name/attribute/link/end messages for a span that is not open (unknown or already exported). */
@@ -45,6 +47,8 @@ export interface SpanCounters {
   incomplete: number;
   /** Of those, evicted by the age limit or the count cap. */
   evicted: number;
+  /** Of those, open spans whose ids a new StartSpan took (the earlier span is exported, incomplete). */
+  replaced: number;
   /** Attributes, links or event attributes whose dictionary references did not resolve. */
   unresolved: number;
 }
@@ -93,7 +97,7 @@ interface TrackedSpan extends FinishedSpan, SpanTableEntry {
  * collector, or came from another writer process and is not visible yet).
  */
 export class ActiveSpans {
-  readonly counters: SpanCounters = { applied: 0, invalid: 0, unknownSpan: 0, incomplete: 0, evicted: 0, unresolved: 0 };
+  readonly counters: SpanCounters = { applied: 0, started: 0, invalid: 0, unknownSpan: 0, incomplete: 0, evicted: 0, replaced: 0, unresolved: 0 };
   /**
    * Every span of the table by key, open or ended, in opening order (so the
    * oldest open spans come first). One table instead of one per state: an
@@ -200,7 +204,8 @@ export class ActiveSpans {
             spanId: link.spanId,
             traceState: link.traceState,
             attributes,
-            droppedAttributesCount: link.droppedAttributesCount + unresolved,
+            // A uint32 in OTLP: a count from the file near 2^32 must not overflow it (the export would not encode).
+            droppedAttributesCount: Math.min(0xffffffff, link.droppedAttributesCount + unresolved),
             flags: link.flags,
           });
         }
@@ -315,6 +320,7 @@ export class ActiveSpans {
     };
     if (attributes.length > 0) this.appendResolved(span, attributes);
     this.counters.applied++;
+    this.counters.started++;
     // endedAt holds a clock reading from the start (meaningful once ended): a
     // field that began as a small integer would change its object layout when
     // the first span ends, and make V8 throw away code compiled for the old one.
@@ -332,9 +338,15 @@ export class ActiveSpans {
     };
     // The ids may be in the table already (a repeated StartSpan, or ids reused after an end): the new
     // span goes to the end, so the table stays in opening order. An ended span stays queued for
-    // release; an open one is dropped.
+    // release; an open one is exported as it is, incomplete (with the evicted spans).
     const previous = this.spans.add(tracked);
-    if (previous !== undefined && previous.endedAtTick >= 0) this.endedInTable--;
+    if (previous !== undefined) {
+      if (previous.endedAtTick >= 0) this.endedInTable--;
+      else {
+        this.counters.replaced++;
+        this.pendingEvictions.push(this.incomplete(previous));
+      }
+    }
     if (this.openCount > this.limits.maxActive) this.evictOldest();
   }
 
@@ -468,9 +480,9 @@ export class ActiveSpans {
     return out;
   }
 
-  /** Empties the table: ended spans as they are, open spans marked incomplete. */
+  /** Empties the table: ended spans as they are, open spans marked incomplete (and those not yet taken by {@link takeEvicted}). */
   takeAll(): FinishedSpan[] {
-    const out: FinishedSpan[] = [];
+    const out: FinishedSpan[] = this.takeEvicted();
     for (let i = this.endedHead; i < this.endedQueue.length; i++) out.push(this.endedQueue[i]);
     for (const open of this.spans.values()) if (open.endedAtTick < 0) out.push(this.incomplete(open));
     this.endedInTable = 0;
@@ -483,7 +495,7 @@ export class ActiveSpans {
 
   private pendingEvictions: FinishedSpan[] = [];
 
-  /** Spans evicted by the count cap since the last call. */
+  /** Spans evicted by the count cap, or replaced by a span with their ids, since the last call. */
   takeEvicted(): FinishedSpan[] {
     const out = this.pendingEvictions;
     this.pendingEvictions = [];

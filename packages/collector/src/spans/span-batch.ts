@@ -20,7 +20,7 @@
  * `apply` would have made of the same bytes (a property test in
  * `tests/collector/` compares both on random batches).
  */
-import { decodeNestedKeyValueRef, SpanEventDecoder, type KeyValueRef, type RingReader, type otlpCommon } from '@otlp-mmap/protocol';
+import { decodeNestedKeyValueRef, SpanEventDecoder, type KeyValueRef, type RingReader, type SpanEvent, type otlpCommon } from '@otlp-mmap/protocol';
 import { decodeBatch } from '../file/messages.js';
 import type { ActiveSpans } from './active-spans.js';
 
@@ -106,19 +106,38 @@ const CASE_SHARED = 5;
 /**
  * Applies the messages of one `Reader.read` batch of the spans ring (see
  * `decodeBatch`: a message that does not decode is counted through `onBad`
- * and skipped). Returns the messages read.
+ * and skipped). A message whose application throws (a bug) is reported to
+ * `onFailed` and the batch goes on. Returns the messages read.
  */
-export function applySpanBatch(batch: Uint8Array, spans: ActiveSpans, onBad: (error: unknown) => void): number {
+export function applySpanBatch(
+  batch: Uint8Array,
+  spans: ActiveSpans,
+  onBad: (error: unknown) => void,
+  onFailed: (error: unknown) => void = (error) => {
+    throw error;
+  },
+): number {
   target = spans;
   try {
-    return decodeBatch(batch, SpanEventDecoder, (message) => spans.apply(message), onBad, {
+    const applyDecoded = (message: SpanEvent): void => {
+      try {
+        spans.apply(message);
+      } catch (error) {
+        onFailed(error);
+      }
+    };
+    return decodeBatch(batch, SpanEventDecoder, applyDecoded, onBad, {
       read: (reader, end, input) => (accepted = read(reader, end, input)) !== Kind.Other,
       apply: (reader, input) => {
-        if (accepted === Kind.End) {
-          const status = msg.hasStatus ? { message: msg.statusMessage, code: msg.statusCode } : undefined;
-          spans.end(input, msg.traceAt, input, msg.spanAt, msg.time, status);
-        } else {
-          applyStart(reader, input, spans);
+        try {
+          if (accepted === Kind.End) {
+            const status = msg.hasStatus ? { message: msg.statusMessage, code: msg.statusCode } : undefined;
+            spans.end(input, msg.traceAt, input, msg.spanAt, msg.time, status);
+          } else {
+            applyStart(reader, input, spans);
+          }
+        } catch (error) {
+          onFailed(error);
         }
       },
     });

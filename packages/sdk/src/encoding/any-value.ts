@@ -47,6 +47,8 @@ export interface KeyRefs {
   string(value: string): number;
   /** Same as `string`, with a hint: the attribute's position slot (see `Dictionary.stringAt`). */
   stringAt(slot: number, value: string): number;
+  /** Counts one attribute left out because it cannot be written (reported to diag by the caller). */
+  countDropped(): void;
 }
 
 const INT64_MIN = -(2n ** 63n);
@@ -58,8 +60,10 @@ const ancestors: object[] = [];
 
 /**
  * Writes a `KeyValueRef` as the field `tag`. Returns false, having written
- * nothing, when the attribute must be dropped (null/undefined value, empty key,
- * or a value that cannot be represented). `slot`, when not negative, is the
+ * nothing, when the attribute must be dropped: a null/undefined value (the
+ * OpenTelemetry attribute rules), or an empty key or a value that cannot be
+ * represented (both reported to diag and counted through
+ * {@link KeyRefs.countDropped}). `slot`, when not negative, is the
  * attribute's position slot for {@link KeyRefs.stringAt}.
  */
 export function writeKeyValue(
@@ -74,6 +78,7 @@ export function writeKeyValue(
   if (value === undefined || value === null) return false;
   if (typeof key !== 'string' || key.length === 0) {
     diag.warn(`otlp-mmap: attribute with an invalid key (${String(key)}) dropped`);
+    keys.countDropped();
     return false;
   }
   const keyRef = slot >= 0 ? keys.stringAt(slot, key) : keys.string(key);
@@ -86,12 +91,17 @@ export function writeKeyValue(
         break;
       case 'number':
         if (value >= 0 && value < 268435456 && Number.isInteger(value) && !Object.is(value, -0)) {
-          return w.kvSmallInt(tag, keyRef, value);
+          w.kvSmallInt(tag, keyRef, value);
+          return true;
         }
-        if (!Number.isSafeInteger(value)) return w.kvDouble(tag, keyRef, value);
+        if (!Number.isSafeInteger(value)) {
+          w.kvDouble(tag, keyRef, value);
+          return true;
+        }
         break;
       case 'boolean':
-        return w.kvBool(tag, keyRef, value);
+        w.kvBool(tag, keyRef, value);
+        return true;
     }
   }
   const mark = w.pos;
@@ -108,7 +118,9 @@ export function writeKeyValue(
     w.uint32(ANY_STRING);
     w.string(value.length > lengthLimit ? value.slice(0, lengthLimit) : value);
   } else if (!writeAnyValue(w, value, keys, lengthLimit, 0)) {
+    // writeAnyValue told diag why.
     w.rewind(mark, depth);
+    keys.countDropped();
     return false;
   }
   w.join();

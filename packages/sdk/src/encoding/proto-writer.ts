@@ -394,9 +394,11 @@ export class ProtoWriter {
 
   // ---------------------------------------------------------------- fast paths
   // A `KeyValueRef { key_ref = 1; value = 2 }` (FORMAT.md 5) whose lengths are
-  // all known in advance is written in one pass, without fork/join. Each
-  // returns false, having written nothing, when the value does not qualify
-  // (the caller then takes the general path).
+  // all known in advance is written in one pass, without fork/join. Every
+  // `key_ref` a file can hold (any safe integer: references are file offsets)
+  // is taken. Only kvAscii declines some values (long or non-ASCII strings),
+  // returning false having written nothing: the caller then takes the general
+  // path. The others always write.
 
   /**
    * Writes the head of a one-pass KeyValueRef at `pos`: its field tag, its
@@ -409,6 +411,8 @@ export class ProtoWriter {
     buf[p++] = tag;
     buf[p++] = kvLen;
     buf[p++] = 0x08;
+    // References of 2^32 and more (files past 4 GiB) do not fit the 32-bit shifts below.
+    if (keyRef >= TWO_32) return putLargeVarint(buf, p, keyRef);
     let r = keyRef;
     while (r > 127) {
       buf[p++] = (r & 127) | 128;
@@ -421,7 +425,7 @@ export class ProtoWriter {
   /** KeyValueRef with a short ASCII `string_value`. */
   kvAscii(tag: number, keyRef: number, value: string): boolean {
     const n = value.length;
-    if (n > 100 || keyRef >= 268435456) return false;
+    if (n > 100) return false;
     const refLen = varintSize(keyRef);
     const kvLen = refLen + 5 + n; // 0x08 ref 0x12 len (0x0A n bytes)
     if (kvLen > 127) return false;
@@ -442,8 +446,7 @@ export class ProtoWriter {
   }
 
   /** KeyValueRef with an `int_value` in [0, 2^28). */
-  kvSmallInt(tag: number, keyRef: number, value: number): boolean {
-    if (keyRef >= 268435456) return false;
+  kvSmallInt(tag: number, keyRef: number, value: number): void {
     const refLen = varintSize(keyRef);
     const valLen = varintSize(value);
     const kvLen = refLen + 4 + valLen; // 0x08 ref 0x12 len (0x18 varint)
@@ -460,12 +463,10 @@ export class ProtoWriter {
     }
     buf[p++] = v;
     this.pos = p;
-    return true;
   }
 
   /** KeyValueRef with a `double_value`. */
-  kvDouble(tag: number, keyRef: number, value: number): boolean {
-    if (keyRef >= 268435456) return false;
+  kvDouble(tag: number, keyRef: number, value: number): void {
     const refLen = varintSize(keyRef);
     this.ensure(refLen + 16);
     const buf = this.buf;
@@ -475,12 +476,10 @@ export class ProtoWriter {
     buf[p++] = 0x21;
     this.pos = p;
     this.double(value);
-    return true;
   }
 
   /** KeyValueRef with a `bool_value`. */
-  kvBool(tag: number, keyRef: number, value: boolean): boolean {
-    if (keyRef >= 268435456) return false;
+  kvBool(tag: number, keyRef: number, value: boolean): void {
     const refLen = varintSize(keyRef);
     this.ensure(refLen + 8);
     const buf = this.buf;
@@ -490,7 +489,6 @@ export class ProtoWriter {
     buf[p++] = 0x10;
     buf[p++] = value ? 1 : 0;
     this.pos = p;
-    return true;
   }
 
   /** Opens a nested length-delimited message (the tag must be written already). */
@@ -554,6 +552,17 @@ export class ProtoWriter {
   }
 }
 
+/** Writes the varint of a safe integer of 2^32 or more at `p`; returns the position after it. */
+function putLargeVarint(buf: Buffer, p: number, value: number): number {
+  let r = value;
+  while (r > 127) {
+    buf[p++] = (r % 128) | 128;
+    r = Math.floor(r / 128);
+  }
+  buf[p++] = r;
+  return p;
+}
+
 function viewOf(buf: Buffer): DataView {
   return new DataView(buf.buffer, buf.byteOffset, buf.length);
 }
@@ -573,11 +582,19 @@ function hexDigit(c: number): number {
   return 0;
 }
 
-/** Bytes taken by the varint of a non-negative value below 2^35. */
+/** Bytes taken by the varint of a non-negative safe integer. */
 export function varintSize(value: number): number {
   if (value < 128) return 1;
   if (value < 16384) return 2;
   if (value < 2097152) return 3;
   if (value < 268435456) return 4;
-  return 5;
+  return largeVarintSize(value);
+}
+
+/** varintSize of a value of 2^28 or more (out of line: references that large are rare). */
+function largeVarintSize(value: number): number {
+  if (value < 34359738368) return 5; // 2^35
+  if (value < 4398046511104) return 6; // 2^42
+  if (value < 562949953421312) return 7; // 2^49
+  return 8; // up to 2^56
 }

@@ -72,6 +72,11 @@ export class Dictionary {
     return ref;
   }
 
+  /** Counts one attribute that could not be written (see `KeyRefs.countDropped`). */
+  countDropped(): void {
+    this.onFailure();
+  }
+
   /**
    * Reference of the entry holding `encode()`'s bytes. `key` identifies the
    * content (two calls with one key must encode the same bytes), so a repeat

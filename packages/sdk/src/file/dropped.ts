@@ -12,7 +12,8 @@ export interface DroppedCounts {
   measurements: number;
   /**
    * Attributes left out because a single attribute could not fit an empty
-   * message of its ring (or could not be interned).
+   * message of its ring, could not be interned, or cannot be written at all
+   * (an empty key; a function or symbol value).
    */
   attributes: number;
 }

@@ -64,8 +64,8 @@ export function writeMeasurement(
 /**
  * The attributes as `KeyValueRef` fields. Short ASCII strings and integers in
  * [0, 2^28) under a non-empty key take the writer's one-pass fast paths here
- * (the same bytes as writeKeyValue's); anything else, or a fast path that
- * declines, takes writeKeyValue. With a memo, a repeat of the last attribute
+ * (the same bytes as writeKeyValue's); anything else, or a string the ASCII
+ * fast path declines, takes writeKeyValue. With a memo, a repeat of the last attribute
  * set copies its bytes (see {@link AttributeMemo}).
  */
 function writeAttributes(w: ProtoWriter, attributes: Attributes, dict: Dictionary, memo: AttributeMemo | undefined): void {
@@ -103,7 +103,8 @@ function writeAttributes(w: ProtoWriter, attributes: Attributes, dict: Dictionar
       // -0 passes the tests above; it is a double_value, left to writeKeyValue.
       if (v !== 0 || 1 / v > 0) {
         const keyRef = dict.stringAt(slot, key);
-        if (keyRef !== 0 && w.kvSmallInt(TAG_ATTRIBUTES, keyRef, v)) {
+        if (keyRef !== 0) {
+          w.kvSmallInt(TAG_ATTRIBUTES, keyRef, v);
           if (memo !== undefined) memo.push(n, key, v);
           continue;
         }
