@@ -74,7 +74,8 @@ test.serial('a disabled SDK enables no instrumentation', async (t) => {
 test.serial('HttpInstrumentation given as an option traces a real HTTP exchange', async (t) => {
   const tmp = tempPath();
   t.teardown(tmp.cleanup);
-  const sdk = startMmapSdk({ path: tmp.path, instrumentations: [new HttpInstrumentation()] });
+  // Created disabled: only the SDK's registration enables it.
+  const sdk = startMmapSdk({ path: tmp.path, instrumentations: [new HttpInstrumentation({ enabled: false })] });
   t.teardown(() => sdk.shutdown());
   const http = createRequire(import.meta.url)('http') as typeof HttpModule;
   const server = http.createServer((_req, res) => res.end('ok'));
