@@ -9,6 +9,8 @@
 //   `cargo build --release --locked`, and puts the library where the loader
 //   looks first: otlp-mmap.<platform>.node beside it.
 // - Otherwise: fails with an error naming the platform and the fix.
+// - On Windows, which the core does not support, it builds nothing and does
+//   not fail the install: loading the binding fails with a clear error.
 //
 // In the repository (no rust/ directory: it is assembled when the package is
 // packed) it does nothing; `napi build` builds the binding there.
@@ -83,7 +85,13 @@ function cargoBuild() {
 function main() {
   if (!existsSync(join(sources, 'Cargo.toml'))) return // the repository: napi build makes the binding
   const unsupported = unsupportedPlatformError()
-  if (unsupported) fail(unsupported.message)
+  if (unsupported) {
+    // Nothing can be built here; the install goes on so that an application
+    // that also runs on Windows (with OTEL_SDK_DISABLED=true there) installs,
+    // and loading the binding fails with this message.
+    log(unsupported.message)
+    return
+  }
   if (bindingLoads()) return
   const cargo = cargoVersion()
   if (cargo === undefined) {
