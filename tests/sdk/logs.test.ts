@@ -93,7 +93,9 @@ test('the span context comes from the record context', async (t) => {
 });
 
 test('an exception on the record adds exception.* attributes', async (t) => {
-  const { sdk, path, cleanup } = startTestSdk();
+  // Event slots of 4 KiB: the stack trace (ava's frames, under the checkout's
+  // path) can exceed what the default 1 KiB slot holds.
+  const { sdk, path, cleanup } = startTestSdk({ events: { slotSize: 4096 } });
   const err = new RangeError('out of range');
   sdk.loggerProvider.getLogger('l').emit({ body: 'failed', exception: err, attributes: { 'exception.type': 'Custom' } });
   const rb = new FileReadBack(path);

@@ -62,8 +62,42 @@ test.serial('OTEL_PROPAGATORS=none registers no propagator', async (t) => {
 });
 
 test.serial('an unsupported name in OTEL_PROPAGATORS is skipped and the others still register', async (t) => {
-  await withGlobalSdk({ OTEL_PROPAGATORS: 'b3, tracecontext' }, {}, () => {
+  await withGlobalSdk({ OTEL_PROPAGATORS: 'xray, tracecontext' }, {}, () => {
     t.deepEqual(Object.keys(injectedHeaders()), ['traceparent']);
+  });
+});
+
+test.serial('OTEL_PROPAGATORS=b3 writes the single b3 header and reads it back', async (t) => {
+  await withGlobalSdk({ OTEL_PROPAGATORS: 'b3' }, {}, () => {
+    const headers = injectedHeaders();
+    t.deepEqual(headers, { b3: '0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-1' });
+    const extracted = trace.getSpanContext(propagation.extract(ROOT_CONTEXT, headers));
+    t.like(extracted, { traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', isRemote: true });
+  });
+});
+
+test.serial('OTEL_PROPAGATORS=b3multi writes the X-B3-* headers', async (t) => {
+  await withGlobalSdk({ OTEL_PROPAGATORS: 'b3multi' }, {}, () => {
+    t.deepEqual(injectedHeaders(), {
+      'x-b3-traceid': '0af7651916cd43dd8448eb211c80319c',
+      'x-b3-spanid': 'b7ad6b7169203331',
+      'x-b3-sampled': '1',
+    });
+  });
+});
+
+test.serial('OTEL_PROPAGATORS=jaeger writes uber-trace-id and the baggage as uberctx-* headers', async (t) => {
+  await withGlobalSdk({ OTEL_PROPAGATORS: 'jaeger' }, {}, () => {
+    t.deepEqual(injectedHeaders(), {
+      'uber-trace-id': '0af7651916cd43dd8448eb211c80319c:b7ad6b7169203331:0:01',
+      'uberctx-user': 'alice',
+    });
+  });
+});
+
+test.serial('OTEL_PROPAGATORS=tracecontext,b3multi,baggage registers all three', async (t) => {
+  await withGlobalSdk({ OTEL_PROPAGATORS: 'tracecontext,b3multi,baggage' }, {}, () => {
+    t.deepEqual(Object.keys(injectedHeaders()).sort(), ['baggage', 'traceparent', 'x-b3-sampled', 'x-b3-spanid', 'x-b3-traceid']);
   });
 });
 

@@ -18,9 +18,10 @@
 //!   a reference lies beyond it, looks again with `fstat`
 //!   ([`MappedFile::refresh_size`]) before deciding it is bad.
 //!
-//! Extending uses `fallocate(fd, 0, offset, len)`, which never shrinks the
-//! file even when two processes race to grow it. Where the file system does
-//! not support it, an `flock`-guarded "ftruncate only if larger" does the same.
+//! Extending uses `fallocate(fd, 0, offset, len)` on Linux, which never
+//! shrinks the file even when two processes race to grow it. Where the file
+//! system does not support it, and on systems without `fallocate` (macOS), an
+//! `flock`-guarded "ftruncate only if larger" does the same.
 //! The known size only ever increases (`fetch_max`).
 //!
 //! A file that is found smaller than it was ([`MappedFile::refresh_size`])
@@ -162,7 +163,6 @@ impl MappedFile {
 
 /// Extends `file` to at least `target` bytes; never shrinks it.
 fn extend(file: &File, current: u64, target: u64) -> Result<()> {
-    let fd = file.as_raw_fd();
     let (Ok(off), Ok(len)) = (
         libc::off_t::try_from(current),
         libc::off_t::try_from(target.saturating_sub(current)),
@@ -174,6 +174,13 @@ fn extend(file: &File, current: u64, target: u64) -> Result<()> {
     if len == 0 {
         return Ok(());
     }
+    extend_from(file, off, len, target)
+}
+
+/// [`extend`] where `fallocate` exists: allocates `[off, off + len)`.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn extend_from(file: &File, off: libc::off_t, len: libc::off_t, target: u64) -> Result<()> {
+    let fd = file.as_raw_fd();
     loop {
         // SAFETY: plain syscall on a file descriptor we own; no memory is passed.
         let rc = unsafe { libc::fallocate(fd, 0, off, len) };
@@ -189,6 +196,12 @@ fn extend(file: &File, current: u64, target: u64) -> Result<()> {
             _ => return Err(Error::io("extending the file (fallocate)", err)),
         }
     }
+}
+
+/// [`extend`] where there is no `fallocate` (macOS and the BSDs).
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn extend_from(file: &File, _off: libc::off_t, _len: libc::off_t, target: u64) -> Result<()> {
+    extend_with_ftruncate(file, target)
 }
 
 /// Fallback of [`extend`]: under an exclusive `flock`, truncate to `target`

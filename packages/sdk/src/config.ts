@@ -10,6 +10,8 @@
  */
 import { diag, type TextMapPropagator } from '@opentelemetry/api';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
+import { B3InjectEncoding, B3Propagator } from '@opentelemetry/propagator-b3';
+import { JaegerPropagator } from '@opentelemetry/propagator-jaeger';
 import {
   AlwaysOffSampler,
   AlwaysOnSampler,
@@ -58,6 +60,8 @@ export interface ResolvedConfig {
   registerGlobals: boolean;
   /** The propagator to register with the globals; undefined: none. */
   propagator: TextMapPropagator | undefined;
+  /** Signals written into the file (`OTEL_<SIGNAL>_EXPORTER=none` turns one off). */
+  signals: { traces: boolean; metrics: boolean; logs: boolean };
 }
 
 type Env = Record<string, string | undefined>;
@@ -128,22 +132,66 @@ export function resolveConfig(options: MmapSdkOptions, env: Env = process.env): 
     exponentialHistograms: histogram === 'exponential',
     registerGlobals: options.registerGlobals ?? true,
     propagator: options.propagator !== undefined ? (options.propagator ?? undefined) : propagatorFromEnv(env),
+    signals: {
+      traces: signalExported(env, 'OTEL_TRACES_EXPORTER'),
+      metrics: signalExported(env, 'OTEL_METRICS_EXPORTER'),
+      logs: signalExported(env, 'OTEL_LOGS_EXPORTER'),
+    },
   };
 }
 
 /**
+ * Whether a signal is written, from its `OTEL_<SIGNAL>_EXPORTER` list
+ * (comma-separated). The mmap file is this SDK's exporter — the collector
+ * exports OTLP — so `otlp` (the default) keeps the signal on and `none` turns
+ * it off (it wins when listed with others, with a diag warning). Other
+ * exporters (`console`, `zipkin`, `prometheus`, ...) do not exist here: they
+ * are reported to diag and the signal stays on.
+ */
+function signalExported(env: Env, name: string): boolean {
+  const values = [
+    ...new Set(
+      (env[name] ?? '')
+        .split(',')
+        .map((v) => v.trim().toLowerCase())
+        .filter((v) => v !== ''),
+    ),
+  ];
+  for (const value of values) {
+    if (value !== 'otlp' && value !== 'none') {
+      diag.warn(
+        `otlp-mmap: ${name}=${JSON.stringify(value)} is not supported: this SDK writes into the mmap file ` +
+          '(its collector exports OTLP); only "otlp" and "none" are accepted',
+      );
+    }
+  }
+  if (!values.includes('none')) return true;
+  if (values.length > 1) diag.warn(`otlp-mmap: ${name} lists "none" with other exporters; the signal is off`);
+  return false;
+}
+
+/** The propagators `OTEL_PROPAGATORS` may name (those of `@opentelemetry/sdk-node`). */
+const PROPAGATORS: Record<string, () => TextMapPropagator> = {
+  tracecontext: () => new W3CTraceContextPropagator(),
+  baggage: () => new W3CBaggagePropagator(),
+  b3: () => new B3Propagator(),
+  b3multi: () => new B3Propagator({ injectEncoding: B3InjectEncoding.MULTI_HEADER }),
+  jaeger: () => new JaegerPropagator(),
+};
+
+/**
  * The propagator `OTEL_PROPAGATORS` names (comma-separated; default
- * `tracecontext,baggage`). `none` alone registers none; names of propagators
- * this package does not bundle (b3, jaeger, xray, ...) are skipped with a
- * diag warning.
+ * `tracecontext,baggage`): `tracecontext`, `baggage`, `b3` (single header),
+ * `b3multi`, `jaeger`. `none` alone registers none; other names (xray,
+ * ottrace, ...) are skipped with a diag warning.
  */
 function propagatorFromEnv(env: Env): TextMapPropagator | undefined {
   const raw = nonEmpty(env.OTEL_PROPAGATORS) ?? 'tracecontext,baggage';
   const names = [...new Set(raw.split(',').map((n) => n.trim().toLowerCase()).filter((n) => n !== ''))];
   const propagators: TextMapPropagator[] = [];
   for (const name of names) {
-    if (name === 'tracecontext') propagators.push(new W3CTraceContextPropagator());
-    else if (name === 'baggage') propagators.push(new W3CBaggagePropagator());
+    const make = Object.hasOwn(PROPAGATORS, name) ? PROPAGATORS[name] : undefined;
+    if (make !== undefined) propagators.push(make());
     else if (name !== 'none') diag.warn(`otlp-mmap: OTEL_PROPAGATORS: propagator ${JSON.stringify(name)} is not supported; skipped`);
   }
   if (names.includes('none')) {

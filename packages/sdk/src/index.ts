@@ -3,11 +3,12 @@
  * write telemetry straight into an OTLP-MMAP v1 file, for a separate
  * collector process to export.
  *
- * Start with {@link startMmapSdk}.
+ * Start with {@link startMmapSdk} / {@link startMmapSdkAsync}, or without code:
+ * `node --import @otlp-mmap/sdk/register app.js`.
  *
  * @packageDocumentation
  */
-export { MmapSdk, startMmapSdk, DROPPED_METRIC_NAME } from './setup.js';
+export { MmapSdk, startMmapSdk, startMmapSdkAsync, DROPPED_METRIC_NAME } from './setup.js';
 export type {
   MmapSdkOptions,
   RingSizeOptions,

@@ -3,7 +3,8 @@
  * an option given in code wins over the environment.
  */
 import type { Attributes, TextMapPropagator } from '@opentelemetry/api';
-import type { Resource } from '@opentelemetry/resources';
+import type { Instrumentation } from '@opentelemetry/instrumentation';
+import type { Resource, ResourceDetector } from '@opentelemetry/resources';
 import type { Sampler } from '@opentelemetry/sdk-trace-base';
 
 /** Size of one ring of the file. */
@@ -53,14 +54,32 @@ export interface MmapSdkOptions {
   /**
    * The propagator registered as the global one with the other globals.
    * Default: the one `OTEL_PROPAGATORS` names (`tracecontext`, `baggage`,
-   * `none`; others are not bundled and are skipped with a diag warning), else
-   * W3C trace context + baggage. `null` registers none.
+   * `b3`, `b3multi`, `jaeger`, `none`; others are skipped with a diag
+   * warning), else W3C trace context + baggage. `null` registers none.
    */
   propagator?: TextMapPropagator | null;
-  /** Resource attributes merged over the default and environment resource. */
+  /** Resource attributes merged over the default and detected resource. */
   resourceAttributes?: Attributes;
-  /** A resource merged over the default and environment resource (before `resourceAttributes`). */
+  /** A resource merged over the default and detected resource (before `resourceAttributes`). */
   resource?: Resource;
+  /**
+   * Resource detectors, as in `@opentelemetry/sdk-node` (`[]`: none).
+   * Default: those `OTEL_NODE_RESOURCE_DETECTORS` names (`env`, `host`, `os`,
+   * `process`, `serviceinstance`, `container`, `all`, `none`), else `env`,
+   * `process` and `host` (the NodeSDK default; `@otlp-mmap/sdk/register`
+   * defaults to `all`). The resource is written into the file once, at
+   * start: attributes a detector finds asynchronously (`host.id`,
+   * `container.id`) are written by {@link startMmapSdkAsync}, which waits for
+   * them, and left out by `startMmapSdk`.
+   */
+  resourceDetectors?: ResourceDetector[];
+  /**
+   * Instrumentations to enable with this SDK's providers (as NodeSDK's
+   * option: `registerInstrumentations` of `@opentelemetry/instrumentation`);
+   * disabled again by `shutdown`. E.g. `getNodeAutoInstrumentations()` of
+   * `@opentelemetry/auto-instrumentations-node`.
+   */
+  instrumentations?: (Instrumentation | Instrumentation[])[];
   /** Spans ring (default 4096 slots × 2048 B; `SDK_MMAP_SPANS_SLOTS`, `SDK_MMAP_SPANS_SLOT_SIZE`). */
   spans?: RingSizeOptions;
   /** Events ring: logs and span events (default 4096 × 1024 B; `SDK_MMAP_EVENTS_SLOTS`, `SDK_MMAP_EVENTS_SLOT_SIZE`). */
@@ -88,9 +107,11 @@ export interface MmapSdkOptions {
    */
   histogramAggregation?: 'explicit' | 'exponential';
   /**
-   * Register the providers, an AsyncLocalStorage context manager and the W3C
-   * trace-context + baggage propagators as the OpenTelemetry globals
-   * (default true). With false, use the providers of the returned SDK object.
+   * Register the providers, an AsyncLocalStorage context manager and the
+   * propagator as the OpenTelemetry globals (default true). With false, use
+   * the providers of the returned SDK object. A signal turned off with
+   * `OTEL_TRACES_EXPORTER` / `OTEL_METRICS_EXPORTER` / `OTEL_LOGS_EXPORTER`
+   * `=none` gets a no-op provider, which is not registered.
    */
   registerGlobals?: boolean;
   /**

@@ -9,14 +9,16 @@ import {
   metrics,
   propagation,
   ProxyTracerProvider,
-  type TextMapPropagator,
   trace,
   type TracerProvider,
   ValueType,
 } from '@opentelemetry/api';
 import { createNoopLogger, type LoggerProvider, logs } from '@opentelemetry/api-logs';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { resolveConfig, sdkDisabled } from './config.js';
+import { registerInstrumentations } from '@opentelemetry/instrumentation';
+import type { Resource } from '@opentelemetry/resources';
+import { type ResolvedConfig, resolveConfig, sdkDisabled } from './config.js';
+import { installDiagLoggerFromEnv } from './diag-logger.js';
 import { type DroppedCounts, emptyDroppedCounts } from './file/dropped.js';
 import { internResource } from './file/entries.js';
 import { MmapFile } from './file/mmap-file.js';
@@ -24,12 +26,45 @@ import { errorCode, nativeBinding, type NativeWriter } from './file/native.js';
 import { MmapLoggerProvider } from './logs/logger-provider.js';
 import { MmapMeterProvider } from './metrics/meter-provider.js';
 import type { MmapSdkOptions } from './options.js';
-import { resourceAttributes } from './resource.js';
+import { detectResource, NODE_SDK_DEFAULT_DETECTORS, resourceDetectors, settledAttributes } from './resource.js';
 import { MmapTracerProvider } from './trace/tracer-provider.js';
 import { SDK_NAME, SDK_VERSION } from './version.js';
 
 /** Name of the SDK's self-metric: messages dropped, per `signal`. */
 export const DROPPED_METRIC_NAME = 'otlp_mmap.sdk.dropped';
+
+/**
+ * What is settled before the SDK object is made: the diag logger of
+ * `OTEL_LOG_LEVEL` (installed first, so that setup problems are reported) and
+ * the detected resource (undefined when the SDK is disabled).
+ *
+ * @internal
+ */
+export interface SdkStart {
+  resource: Resource | undefined;
+  uninstallDiag: (() => void) | undefined;
+}
+
+/**
+ * Installs the diag logger and runs the resource detectors (`defaults`: the
+ * detectors when neither the option nor `OTEL_NODE_RESOURCE_DETECTORS` names
+ * any).
+ *
+ * @internal
+ */
+export function prepareStart(options: MmapSdkOptions, defaults: readonly string[] = NODE_SDK_DEFAULT_DETECTORS): SdkStart {
+  const uninstallDiag = installDiagLoggerFromEnv();
+  if (sdkDisabled(options)) return { resource: undefined, uninstallDiag };
+  try {
+    return { resource: detectResource(options, resourceDetectors(options, defaults)), uninstallDiag };
+  } catch (err) {
+    uninstallDiag?.();
+    throw err;
+  }
+}
+
+const noopMeterProvider: MeterProvider = { getMeter: () => createNoopMeter() };
+const noopLoggerProvider: LoggerProvider = { getLogger: () => createNoopLogger() };
 
 /**
  * A running mmap SDK: the three providers writing into one file, and its
@@ -52,42 +87,65 @@ export class MmapSdk {
   private readonly unregister: (() => void)[] = [];
   private shutdownPromise: Promise<void> | undefined;
 
-  /** @internal Use {@link startMmapSdk}. */
-  constructor(options: MmapSdkOptions) {
-    if (sdkDisabled(options)) {
+  /** @internal Use {@link startMmapSdk} or {@link startMmapSdkAsync}. */
+  constructor(options: MmapSdkOptions, start: SdkStart = prepareStart(options)) {
+    if (start.uninstallDiag !== undefined) this.unregister.push(start.uninstallDiag);
+    if (start.resource === undefined) {
       this.enabled = false;
       this.path = '';
       this.tracerProvider = new ProxyTracerProvider(); // without a delegate: no-op tracers
-      this.meterProvider = { getMeter: () => createNoopMeter() };
-      this.loggerProvider = { getLogger: () => createNoopLogger() };
+      this.meterProvider = noopMeterProvider;
+      this.loggerProvider = noopLoggerProvider;
       this.file = undefined;
       this.meters = undefined;
       return;
     }
     this.enabled = true;
-    const config = resolveConfig(options);
+    let config: ResolvedConfig;
+    let native: NativeWriter;
+    try {
+      config = resolveConfig(options);
+      native = openWriter(config.path, config.attach, {
+        events: config.events,
+        spans: config.spans,
+        measurements: config.measurements,
+        dictionarySize: config.dictionarySize,
+        ...(config.maxFileSize !== undefined ? { maxFileSize: config.maxFileSize } : {}),
+        ...(config.fileMode !== undefined ? { fileMode: config.fileMode } : {}),
+      });
+    } catch (err) {
+      start.uninstallDiag?.();
+      throw err;
+    }
     this.path = config.path;
-    const native = openWriter(config.path, config.attach, {
-      events: config.events,
-      spans: config.spans,
-      measurements: config.measurements,
-      dictionarySize: config.dictionarySize,
-      ...(config.maxFileSize !== undefined ? { maxFileSize: config.maxFileSize } : {}),
-      ...(config.fileMode !== undefined ? { fileMode: config.fileMode } : {}),
-    });
     const file = new MmapFile(native, { path: config.path, attached: config.attach });
     this.file = file;
-    const resourceRef = internResource(file.dictionary, resourceAttributes(options));
-    this.tracerProvider = new MmapTracerProvider(
-      { file, limits: config.spanLimits, sampler: config.sampler, defaultSampler: config.defaultSampler },
-      resourceRef,
-    );
-    const meters = new MmapMeterProvider(file, resourceRef, config.metricIntervalMs, config.exponentialHistograms);
-    this.meters = meters;
-    this.meterProvider = meters;
-    this.loggerProvider = new MmapLoggerProvider(file, resourceRef, config.logLimits);
-    this.registerSelfMetric(meters, file);
-    if (config.registerGlobals) this.registerGlobals(config.propagator);
+    const resourceRef = internResource(file.dictionary, settledAttributes(start.resource));
+    const { traces, metrics: metricsOn, logs: logsOn } = config.signals;
+    this.tracerProvider = traces
+      ? new MmapTracerProvider(
+          { file, limits: config.spanLimits, sampler: config.sampler, defaultSampler: config.defaultSampler },
+          resourceRef,
+        )
+      : new ProxyTracerProvider();
+    this.meters = metricsOn
+      ? new MmapMeterProvider(file, resourceRef, config.metricIntervalMs, config.exponentialHistograms)
+      : undefined;
+    this.meterProvider = this.meters ?? noopMeterProvider;
+    this.loggerProvider = logsOn ? new MmapLoggerProvider(file, resourceRef, config.logLimits) : noopLoggerProvider;
+    if (this.meters !== undefined) this.registerSelfMetric(this.meters, file);
+    if (config.registerGlobals) this.registerGlobals(config);
+    const instrumentations = options.instrumentations ?? [];
+    if (instrumentations.length > 0) {
+      this.unregister.push(
+        registerInstrumentations({
+          instrumentations,
+          tracerProvider: this.tracerProvider,
+          meterProvider: this.meterProvider,
+          loggerProvider: this.loggerProvider,
+        }),
+      );
+    }
   }
 
   /** Messages (and attributes) that could not be written since the start. */
@@ -118,7 +176,7 @@ export class MmapSdk {
         } catch (err) {
           diag.error('otlp-mmap: final metric collection failed', err);
         }
-        for (const undo of this.unregister.splice(0)) undo();
+        for (const undo of this.unregister.splice(0).reverse()) undo();
         this.file?.close();
       })();
     }
@@ -140,25 +198,41 @@ export class MmapSdk {
     });
   }
 
-  private registerGlobals(propagator: TextMapPropagator | undefined): void {
+  /**
+   * Registers the globals; one that is already set is kept (diag warning). A
+   * signal turned off with `OTEL_<SIGNAL>_EXPORTER=none` registers no
+   * provider: the API's stays a no-op.
+   */
+  private registerGlobals(config: ResolvedConfig): void {
     const contextManager = new AsyncLocalStorageContextManager().enable();
-    if (context.setGlobalContextManager(contextManager)) {
-      this.unregister.push(() => context.disable());
-    } else {
+    if (!this.registerGlobal('context manager', () => context.setGlobalContextManager(contextManager), () => context.disable())) {
       contextManager.disable();
-      diag.warn('otlp-mmap: a global context manager is already registered; keeping it');
     }
+    const { propagator, signals } = config;
     if (propagator !== undefined) {
-      if (propagation.setGlobalPropagator(propagator)) this.unregister.push(() => propagation.disable());
-      else diag.warn('otlp-mmap: a global propagator is already registered; keeping it');
+      this.registerGlobal('propagator', () => propagation.setGlobalPropagator(propagator), () => propagation.disable());
     }
-    if (trace.setGlobalTracerProvider(this.tracerProvider)) this.unregister.push(() => trace.disable());
-    else diag.warn('otlp-mmap: a global tracer provider is already registered; keeping it');
-    if (metrics.setGlobalMeterProvider(this.meterProvider)) this.unregister.push(() => metrics.disable());
-    else diag.warn('otlp-mmap: a global meter provider is already registered; keeping it');
-    if (logs.setGlobalLoggerProvider(this.loggerProvider) === this.loggerProvider) this.unregister.push(() => logs.disable());
-    else diag.warn('otlp-mmap: a global logger provider is already registered; keeping it');
+    if (signals.traces) {
+      this.registerGlobal('tracer provider', () => trace.setGlobalTracerProvider(this.tracerProvider), () => trace.disable());
+    }
+    if (signals.metrics) {
+      this.registerGlobal('meter provider', () => metrics.setGlobalMeterProvider(this.meterProvider), () => metrics.disable());
+    }
+    if (signals.logs) {
+      const provider = this.loggerProvider;
+      this.registerGlobal('logger provider', () => logs.setGlobalLoggerProvider(provider) === provider, () => logs.disable());
+    }
   }
+
+  private registerGlobal(what: string, register: () => boolean, unregister: () => void): boolean {
+    if (register()) {
+      this.unregister.push(unregister);
+      return true;
+    }
+    diag.warn(`otlp-mmap: a global ${what} is already registered; keeping it`);
+    return false;
+  }
+
 }
 
 /**
@@ -166,10 +240,16 @@ export class MmapSdk {
  * writes the resource, and — unless `registerGlobals` is false — registers
  * the tracer, meter and logger providers, an AsyncLocalStorage context
  * manager and the propagator (by default W3C trace context and baggage, or
- * what `OTEL_PROPAGATORS` names) as the OpenTelemetry globals.
+ * what `OTEL_PROPAGATORS` names) as the OpenTelemetry globals; then enables
+ * the `instrumentations`.
  *
  * With `OTEL_SDK_DISABLED=true` (or `disabled: true`) it does none of that
- * and returns a no-op SDK (`enabled` false).
+ * and returns a no-op SDK (`enabled` false). `OTEL_LOG_LEVEL` installs a
+ * console diag logger first, unless the application installed one.
+ *
+ * The resource is written at once: attributes that resource detectors find
+ * asynchronously (`host.id`, `container.id`) are left out. Use
+ * {@link startMmapSdkAsync} to wait for them.
  *
  * Throws (a setup error, never later) when no file is given, an option or
  * `SDK_MMAP_*` variable is invalid, or the file cannot be created or attached.
@@ -183,6 +263,36 @@ export class MmapSdk {
  */
 export function startMmapSdk(options: MmapSdkOptions = {}): MmapSdk {
   return new MmapSdk(options);
+}
+
+/**
+ * {@link startMmapSdk}, after waiting for the resource attributes that
+ * detectors find asynchronously (`host.id` read from the machine id,
+ * `container.id` from the cgroup files), so that the resource written into
+ * the file is complete — what `@opentelemetry/sdk-node` exports. Rejects with
+ * the setup errors `startMmapSdk` throws.
+ *
+ * @example
+ * ```ts
+ * // telemetry.mjs, loaded with node --import ./telemetry.mjs app.mjs
+ * import { startMmapSdkAsync } from '@otlp-mmap/sdk';
+ * export const sdk = await startMmapSdkAsync({ path: '/var/run/app/telemetry.otlp-mmap' });
+ * ```
+ */
+export async function startMmapSdkAsync(options: MmapSdkOptions = {}): Promise<MmapSdk> {
+  return startWithSettledResource(options, NODE_SDK_DEFAULT_DETECTORS);
+}
+
+/** @internal {@link startMmapSdkAsync} with other default detectors (`register` uses `all`). */
+export async function startWithSettledResource(options: MmapSdkOptions, defaultDetectors: readonly string[]): Promise<MmapSdk> {
+  const start = prepareStart(options, defaultDetectors);
+  try {
+    await start.resource?.waitForAsyncAttributes?.();
+  } catch (err) {
+    start.uninstallDiag?.();
+    throw err;
+  }
+  return new MmapSdk(options, start);
 }
 
 function openWriter(path: string, attach: boolean, options: Parameters<ReturnType<typeof nativeBinding>['Writer']['create']>[1]): NativeWriter {
