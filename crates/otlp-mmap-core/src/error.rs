@@ -73,6 +73,10 @@ pub enum Error {
     /// The handle was closed.
     #[error("the handle is closed")]
     Closed,
+    /// The path a writer was asked to create is a symbolic link, which it
+    /// does not follow.
+    #[error("refusing to create {path}: it is a symbolic link, and the file is not created through one (its target would be overwritten); remove the link or give the target's path")]
+    Symlink { path: String },
 }
 
 impl Error {
@@ -88,6 +92,7 @@ impl Error {
             Error::BadValue(_) => "ERR_BAD_REFERENCE",
             Error::DictionaryFull { .. } => "ERR_DICTIONARY_FULL",
             Error::Closed => "ERR_CLOSED",
+            Error::Symlink { .. } => "ERR_SYMLINK",
         }
     }
 

@@ -20,10 +20,13 @@ pub mod proto;
 pub mod reader;
 mod region;
 pub mod ring;
+pub mod ring_memory;
 pub mod value;
 pub mod varint;
 pub mod writer;
 
+#[cfg(test)]
+mod read_safety_tests;
 #[cfg(test)]
 mod tests;
 
@@ -32,6 +35,6 @@ pub use dictionary::Dictionary;
 pub use error::{Error, Result, RingId};
 pub use info::{DictionaryInfo, FileInfo, RingInfo};
 pub use reader::Reader;
-pub use ring::RingStats;
+pub use ring::{ReadLimits, RingStats};
 pub use value::Value;
 pub use writer::Writer;
