@@ -31,6 +31,8 @@ function framed<T>(codec: { encode(m: T, w?: BinaryWriter): BinaryWriter }, mess
   return Buffer.from(w.finish());
 }
 
+const ring = { offset: 0, numBuffers: 1024, bufferSize: 1024, readerIndex: -1, writerIndex: -1 };
+
 /** A reader whose every read returns the next scripted batch of that ring. */
 function scriptedReader(script: { events: Event[][]; spans: SpanEvent[][] }) {
   const queues = [script.events.map((b) => framed(Event, b)), script.spans.map((b) => framed(SpanEvent, b)), []] as Buffer[][];
@@ -38,10 +40,9 @@ function scriptedReader(script: { events: Event[][]; spans: SpanEvent[][] }) {
     read: (ring: 0 | 1 | 2) => queues[ring].shift() ?? Buffer.alloc(0),
     entry: () => Buffer.alloc(0),
     string: () => '',
-    info: () => {
-      throw new Error('unused');
-    },
-    stats: () => ({ skippedUncommitted: [0, 0, 0], corrupt: [0, 0, 0], read: [0, 0, 0] }),
+    // The pipeline reads the slot sizes once (a batch near --read-bytes may have stopped there).
+    info: () => ({ version: 1, startTimeUnixNano: 1n, fileSize: 0, events: ring, spans: ring, measurements: ring, dictionary: { offset: 0, end: 0, numEntries: 0 } }),
+    stats: () => ({ skippedUncommitted: [0, 0, 0], corrupt: [0, 0, 0], read: [0, 0, 0], resyncs: [0, 0, 0], resyncSkipped: [0, 0, 0] }),
     isReset: () => false,
     close: () => {},
   };

@@ -279,13 +279,15 @@ export class Collector {
 /**
  * `dump`: reads every ring of a file to its end once, converts all of it
  * (open spans marked incomplete) and writes OTLP JSON lines, then returns.
- * Consumes what it reads (reader_index advances), like any reader.
+ * The file is opened and mapped read-only and never written: `dump` works
+ * on a file it may only read, consumes nothing (reader_index stays), and
+ * leaves the evidence as it was.
  */
 export async function dump(config: CollectorConfig, deps: CollectorDeps): Promise<void> {
   if (!existsSync(config.input)) throw new CollectorError(`cannot read ${config.input}: no such file`);
   let reader: MmapReader;
   try {
-    reader = openReader(config.input, config.uncommittedTimeoutMs);
+    reader = openReader(config.input, config.uncommittedTimeoutMs, true);
   } catch (error) {
     throw new CollectorError(`cannot read ${config.input}: ${describe(error)}`);
   }

@@ -44,6 +44,8 @@ export function statusLine(
   if (readerStats) {
     fields.push(`skipped_uncommitted=${readerStats.skippedUncommitted.reduce((a, b) => a + b, 0)}`);
     fields.push(`corrupt=${readerStats.corrupt.reduce((a, b) => a + b, 0)}`);
+    fields.push(`resyncs=${readerStats.resyncs.reduce((a, b) => a + b, 0)}`);
+    fields.push(`resync_skipped=${readerStats.resyncSkipped.reduce((a, b) => a + b, 0)}`);
   }
   fields.push(`resets=${pipeline.read.resets}`);
   fields.push(`rss_mb=${Math.round(process.memoryUsage.rss() / 1048576)}`);
