@@ -26,6 +26,8 @@ pub mod varint;
 pub mod writer;
 
 #[cfg(test)]
+mod loom_model;
+#[cfg(test)]
 mod read_safety_tests;
 #[cfg(test)]
 mod tests;

@@ -87,14 +87,16 @@ fn reader_index_ahead_of_writer_index_is_resynchronised_and_committed_messages_a
     let w = Writer::create(&path, &small_config(8, 32, 64)).unwrap();
     let g = w.layout().rings[0];
     pwrite(&path, g.reader_index_offset(), &1000i64.to_le_bytes());
-    // Writers still find room (their check only compares with reader_index).
-    for m in [&b"a"[..], b"b", b"c"] {
+    // Writers still find room (their check only compares with reader_index),
+    // even for all 8 slots.
+    let sent: Vec<Vec<u8>> = (0..8u8).map(|i| vec![i; 3]).collect();
+    for m in &sent {
         assert!(w.append(RingId::Events, m).unwrap());
     }
     let mut r = reader(&path);
     assert_eq!(
         read_all(&mut r, RingId::Events),
-        vec![b"a".to_vec(), b"b".to_vec(), b"c".to_vec()],
+        sent,
         "the window of the ring is read instead of waiting for index 1001"
     );
     let s = r.stats(RingId::Events);
@@ -153,15 +155,15 @@ fn writer_index_far_ahead_is_resynchronised_instead_of_stalling_the_ring() {
         "what is committed is read first"
     );
     let s = r.stats(RingId::Spans);
-    // Position 999_993, the window (999_993, 1_000_000] next: indexes
-    // 2..=999_993 given up.
-    assert_eq!((s.resyncs, s.resync_skipped), (1, 999_992));
-    assert_eq!(r.info().rings[1].reader_index, 999_993);
+    // Position 999_992, the window (999_992, 1_000_000] next: indexes
+    // 2..=999_992 given up.
+    assert_eq!((s.resyncs, s.resync_skipped), (1, 999_991));
+    assert_eq!(r.info().rings[1].reader_index, 999_992);
     std::thread::sleep(timeout + Duration::from_millis(50));
     assert!(read_all(&mut r, RingId::Spans).is_empty());
     assert_eq!(
         r.stats(RingId::Spans).skipped_uncommitted,
-        7,
+        8,
         "the window's claims, never committed, are skipped together after one timeout"
     );
     assert!(

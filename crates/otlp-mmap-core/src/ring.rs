@@ -40,7 +40,9 @@
 //! consumed, and the reader only consumes claimed indexes, so in every
 //! state a correct writer and reader can produce,
 //! `-1 <= reader_index <= writer_index <= reader_index + num_buffers - 1`.
-//! Indexes start at -1 and grow by one per message; [`MAX_INDEX`] (2^62)
+//! The reader accepts `writer_index = reader_index + num_buffers` too: those
+//! `num_buffers` unread indexes still lie in distinct slots (only the
+//! writers' room check keeps one slot free). Indexes start at -1 and grow by one per message; [`MAX_INDEX`] (2^62)
 //! cannot be reached by counting (146 years at 10^9 messages a second).
 //! Anything else comes from a corrupt or hostile file (or another program
 //! writing the header), and left alone it loses messages silently: a
@@ -62,9 +64,10 @@
 //!    and at the first slot that is not readable it resynchronises if the
 //!    state is still impossible, instead of waiting;
 //! 4. resynchronising makes the state consistent. When `writer_index` is
-//!    in range, the reader moves to `max(-1, writer_index - num_buffers +
-//!    1)`: the oldest index whose slot can still hold its message. It then
-//!    reads that window as usual — committed slots are read, claimed but
+//!    in range, the reader moves to `max(-1, writer_index - num_buffers)`,
+//!    so that the next `num_buffers` indexes, up to `writer_index`, are the
+//!    ones whose slots can still hold their messages. It then reads that
+//!    window as usual — committed slots are read, claimed but
 //!    uncommitted ones are skipped after one uncommitted timeout, all
 //!    together (see above) — so messages a writer committed after a
 //!    corrupt `reader_index` are exported, not lost. The indexes it jumped
@@ -143,7 +146,7 @@ pub fn index_state_is_possible(reader_index: i64, writer_index: i64, num_buffers
         && in_range(writer_index)
         && reader_index <= writer_index
         // Both in range and ordered: the difference cannot overflow.
-        && ((writer_index - reader_index) as u64) < num_buffers
+        && ((writer_index - reader_index) as u64) <= num_buffers
 }
 
 /// One ring of a mapped file: its validated geometry and name.
@@ -537,7 +540,7 @@ impl Ring {
         state.pending = None;
         if in_range(w) {
             // In range, and num_buffers <= file size < 2^63: no overflow.
-            let window = (w - (self.geometry.num_buffers as i64 - 1)).max(-1);
+            let window = (w - self.geometry.num_buffers as i64).max(-1);
             // Indexes jumped over, from a reader_index below the window.
             let given_up = if r < window {
                 (window - r.max(-1)) as u64
