@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The test command: installs every dependency, builds the native binding and
 # the TypeScript packages, checks generated code is fresh, then runs the Rust
-# tests and the ava suite. Needs only Node.js 20 and a Rust toolchain.
+# tests (the loom models of the rings included), a 20 s bounded fuzz run of
+# the core's reader, and the ava suite. Needs only Node.js 20 and a stable
+# Rust toolchain (`npm run fuzz` uses cargo-fuzz and nightly when present).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 pnpm() { bash scripts/pnpm.sh "$@"; }
@@ -10,4 +12,8 @@ pnpm run build
 pnpm run check:proto
 pnpm run typecheck
 cargo test --workspace --release
+# The reader's fuzz harness, bounded: random mutations of the seed corpus
+# and regressions for 20 s (the loom models and the corpus replay ran above).
+OTLP_MMAP_FUZZ_SECONDS=20 cargo test -p otlp-mmap-core --release --lib \
+  fuzz_random_mutations_for_a_bounded_time -- --ignored --nocapture
 pnpm exec ava

@@ -13,6 +13,9 @@
 pub mod config;
 pub mod dictionary;
 pub mod error;
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod info;
 pub mod layout;
 mod mapping;
@@ -25,6 +28,8 @@ pub mod value;
 pub mod varint;
 pub mod writer;
 
+#[cfg(test)]
+mod fuzz_tests;
 #[cfg(test)]
 mod loom_model;
 #[cfg(test)]
