@@ -30,7 +30,7 @@ use loom::sync::Arc;
 
 use crate::layout::{RingGeometry, RING_HEADER_SIZE};
 use crate::ring::{ReadLimits, Ring, RingReadState};
-use crate::ring_memory::RingMemory;
+use crate::ring_memory::{AtomicI32Cell, AtomicI64Cell, RingMemory};
 use crate::varint;
 
 const SLOTS: u64 = 2;
@@ -121,45 +121,56 @@ impl LoomMemory {
     }
 }
 
+impl AtomicI64Cell for AtomicI64 {
+    fn load(&self, order: Ordering) -> i64 {
+        AtomicI64::load(self, order)
+    }
+
+    fn store(&self, value: i64, order: Ordering) {
+        AtomicI64::store(self, value, order)
+    }
+
+    fn compare_exchange_weak(
+        &self,
+        current: i64,
+        new: i64,
+        success: Ordering,
+        failure: Ordering,
+    ) -> Result<i64, i64> {
+        AtomicI64::compare_exchange_weak(self, current, new, success, failure)
+    }
+
+    fn compare_exchange(
+        &self,
+        current: i64,
+        new: i64,
+        success: Ordering,
+        failure: Ordering,
+    ) -> Result<i64, i64> {
+        AtomicI64::compare_exchange(self, current, new, success, failure)
+    }
+}
+
+impl AtomicI32Cell for AtomicI32 {
+    fn load(&self, order: Ordering) -> i32 {
+        AtomicI32::load(self, order)
+    }
+
+    fn store(&self, value: i32, order: Ordering) {
+        AtomicI32::store(self, value, order)
+    }
+}
+
 impl RingMemory for LoomMemory {
-    fn load_i64(&self, offset: u64, order: Ordering) -> i64 {
-        self.header(offset).load(order)
-    }
+    type I64 = AtomicI64;
+    type I32 = AtomicI32;
 
-    fn store_i64(&self, offset: u64, value: i64, order: Ordering) {
-        self.header(offset).store(value, order)
-    }
-
-    fn compare_exchange_weak_i64(
-        &self,
-        offset: u64,
-        current: i64,
-        new: i64,
-        success: Ordering,
-        failure: Ordering,
-    ) -> Result<i64, i64> {
+    fn atomic_i64(&self, offset: u64) -> &AtomicI64 {
         self.header(offset)
-            .compare_exchange_weak(current, new, success, failure)
     }
 
-    fn compare_exchange_i64(
-        &self,
-        offset: u64,
-        current: i64,
-        new: i64,
-        success: Ordering,
-        failure: Ordering,
-    ) -> Result<i64, i64> {
-        self.header(offset)
-            .compare_exchange(current, new, success, failure)
-    }
-
-    fn load_i32(&self, offset: u64, order: Ordering) -> i32 {
-        self.availability(offset).load(order)
-    }
-
-    fn store_i32(&self, offset: u64, value: i32, order: Ordering) {
-        self.availability(offset).store(value, order)
+    fn atomic_i32(&self, offset: u64) -> &AtomicI32 {
+        self.availability(offset)
     }
 
     fn copy_in(&self, offset: u64, src: &[u8]) {
@@ -361,7 +372,8 @@ fn loom_a_resync_from_a_reader_index_ahead_of_the_writers_loses_nothing() {
         let mem = memory();
         let g = geometry();
         // An impossible reader_index, set before anyone reads or writes.
-        mem.store_i64(g.reader_index_offset(), 5, Ordering::Relaxed);
+        mem.header(g.reader_index_offset())
+            .store(5, Ordering::Relaxed);
         let writers = vec![writer(&mem, 1, 1), writer(&mem, 2, 1)];
         let mut state = RingReadState::default();
         let limits = limits(Duration::from_secs(3600));

@@ -111,7 +111,7 @@ use std::time::{Duration, Instant};
 use crate::error::{Error, Result};
 use crate::layout::RingGeometry;
 use crate::region;
-use crate::ring_memory::RingMemory;
+use crate::ring_memory::{AtomicI32Cell, AtomicI64Cell, RingMemory};
 use crate::varint;
 
 /// Largest index of a consistent ring (2^62): indexes grow by one per
@@ -132,6 +132,17 @@ pub fn max_message_size(buffer_size: u64) -> usize {
         m -= 1;
     }
     m
+}
+
+/// Makes `position` the reader's: stored into `reader_index` with Release
+/// (our copies out of consumed slots happen-before a writer's reuse of them:
+/// the writer loads reader_index with Acquire), or, for a read-only reader,
+/// kept in memory by the caller.
+#[inline]
+fn publish<A: AtomicI64Cell + ?Sized>(reader_index: &A, detached: bool, position: i64) {
+    if !detached {
+        reader_index.store(position, Ordering::Release);
+    }
 }
 
 /// Whether `index` lies in the range of sequence numbers, `[-1, MAX_INDEX]`.
@@ -263,38 +274,45 @@ impl Ring {
 
     /// Current `reader_index` (relaxed: for information only).
     pub fn reader_index<M: RingMemory + ?Sized>(&self, mem: &M) -> i64 {
-        mem.load_i64(self.geometry.reader_index_offset(), Ordering::Relaxed)
+        mem.atomic_i64(self.geometry.reader_index_offset())
+            .load(Ordering::Relaxed)
     }
 
     /// Current `writer_index` (relaxed: for information only).
     pub fn writer_index<M: RingMemory + ?Sized>(&self, mem: &M) -> i64 {
-        mem.load_i64(self.geometry.writer_index_offset(), Ordering::Relaxed)
+        mem.atomic_i64(self.geometry.writer_index_offset())
+            .load(Ordering::Relaxed)
     }
 
     /// Sets up a fresh ring: header, indexes -1, every availability -1.
     pub fn initialise<M: RingMemory + ?Sized>(&self, mem: &M) {
         let g = &self.geometry;
-        mem.store_i64(g.offset, g.num_buffers as i64, Ordering::Relaxed);
-        mem.store_i64(g.offset + 8, g.buffer_size as i64, Ordering::Relaxed);
-        mem.store_i64(g.reader_index_offset(), -1, Ordering::Relaxed);
-        mem.store_i64(g.writer_index_offset(), -1, Ordering::Relaxed);
+        mem.atomic_i64(g.offset)
+            .store(g.num_buffers as i64, Ordering::Relaxed);
+        mem.atomic_i64(g.offset + 8)
+            .store(g.buffer_size as i64, Ordering::Relaxed);
+        mem.atomic_i64(g.reader_index_offset())
+            .store(-1, Ordering::Relaxed);
+        mem.atomic_i64(g.writer_index_offset())
+            .store(-1, Ordering::Relaxed);
         for slot in 0..g.num_buffers {
-            mem.store_i32(g.availability_offset(slot), -1, Ordering::Relaxed);
+            mem.atomic_i32(g.availability_offset(slot))
+                .store(-1, Ordering::Relaxed);
         }
     }
 
     /// Step 1 of writing: claims the next index, or `None` when full.
     pub fn claim<M: RingMemory + ?Sized>(&self, mem: &M) -> Option<i64> {
-        let wi = self.geometry.writer_index_offset();
-        let ri = self.geometry.reader_index_offset();
+        let writer_index = mem.atomic_i64(self.geometry.writer_index_offset());
+        let reader_index = mem.atomic_i64(self.geometry.reader_index_offset());
         let n = self.geometry.num_buffers as i64;
         // Relaxed: a stale value only makes the CAS below fail and retry.
-        let mut w = mem.load_i64(wi, Ordering::Relaxed);
+        let mut w = writer_index.load(Ordering::Relaxed);
         loop {
             // Acquire pairs with the reader's Release store of reader_index:
             // the reader's copy out of the slot we are about to reuse
             // happens-before our writes into it.
-            let r = mem.load_i64(ri, Ordering::Acquire);
+            let r = reader_index.load(Ordering::Acquire);
             if w.wrapping_add(1).wrapping_sub(n) >= r {
                 return None; // not `w + 1 - n < r`: the slot is not consumed yet
             }
@@ -303,8 +321,7 @@ impl Ring {
             // the room check already used an Acquire load of reader_index.
             // `r` was loaded after `w`, so a successful CAS means the check
             // used an r at least as old as the claim: conservative.
-            match mem.compare_exchange_weak_i64(
-                wi,
+            match writer_index.compare_exchange_weak(
                 w,
                 w.wrapping_add(1),
                 Ordering::Relaxed,
@@ -327,11 +344,8 @@ impl Ring {
         mem.copy_in(at + n as u64, message);
         // Release: the slot bytes written above become visible to the reader
         // whose Acquire load of this entry sees the lap.
-        mem.store_i32(
-            self.geometry.availability_offset(slot),
-            lap(index, self.geometry.shift()),
-            Ordering::Release,
-        );
+        mem.atomic_i32(self.geometry.availability_offset(slot))
+            .store(lap(index, self.geometry.shift()), Ordering::Release);
         // The next index is most likely this writer's next claim: ask for
         // its slot lines now, so that their cache misses (and page-table walk)
         // overlap with the application's work until then instead of stalling
@@ -380,8 +394,8 @@ impl Ring {
         C: FnMut() -> Instant,
     {
         let g = &self.geometry;
-        let ri = g.reader_index_offset();
-        let wi = g.writer_index_offset();
+        let reader_index = mem.atomic_i64(g.reader_index_offset());
+        let writer_index = mem.atomic_i64(g.writer_index_offset());
         let shift = g.shift();
         let bs = usize::try_from(g.buffer_size).unwrap_or(usize::MAX);
         let detached = state.position.is_some();
@@ -390,11 +404,11 @@ impl Ring {
         // predecessor's state.
         let mut r = match state.position {
             Some(position) => position,
-            None => mem.load_i64(ri, Ordering::Acquire),
+            None => reader_index.load(Ordering::Acquire),
         };
         // Relaxed: only compared with indexes; it is loaded again before an
         // unreadable slot decides anything.
-        let mut w = mem.load_i64(wi, Ordering::Relaxed);
+        let mut w = writer_index.load(Ordering::Relaxed);
         let start_len = out.len();
         let mut appended = 0;
         let mut steps = 0;
@@ -405,14 +419,14 @@ impl Ring {
                     state.stats.resyncs += 1;
                     state.pending = None;
                     r = p;
-                    self.publish(mem, detached, ri, r);
+                    publish(reader_index, detached, r);
                     steps += 1;
                 }
                 // Rule 2: nothing after an out-of-range reader_index is read.
-                _ if !in_range(r) => match self.resync(mem, state, r, w) {
-                    Some((position, writer_index)) => {
-                        (r, w) = (position, writer_index);
-                        self.publish(mem, detached, ri, r);
+                _ if !in_range(r) => match self.resync(writer_index, state, r, w) {
+                    Some((position, repaired)) => {
+                        (r, w) = (position, repaired);
+                        publish(reader_index, detached, r);
                         steps += 1;
                     }
                     None => return 0,
@@ -426,7 +440,9 @@ impl Ring {
             let slot = self.slot_of(next);
             // Acquire pairs with the writer's Release commit of this entry:
             // seeing the lap makes the slot bytes visible.
-            let available = mem.load_i32(g.availability_offset(slot), Ordering::Acquire);
+            let available = mem
+                .atomic_i32(g.availability_offset(slot))
+                .load(Ordering::Acquire);
             let mut readable = available == lap(next, shift);
             if !readable || next > w {
                 // Relaxed: a commit follows its claim, and the Acquire above
@@ -434,16 +450,16 @@ impl Ring {
                 // a writer_index below `next` means the slot was never
                 // claimed. For an uncommitted slot the value is compared with
                 // `next` only: a stale one delays the decision to a later call.
-                w = mem.load_i64(wi, Ordering::Relaxed);
+                w = writer_index.load(Ordering::Relaxed);
                 readable = readable && next <= w;
             }
             if !readable {
                 if !index_state_is_possible(r, w, g.num_buffers) {
                     // Rule 3: resynchronise rather than wait.
-                    match self.resync(mem, state, r, w) {
-                        Some((position, writer_index)) => {
-                            (r, w) = (position, writer_index);
-                            self.publish(mem, detached, ri, r);
+                    match self.resync(writer_index, state, r, w) {
+                        Some((position, repaired)) => {
+                            (r, w) = (position, repaired);
+                            publish(reader_index, detached, r);
                             steps += 1;
                             continue;
                         }
@@ -469,7 +485,7 @@ impl Ring {
                 }
                 state.stats.skipped_uncommitted += 1;
                 r = next;
-                self.publish(mem, detached, ri, r);
+                publish(reader_index, detached, r);
                 steps += 1;
                 continue;
             }
@@ -500,7 +516,7 @@ impl Ring {
                 None => state.stats.corrupt += 1,
             }
             r = next;
-            self.publish(mem, detached, ri, r);
+            publish(reader_index, detached, r);
             steps += 1;
         }
         if detached {
@@ -515,24 +531,13 @@ impl Ring {
         appended
     }
 
-    /// Makes `position` the reader's: stored into `reader_index` with
-    /// Release (our copies out of consumed slots happen-before a writer's
-    /// reuse of them: the writer loads reader_index with Acquire), or, for
-    /// a read-only reader, kept in memory by the caller.
-    #[inline]
-    fn publish<M: RingMemory + ?Sized>(&self, mem: &M, detached: bool, ri: u64, position: i64) {
-        if !detached {
-            mem.store_i64(ri, position, Ordering::Release);
-        }
-    }
-
     /// Rule 4 of the module documentation: the position and `writer_index`
     /// of the consistent state, with the counters updated; `None` when the
     /// state cannot be repaired now (a writer moved `writer_index` during
     /// the repair, or a read-only reader meets an out-of-range one).
-    fn resync<M: RingMemory + ?Sized>(
+    fn resync<A: AtomicI64Cell + ?Sized>(
         &self,
-        mem: &M,
+        writer_index: &A,
         state: &mut RingReadState,
         r: i64,
         w: i64,
@@ -563,14 +568,9 @@ impl Ring {
         let target = if in_range(r) { r } else { -1 };
         // Relaxed: like a writer's claim, the CAS only decides the value of
         // writer_index; no slot data is published by it.
-        mem.compare_exchange_i64(
-            self.geometry.writer_index_offset(),
-            w,
-            target,
-            Ordering::Relaxed,
-            Ordering::Relaxed,
-        )
-        .ok()?;
+        writer_index
+            .compare_exchange(w, target, Ordering::Relaxed, Ordering::Relaxed)
+            .ok()?;
         state.stats.resyncs += 1;
         Some((target, target))
     }

@@ -1,48 +1,56 @@
-//! The memory a ring lives in, as the ring protocol sees it: a few atomic
-//! operations on its indexes and availability entries, and plain copies of
-//! slot bytes, each addressed by file offset.
+//! The memory a ring lives in, as the ring protocol sees it: atomic cells
+//! for its indexes and availability entries, and plain copies of slot
+//! bytes, each addressed by file offset.
 //!
 //! [`crate::ring::Ring`]'s claim, commit, read and skip code is written
-//! against this trait only. Production uses the shared mapping
-//! ([`Region`], every method an inlined call of the same `Region` accessor
-//! the ring used before, so the monomorphised code is unchanged); the `loom`
-//! model of the protocol (`crate::loom_model`, tests only) implements it
-//! with loom's atomics and race-checked cells, so the model checks the real
-//! ring code rather than a copy of it.
+//! against these traits only. Production uses the shared mapping
+//! ([`Region`], whose cells are `std`'s atomics: every method is an inlined
+//! call of the accessor the ring used before, and the ring takes its cells
+//! once per call, as before, so the monomorphised code keeps its shape);
+//! the `loom` model of the protocol (`crate::loom_model`, tests only)
+//! implements them with loom's atomics and race-checked cells, so the model
+//! checks the real ring code rather than a copy of it.
 
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicI32, AtomicI64, Ordering};
 
 use crate::region::Region;
+
+/// An atomic `int64` of the file: the operations the ring uses.
+pub trait AtomicI64Cell {
+    fn load(&self, order: Ordering) -> i64;
+    fn store(&self, value: i64, order: Ordering);
+    /// May fail spuriously.
+    fn compare_exchange_weak(
+        &self,
+        current: i64,
+        new: i64,
+        success: Ordering,
+        failure: Ordering,
+    ) -> Result<i64, i64>;
+    fn compare_exchange(
+        &self,
+        current: i64,
+        new: i64,
+        success: Ordering,
+        failure: Ordering,
+    ) -> Result<i64, i64>;
+}
+
+/// An atomic `int32` of the file (an availability entry).
+pub trait AtomicI32Cell {
+    fn load(&self, order: Ordering) -> i32;
+    fn store(&self, value: i32, order: Ordering);
+}
 
 /// Shared memory holding one ring. Offsets are file offsets that come from a
 /// validated [`crate::layout::RingGeometry`].
 pub trait RingMemory {
-    /// Atomic load of the `int64` at `offset`.
-    fn load_i64(&self, offset: u64, order: Ordering) -> i64;
-    /// Atomic store of the `int64` at `offset`.
-    fn store_i64(&self, offset: u64, value: i64, order: Ordering);
-    /// Weak compare-and-swap of the `int64` at `offset` (may fail spuriously).
-    fn compare_exchange_weak_i64(
-        &self,
-        offset: u64,
-        current: i64,
-        new: i64,
-        success: Ordering,
-        failure: Ordering,
-    ) -> Result<i64, i64>;
-    /// Strong compare-and-swap of the `int64` at `offset`.
-    fn compare_exchange_i64(
-        &self,
-        offset: u64,
-        current: i64,
-        new: i64,
-        success: Ordering,
-        failure: Ordering,
-    ) -> Result<i64, i64>;
-    /// Atomic load of the `int32` at `offset`.
-    fn load_i32(&self, offset: u64, order: Ordering) -> i32;
-    /// Atomic store of the `int32` at `offset`.
-    fn store_i32(&self, offset: u64, value: i32, order: Ordering);
+    type I64: AtomicI64Cell + ?Sized;
+    type I32: AtomicI32Cell + ?Sized;
+    /// The `int64` at `offset` (8-aligned).
+    fn atomic_i64(&self, offset: u64) -> &Self::I64;
+    /// The `int32` at `offset` (4-aligned).
+    fn atomic_i32(&self, offset: u64) -> &Self::I32;
     /// Copies `src` to `offset` (inside one slot).
     fn copy_in(&self, offset: u64, src: &[u8]);
     /// Copies `dst.len()` bytes at `offset` (inside one slot) to `dst`.
@@ -58,51 +66,64 @@ pub trait RingMemory {
     }
 }
 
+impl AtomicI64Cell for AtomicI64 {
+    #[inline]
+    fn load(&self, order: Ordering) -> i64 {
+        AtomicI64::load(self, order)
+    }
+
+    #[inline]
+    fn store(&self, value: i64, order: Ordering) {
+        AtomicI64::store(self, value, order)
+    }
+
+    #[inline]
+    fn compare_exchange_weak(
+        &self,
+        current: i64,
+        new: i64,
+        success: Ordering,
+        failure: Ordering,
+    ) -> Result<i64, i64> {
+        AtomicI64::compare_exchange_weak(self, current, new, success, failure)
+    }
+
+    #[inline]
+    fn compare_exchange(
+        &self,
+        current: i64,
+        new: i64,
+        success: Ordering,
+        failure: Ordering,
+    ) -> Result<i64, i64> {
+        AtomicI64::compare_exchange(self, current, new, success, failure)
+    }
+}
+
+impl AtomicI32Cell for AtomicI32 {
+    #[inline]
+    fn load(&self, order: Ordering) -> i32 {
+        AtomicI32::load(self, order)
+    }
+
+    #[inline]
+    fn store(&self, value: i32, order: Ordering) {
+        AtomicI32::store(self, value, order)
+    }
+}
+
 impl RingMemory for Region {
+    type I64 = AtomicI64;
+    type I32 = AtomicI32;
+
     #[inline]
-    fn load_i64(&self, offset: u64, order: Ordering) -> i64 {
-        self.atomic_i64(offset).load(order)
+    fn atomic_i64(&self, offset: u64) -> &AtomicI64 {
+        Region::atomic_i64(self, offset)
     }
 
     #[inline]
-    fn store_i64(&self, offset: u64, value: i64, order: Ordering) {
-        self.atomic_i64(offset).store(value, order)
-    }
-
-    #[inline]
-    fn compare_exchange_weak_i64(
-        &self,
-        offset: u64,
-        current: i64,
-        new: i64,
-        success: Ordering,
-        failure: Ordering,
-    ) -> Result<i64, i64> {
-        self.atomic_i64(offset)
-            .compare_exchange_weak(current, new, success, failure)
-    }
-
-    #[inline]
-    fn compare_exchange_i64(
-        &self,
-        offset: u64,
-        current: i64,
-        new: i64,
-        success: Ordering,
-        failure: Ordering,
-    ) -> Result<i64, i64> {
-        self.atomic_i64(offset)
-            .compare_exchange(current, new, success, failure)
-    }
-
-    #[inline]
-    fn load_i32(&self, offset: u64, order: Ordering) -> i32 {
-        self.atomic_i32(offset).load(order)
-    }
-
-    #[inline]
-    fn store_i32(&self, offset: u64, value: i32, order: Ordering) {
-        self.atomic_i32(offset).store(value, order)
+    fn atomic_i32(&self, offset: u64) -> &AtomicI32 {
+        Region::atomic_i32(self, offset)
     }
 
     #[inline]
