@@ -133,3 +133,14 @@ test('arbitrary bytes in every ring never stop the pipeline: good messages after
   );
   t.pass();
 });
+
+test('a read that may have stopped at --read-bytes counts as a full one: the pipeline reads again at once', (t) => {
+  const { pipeline } = setup(1000);
+  const config = parseConfig(['--input', 'x', '--read-bytes', '4096']);
+  const bounded = new Pipeline(config, dictionary, { record: () => {}, collect: () => [] }, { hasRoom: () => true, submit: () => {} });
+  // Slots of 1024 bytes: a batch over 4096 - 1024 bytes may have left the next message in the ring.
+  const big = (n: number): Event => ({ ...spanEvent(n), attributes: [], severityText: 'x'.repeat(900) });
+  t.true(bounded.poll(scriptedReader({ events: [[big(1), big(2), big(3), big(4)]], spans: [] })).more, 'a batch near the byte bound');
+  t.false(bounded.poll(scriptedReader({ events: [[big(5)]], spans: [] })).more, 'a batch far below it');
+  t.false(pipeline.poll(scriptedReader({ events: [[big(6), big(7), big(8), big(9)]], spans: [] })).more, 'with the default bound of 64 MiB');
+});
