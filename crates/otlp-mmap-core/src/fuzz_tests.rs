@@ -62,6 +62,7 @@ fn fuzz_seeds_and_regressions_replay_without_a_failure() {
     for (path, input) in seeds.iter().chain(&inputs("regressions")) {
         run_or_save(input, &path.display().to_string());
     }
+    fuzzing::remove_files();
 }
 
 /// xorshift64*: enough randomness for mutations, reproducible from a seed.
@@ -168,7 +169,7 @@ fn fuzz_random_mutations_for_a_bounded_time() {
         }
     }
     eprintln!("reader fuzz: {runs} inputs in {seconds} s, seed {seed}, no failure");
-    let _ = std::fs::remove_dir_all(fuzzing::file_dir());
+    fuzzing::remove_files();
 }
 
 /// Writes the seed corpus (run once by hand when the template changes:
@@ -206,4 +207,5 @@ fn write_fuzz_seeds() {
     for (name, bytes) in seeds {
         std::fs::write(dir.join(name), bytes).unwrap();
     }
+    fuzzing::remove_files();
 }

@@ -50,8 +50,8 @@ const ROUNDS: u64 = 4;
 
 /// A directory of this process for the fuzzed file, in `/dev/shm` (memory:
 /// ~30 times more runs per second than a disk-backed `/tmp` here) when it
-/// exists, else in the temporary directory. A fuzzing process leaves one
-/// small file behind; the stable harness removes the directory.
+/// exists, else in the temporary directory. A libFuzzer process leaves it
+/// behind (one small file); the stable harness removes it.
 fn work_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
@@ -67,9 +67,10 @@ fn work_dir() -> &'static Path {
     })
 }
 
-/// The directory [`run`] writes its file into.
-pub fn file_dir() -> &'static Path {
-    work_dir()
+/// Removes the directory [`run`] writes its file into (it is made again
+/// when needed).
+pub fn remove_files() {
+    let _ = std::fs::remove_dir_all(work_dir());
 }
 
 fn any_string(s: &str) -> AnyValue {
@@ -90,6 +91,7 @@ fn attr(key_ref: i64, value: AnyValue) -> KeyValueRef {
 pub fn template() -> &'static [u8] {
     static TEMPLATE: OnceLock<Vec<u8>> = OnceLock::new();
     TEMPLATE.get_or_init(|| {
+        std::fs::create_dir_all(work_dir()).expect("creating the fuzz directory");
         let path = work_dir().join("template");
         let ring = RingConfig {
             num_buffers: 4,
@@ -438,8 +440,11 @@ fn exercise(path: &Path, read_only: bool, input: &[u8]) {
 /// Runs one input: builds its file, exercises a consuming and a read-only
 /// reader on it, and checks that the read-only one changed no byte.
 pub fn run(input: &[u8]) {
-    let path = work_dir().join("fuzz.otlp-mmap");
     let file = build_file(input);
+    let dir = work_dir();
+    // Again each time: a harness may have removed the directory.
+    std::fs::create_dir_all(dir).expect("creating the fuzz directory");
+    let path = dir.join("fuzz.otlp-mmap");
     std::fs::write(&path, &file).expect("writing the fuzzed file");
     exercise(&path, true, input);
     assert!(
