@@ -88,3 +88,11 @@ test('the read batch follows the young generation node was started with', (t) =>
   t.is(readBatch([]), 256);
   t.is(readBatch(['--min-semi-space-size=16']), 1024);
 });
+
+test('--read-bytes bounds a read in bytes: 64 MiB by default, SDK_MMAP_COLLECTOR_READ_BYTES, the flag winning', (t) => {
+  t.is(parseConfig(['--input', 'x'], {}).readBytes, 64 * 1024 * 1024);
+  t.is(parseConfig(['--input', 'x'], { SDK_MMAP_COLLECTOR_READ_BYTES: '1048576' }).readBytes, 1048576);
+  t.is(parseConfig(['--input', 'x', '--read-bytes', '4096'], { SDK_MMAP_COLLECTOR_READ_BYTES: '1048576' }).readBytes, 4096);
+  t.throws(() => parseConfig(['--input', 'x', '--read-bytes', '0'], {}), { instanceOf: ConfigError, message: /--read-bytes/ });
+  t.throws(() => parseConfig(['--input', 'x'], { SDK_MMAP_COLLECTOR_READ_BYTES: '64MiB' }), { instanceOf: ConfigError, message: /SDK_MMAP_COLLECTOR_READ_BYTES/ });
+});

@@ -232,7 +232,7 @@ test('SIGTERM drains the rings and flushes partial batches before exiting 0', as
   t.deepEqual(names(receiver.logRecords()), ['last words']);
 });
 
-test('dump converts everything unread to OTLP JSON lines, marks open spans incomplete, and consumes what it read', async (t) => {
+test('dump converts everything unread to OTLP JSON lines, marks open spans incomplete, and consumes nothing', async (t) => {
   const { writer, path } = await e2e(t);
   const scope = writer.scope('lib', writer.resource({ 'service.name': 'crashed' }));
   writer.startSpan(scope, 1, 1, 'finished');
@@ -251,7 +251,7 @@ test('dump converts everything unread to OTLP JSON lines, marks open spans incom
   t.is(lines.filter((l) => l.resourceLogs).length, 1);
   const again = await runCollector(['dump', path]);
   t.is(again.exit.code, 0);
-  t.is(again.stdout, '', 'a second dump finds nothing unread');
+  t.is(again.jsonLines().length, lines.length, 'a second dump reads it all again (dump is read-only)');
 });
 
 test('bad options and bad files end with one clear error line and a non-zero exit', async (t) => {

@@ -31,6 +31,8 @@ function framed<T>(codec: { encode(m: T, w?: BinaryWriter): BinaryWriter }, mess
   return Buffer.from(w.finish());
 }
 
+const ring = { offset: 0, numBuffers: 1024, bufferSize: 1024, readerIndex: -1, writerIndex: -1 };
+
 /** A reader whose every read returns the next scripted batch of that ring. */
 function scriptedReader(script: { events: Event[][]; spans: SpanEvent[][] }) {
   const queues = [script.events.map((b) => framed(Event, b)), script.spans.map((b) => framed(SpanEvent, b)), []] as Buffer[][];
@@ -38,10 +40,9 @@ function scriptedReader(script: { events: Event[][]; spans: SpanEvent[][] }) {
     read: (ring: 0 | 1 | 2) => queues[ring].shift() ?? Buffer.alloc(0),
     entry: () => Buffer.alloc(0),
     string: () => '',
-    info: () => {
-      throw new Error('unused');
-    },
-    stats: () => ({ skippedUncommitted: [0, 0, 0], corrupt: [0, 0, 0], read: [0, 0, 0] }),
+    // The pipeline reads the slot sizes once (a batch near --read-bytes may have stopped there).
+    info: () => ({ version: 1, startTimeUnixNano: 1n, fileSize: 0, events: ring, spans: ring, measurements: ring, dictionary: { offset: 0, end: 0, numEntries: 0 } }),
+    stats: () => ({ skippedUncommitted: [0, 0, 0], corrupt: [0, 0, 0], read: [0, 0, 0], resyncs: [0, 0, 0], resyncSkipped: [0, 0, 0] }),
     isReset: () => false,
     truncation: () => null,
     close: () => {},
@@ -132,4 +133,15 @@ test('arbitrary bytes in every ring never stop the pipeline: good messages after
     { numRuns: 200 },
   );
   t.pass();
+});
+
+test('a read that may have stopped at --read-bytes counts as a full one: the pipeline reads again at once', (t) => {
+  const { pipeline } = setup(1000);
+  const config = parseConfig(['--input', 'x', '--read-bytes', '4096']);
+  const bounded = new Pipeline(config, dictionary, { record: () => {}, collect: () => [] }, { hasRoom: () => true, submit: () => {} });
+  // Slots of 1024 bytes: a batch over 4096 - 1024 bytes may have left the next message in the ring.
+  const big = (n: number): Event => ({ ...spanEvent(n), attributes: [], severityText: 'x'.repeat(900) });
+  t.true(bounded.poll(scriptedReader({ events: [[big(1), big(2), big(3), big(4)]], spans: [] })).more, 'a batch near the byte bound');
+  t.false(bounded.poll(scriptedReader({ events: [[big(5)]], spans: [] })).more, 'a batch far below it');
+  t.false(pipeline.poll(scriptedReader({ events: [[big(6), big(7), big(8), big(9)]], spans: [] })).more, 'with the default bound of 64 MiB');
 });

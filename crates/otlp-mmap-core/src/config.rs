@@ -23,6 +23,8 @@ pub const MAX_RING_BYTES: u64 = 1 << 32;
 pub const DEFAULT_MAX_FILE_SIZE: u64 = 16 << 30;
 /// Largest reservation accepted (2^46 = 64 TiB of address space).
 pub const MAX_RESERVATION: u64 = 1 << 46;
+/// Default bound on the bytes one read of a ring returns (64 MiB).
+pub const DEFAULT_READ_BYTES: usize = 64 << 20;
 
 /// What a writer creates.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -136,6 +138,10 @@ pub struct ReaderConfig {
     pub max_file_size: u64,
     /// Largest dictionary entry the reader accepts.
     pub max_entry_size: u64,
+    /// Opens the file read-only, maps it read-only and never writes to it:
+    /// the ring positions are kept in memory instead of `reader_index`, so
+    /// reading consumes nothing (for inspecting a file, e.g. `dump`).
+    pub read_only: bool,
 }
 
 impl Default for ReaderConfig {
@@ -144,6 +150,7 @@ impl Default for ReaderConfig {
             uncommitted_timeout: Duration::from_secs(2),
             max_file_size: DEFAULT_MAX_FILE_SIZE,
             max_entry_size: 64 << 20,
+            read_only: false,
         }
     }
 }

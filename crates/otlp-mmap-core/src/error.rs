@@ -83,6 +83,10 @@ pub enum Error {
     /// overwrite (another file, a symbolic link, a directory).
     #[error("{0}")]
     PathReplaced(String),
+    /// The path a writer was asked to create is a symbolic link, which it
+    /// does not follow.
+    #[error("refusing to create {path}: it is a symbolic link, and the file is not created through one (its target would be overwritten); remove the link or give the target's path")]
+    Symlink { path: String },
 }
 
 impl Error {
@@ -100,6 +104,7 @@ impl Error {
             Error::Closed => "ERR_CLOSED",
             Error::FileTruncated(_) => "ERR_FILE_TRUNCATED",
             Error::PathReplaced(_) => "ERR_PATH_REPLACED",
+            Error::Symlink { .. } => "ERR_SYMLINK",
         }
     }
 

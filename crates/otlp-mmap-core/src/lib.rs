@@ -15,6 +15,9 @@ pub mod config;
 pub mod dictionary;
 pub mod error;
 pub mod fault;
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod info;
 pub mod layout;
 mod mapping;
@@ -22,10 +25,17 @@ pub mod proto;
 pub mod reader;
 mod region;
 pub mod ring;
+pub mod ring_memory;
 pub mod value;
 pub mod varint;
 pub mod writer;
 
+#[cfg(test)]
+mod fuzz_tests;
+#[cfg(test)]
+mod loom_model;
+#[cfg(test)]
+mod read_safety_tests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
@@ -36,6 +46,6 @@ pub use dictionary::Dictionary;
 pub use error::{Error, Result, RingId};
 pub use info::{DictionaryInfo, FileInfo, RingInfo};
 pub use reader::{Reader, Truncation};
-pub use ring::RingStats;
+pub use ring::{ReadLimits, RingStats};
 pub use value::Value;
 pub use writer::Writer;

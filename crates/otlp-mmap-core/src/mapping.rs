@@ -225,17 +225,19 @@ fn extend_with_ftruncate(file: &File, target: u64) -> Result<()> {
     result
 }
 
-/// Opens an existing file read-write, validates its layout (FORMAT.md
-/// section 2) with positional reads, and only then maps it with a
-/// reservation of at least `reserve` bytes.
+/// Opens an existing file (read-write, or read-only when `writable` is
+/// false), validates its layout (FORMAT.md section 2) with positional reads,
+/// and only then maps it (the same way) with a reservation of at least
+/// `reserve` bytes.
 pub fn open_validated(
     path: &std::path::Path,
     reserve: u64,
+    writable: bool,
 ) -> Result<(MappedFile, crate::layout::Layout)> {
     use std::os::unix::fs::FileExt;
     let file = std::fs::OpenOptions::new()
         .read(true)
-        .write(true)
+        .write(writable)
         .open(path)
         .map_err(|e| Error::io(format!("opening {}", path.display()), e))?;
     let mut size = fstat_size(&file)?;
@@ -252,6 +254,6 @@ pub fn open_validated(
         }
         other => other?,
     };
-    let mapped = MappedFile::new(file, size, reserve, true)?;
+    let mapped = MappedFile::new(file, size, reserve, writable)?;
     Ok((mapped, layout))
 }

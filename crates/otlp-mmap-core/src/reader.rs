@@ -17,8 +17,17 @@
 //! across a cut is discarded (never returned as data) and counted.
 //! [`Reader::truncation`] then tells what is known of the loss. A truncated
 //! reader is done: open the file again once a writer has re-initialised it.
+//!
+//! # A read-only reader
+//!
+//! A read-only reader ([`ReaderConfig::read_only`]) opens the file with
+//! `O_RDONLY`, maps it read-only and never writes to it: its ring positions
+//! start at the `reader_index` values in the file and then live in the
+//! handle only. It reads what a consuming reader would, without consuming
+//! anything, and works on a file it may not write.
 
 use std::path::Path;
+use std::time::Instant;
 
 use crate::config::ReaderConfig;
 use crate::dictionary::{Dictionary, DictionaryReader};
@@ -26,7 +35,7 @@ use crate::error::{Result, RingId};
 use crate::info::{self, FileInfo};
 use crate::layout::Layout;
 use crate::mapping::{self, MappedFile};
-use crate::ring::{Ring, RingReadState, RingStats};
+use crate::ring::{ReadLimits, Ring, RingReadState, RingStats};
 
 /// A reader of one OTLP-MMAP file.
 pub struct Reader {
@@ -69,11 +78,18 @@ impl Reader {
     /// Opens and validates the file at `path` (FORMAT.md section 2).
     pub fn open(path: impl AsRef<Path>, config: ReaderConfig) -> Result<Reader> {
         config.validate()?;
-        let (file, layout) = mapping::open_validated(path.as_ref(), config.max_file_size)?;
+        let (file, layout) =
+            mapping::open_validated(path.as_ref(), config.max_file_size, !config.read_only)?;
         let start_time_at_open = info::start_time(&file);
+        let rings = RingId::ALL.map(|id| Ring::new(layout.rings[id.index()], id.name()));
+        let states = if config.read_only {
+            rings.map(|ring| RingReadState::detached(ring.reader_index(file.region())))
+        } else {
+            Default::default()
+        };
         Ok(Reader {
-            rings: RingId::ALL.map(|id| Ring::new(layout.rings[id.index()], id.name())),
-            states: Default::default(),
+            rings,
+            states,
             dictionary: DictionaryReader::new(layout.dictionary_offset, config.max_entry_size),
             file,
             layout,
@@ -83,26 +99,35 @@ impl Reader {
         })
     }
 
-    /// Reads up to `max_messages` committed messages of `ring`, appending
-    /// each to `out` as in its slot (varint length, then the bytes), and
-    /// consumes them. Returns the number appended; 0 means nothing to read
-    /// now. Never blocks. `Err(FileTruncated)` when the file was cut (see
-    /// the module documentation); nothing is appended then.
+    /// Reads committed messages of `ring`, appending each to `out` as in
+    /// its slot (varint length, then the bytes), and consumes them (a
+    /// read-only reader only moves its own position). At most
+    /// `max_messages` slots are consumed and at most `max_bytes` bytes
+    /// appended, except that a first message larger than `max_bytes` is
+    /// still read, alone. Returns the number appended; 0 means nothing to
+    /// read now. Never blocks. `Err(FileTruncated)` when the file was cut
+    /// (see the module documentation); nothing is appended then.
     pub fn read_batch(
         &mut self,
         ring: RingId,
         max_messages: usize,
+        max_bytes: usize,
         out: &mut Vec<u8>,
     ) -> Result<usize> {
         self.file.check_intact()?;
         let i = ring.index();
         let start = out.len();
+        let limits = ReadLimits {
+            max_messages,
+            max_bytes,
+            uncommitted_timeout: self.config.uncommitted_timeout,
+        };
         let n = self.rings[i].read_batch(
             self.file.region(),
             &mut self.states[i],
-            self.config.uncommitted_timeout,
-            max_messages,
+            &limits,
             out,
+            Instant::now,
         );
         // A cut during the copy either faulted (the region is broken) or,
         // inside the file's last page, zeroed the rest of that page without
@@ -157,18 +182,25 @@ impl Reader {
         if !same_file() {
             return None;
         }
-        let unread = self.rings.map(|ring| {
+        let mut unread = [None; 3];
+        for (i, ring) in self.rings.iter().enumerate() {
             let g = ring.geometry();
-            (g.writer_index_offset() + 8 <= size).then(|| {
-                let lag = ring
-                    .writer_index(region)
-                    .wrapping_sub(ring.reader_index(region));
+            unread[i] = (g.writer_index_offset() + 8 <= size).then(|| {
+                let position = self.states[i]
+                    .position()
+                    .unwrap_or_else(|| ring.reader_index(region));
+                let lag = ring.writer_index(region).wrapping_sub(position);
                 (lag.max(0) as u64).min(g.num_buffers)
-            })
-        });
+            });
+        }
         // Looked at again: a writer that re-initialised the file in between
         // changed the start time.
         same_file().then_some(unread)
+    }
+
+    /// Whether this reader is read-only ([`ReaderConfig::read_only`]).
+    pub fn is_read_only(&self) -> bool {
+        self.config.read_only
     }
 
     /// Counters of `ring`.
@@ -181,9 +213,16 @@ impl Reader {
         self.dictionary.entry(&self.file, reference)
     }
 
-    /// A snapshot of the header fields.
+    /// A snapshot of the header fields. For a read-only reader, each
+    /// ring's `reader_index` is the reader's own position.
     pub fn info(&self) -> FileInfo {
-        info::snapshot(&self.file, &self.layout, &self.rings)
+        let mut info = info::snapshot(&self.file, &self.layout, &self.rings);
+        for (ring, state) in info.rings.iter_mut().zip(&self.states) {
+            if let Some(position) = state.position() {
+                ring.reader_index = position;
+            }
+        }
+        info
     }
 
     /// The validated layout.

@@ -11,9 +11,89 @@
 //! - a claimed index whose writer died before committing is skipped by the
 //!   reader after a timeout (FORMAT.md 7.8);
 //! - the reader treats slots as untrusted: a slot whose length prefix is
-//!   invalid or does not fit the slot is skipped and counted.
+//!   invalid or does not fit the slot is skipped and counted;
+//! - the reader treats the indexes as untrusted: an impossible index state
+//!   is resynchronised and counted (see "Impossible index states" below);
+//! - one read holds a bounded number of messages *and* of bytes
+//!   ([`ReadLimits`]); a single message larger than the byte bound is still
+//!   read, alone.
 //!
 //! The geometry comes from a validated [`RingGeometry`] and is never re-read.
+//! The ring touches memory only through [`RingMemory`], so the same code
+//! runs on the shared mapping and in the `loom` model of the protocol.
+//!
+//! # Uncommitted claims
+//!
+//! When the slot of `reader_index + 1` is claimed (`writer_index` shows it)
+//! but not committed, the reader notes when it first saw that, together
+//! with the `writer_index` of that moment (the *mark*): every index up to
+//! the mark was claimed no later than that moment. Once the timeout has
+//! passed, each index up to the mark that is still uncommitted when the
+//! reader reaches it is skipped at once (counted in
+//! [`RingStats::skipped_uncommitted`]), instead of waiting the timeout again
+//! for each: a run of dead claims costs one timeout, not one per index.
+//! No index is skipped before it has been claimed for at least the timeout.
+//!
+//! # Impossible index states
+//!
+//! Writers only claim an index when its slot's previous occupant has been
+//! consumed, and the reader only consumes claimed indexes, so in every
+//! state a correct writer and reader can produce,
+//! `-1 <= reader_index <= writer_index <= reader_index + num_buffers - 1`.
+//! The reader accepts `writer_index = reader_index + num_buffers` too: those
+//! `num_buffers` unread indexes still lie in distinct slots (only the
+//! writers' room check keeps one slot free). Indexes start at -1 and grow by one per message; [`MAX_INDEX`] (2^62)
+//! cannot be reached by counting (146 years at 10^9 messages a second).
+//! Anything else comes from a corrupt or hostile file (or another program
+//! writing the header), and left alone it loses messages silently: a
+//! `reader_index` ahead of `writer_index` makes the reader ignore what
+//! writers commit until they catch up; a `writer_index` far ahead makes the
+//! ring look full to every writer while the reader skips one index per
+//! timeout; an index below -1 makes slots never written look committed.
+//!
+//! The reader checks the state at the start of every read and wherever a
+//! slot is not readable. Its rule:
+//! 1. a consuming reader remembers the position it last stored: when the
+//!    file's `reader_index` was changed under it into an impossible state
+//!    and that remembered position is consistent with `writer_index`, it
+//!    simply goes on from there (nothing lost, nothing read twice);
+//! 2. a `reader_index` outside `[-1, MAX_INDEX]` is not used at all: the
+//!    reader resynchronises at once;
+//! 3. otherwise it first reads, in order, whatever is committed after
+//!    `reader_index` (nothing is lost when only `writer_index` is wrong),
+//!    and at the first slot that is not readable it resynchronises if the
+//!    state is still impossible, instead of waiting;
+//! 4. resynchronising makes the state consistent. When `writer_index` is
+//!    in range, the reader moves to `max(-1, writer_index - num_buffers)`,
+//!    so that the next `num_buffers` indexes, up to `writer_index`, are the
+//!    ones whose slots can still hold their messages. It then reads that
+//!    window as usual — committed slots are read, claimed but
+//!    uncommitted ones are skipped after one uncommitted timeout, all
+//!    together (see above) — so messages a writer committed after a
+//!    corrupt `reader_index` are exported, not lost. The indexes it jumped
+//!    over (from a `reader_index` below the window) are given up. When
+//!    `writer_index` itself is out of range, the reader puts it back with a
+//!    compare-and-swap to its own position (or -1), so that writers
+//!    continue from there (a writer that moves it meanwhile makes the CAS
+//!    fail; the next read tries again). A read-only reader never writes: it
+//!    cannot repair `writer_index`, and reads such a ring as empty.
+//!
+//! The window may hold messages a reader had consumed before the index was
+//! corrupted (a reader started after the corruption cannot tell): for a
+//! corrupt file, delivering such a message twice is preferred to losing
+//! messages silently. Each resynchronisation counts one in
+//! [`RingStats::resyncs`] and the indexes it gave up in
+//! [`RingStats::resync_skipped`]. Every step is a constant amount of work
+//! and counts against the read's message budget, so a hostile header can
+//! neither hang a read nor overflow an index (arithmetic happens only on
+//! in-range values, or wraps deliberately).
+//!
+//! A slot whose availability entry shows it committed although
+//! `writer_index` has not reached its index (an availability array that was
+//! never initialised, for example) is not read: a commit is always
+//! preceded by its claim.
+//!
+//! # Releasing pages
 //!
 //! Consumed slots are given back: once at least [`RELEASE_MIN_BYTES`] of
 //! slots have been consumed since the last release, the reader drops its own
@@ -25,14 +105,18 @@
 //! reader that has gone round a ring once keeps every slot page resident in
 //! its RSS. Writers never release pages.
 
-use std::time::{Duration, Instant};
-
 use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
 use crate::layout::RingGeometry;
-use crate::region::{self, Region};
+use crate::region;
+use crate::ring_memory::{AtomicI32Cell, AtomicI64Cell, RingMemory};
 use crate::varint;
+
+/// Largest index of a consistent ring (2^62): indexes grow by one per
+/// message from -1, so a larger one cannot have been reached by counting.
+pub const MAX_INDEX: i64 = 1 << 62;
 
 /// Lap of index `i` in a ring of `2^shift` slots: shift the full 64-bit
 /// index, then keep the low 32 bits (FORMAT.md section 3).
@@ -48,6 +132,32 @@ pub fn max_message_size(buffer_size: u64) -> usize {
         m -= 1;
     }
     m
+}
+
+/// Makes `position` the reader's: stored into `reader_index` with Release
+/// (our copies out of consumed slots happen-before a writer's reuse of them:
+/// the writer loads reader_index with Acquire), or, for a read-only reader,
+/// kept in memory by the caller.
+#[inline]
+fn publish<A: AtomicI64Cell + ?Sized>(reader_index: &A, detached: bool, position: i64) {
+    if !detached {
+        reader_index.store(position, Ordering::Release);
+    }
+}
+
+/// Whether `index` lies in the range of sequence numbers, `[-1, MAX_INDEX]`.
+fn in_range(index: i64) -> bool {
+    (-1..=MAX_INDEX).contains(&index)
+}
+
+/// Whether correct writers and a correct reader can leave a ring of
+/// `num_buffers` slots with these indexes (module documentation).
+pub fn index_state_is_possible(reader_index: i64, writer_index: i64, num_buffers: u64) -> bool {
+    in_range(reader_index)
+        && in_range(writer_index)
+        && reader_index <= writer_index
+        // Both in range and ordered: the difference cannot overflow.
+        && ((writer_index - reader_index) as u64) <= num_buffers
 }
 
 /// One ring of a mapped file: its validated geometry and name.
@@ -67,23 +177,75 @@ pub struct RingStats {
     pub corrupt: u64,
     /// Claimed indexes skipped after staying uncommitted past the timeout.
     pub skipped_uncommitted: u64,
+    /// Times the ring's indexes were found in an impossible state and
+    /// resynchronised (module documentation).
+    pub resyncs: u64,
+    /// Indexes given up by those resynchronisations (saturating).
+    pub resync_skipped: u64,
+}
+
+/// How much one [`Ring::read_batch`] may read, and how long an uncommitted
+/// claim may block it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadLimits {
+    /// Most slots consumed (messages read, corrupt or skipped slots).
+    pub max_messages: usize,
+    /// Most bytes appended to the output (prefixes included), except that
+    /// the first message is read whatever its size.
+    pub max_bytes: usize,
+    /// FORMAT.md 7.8: how long a claimed, uncommitted index blocks the reader.
+    pub uncommitted_timeout: Duration,
 }
 
 /// Consumed slot bytes that must accumulate before the reader releases
 /// their pages (one `madvise` per 64 KiB or more, not one per small read).
 pub const RELEASE_MIN_BYTES: u64 = 64 * 1024;
 
+/// An uncommitted claim the reader is waiting for: every index up to `mark`
+/// was claimed no later than `since`.
+#[derive(Debug, Clone, Copy)]
+struct Pending {
+    since: Instant,
+    mark: i64,
+}
+
 /// Reader-side state of one ring (kept by the single reader, not in the file).
 #[derive(Debug, Default)]
 pub struct RingReadState {
-    /// Index seen claimed but uncommitted, and when it was first seen so.
-    pending: Option<(i64, Instant)>,
+    /// `Some` for a read-only reader: its position (the `reader_index` it
+    /// would have stored), kept here and never written to the file.
+    position: Option<i64>,
+    /// The uncommitted claim being waited for.
+    pending: Option<Pending>,
+    /// An out-of-range `writer_index` a read-only reader could not repair,
+    /// already counted once.
+    unrepaired_writer_index: Option<i64>,
+    /// The `reader_index` a consuming reader stored last (`None` before its
+    /// first read).
+    last_stored: Option<i64>,
     /// Lowest consumed index whose slot may lie in pages not yet released
     /// (`None` before the first read). Only an optimisation hint: a wrong
     /// value releases less, or releases pages that are faulted back in.
     release_from: Option<i64>,
     /// Counters.
     pub stats: RingStats,
+}
+
+impl RingReadState {
+    /// The state of a reader that keeps its position in memory, starting at
+    /// `reader_index`, and never writes to the file (read-only).
+    pub fn detached(reader_index: i64) -> RingReadState {
+        RingReadState {
+            position: Some(reader_index),
+            ..RingReadState::default()
+        }
+    }
+
+    /// The position of a read-only reader (`None` for a consuming reader,
+    /// whose position is `reader_index` in the file).
+    pub fn position(&self) -> Option<i64> {
+        self.position
+    }
 }
 
 impl Ring {
@@ -111,45 +273,38 @@ impl Ring {
     }
 
     /// Current `reader_index` (relaxed: for information only).
-    pub fn reader_index(&self, region: &Region) -> i64 {
-        region
-            .atomic_i64(self.geometry.reader_index_offset())
+    pub fn reader_index<M: RingMemory + ?Sized>(&self, mem: &M) -> i64 {
+        mem.atomic_i64(self.geometry.reader_index_offset())
             .load(Ordering::Relaxed)
     }
 
     /// Current `writer_index` (relaxed: for information only).
-    pub fn writer_index(&self, region: &Region) -> i64 {
-        region
-            .atomic_i64(self.geometry.writer_index_offset())
+    pub fn writer_index<M: RingMemory + ?Sized>(&self, mem: &M) -> i64 {
+        mem.atomic_i64(self.geometry.writer_index_offset())
             .load(Ordering::Relaxed)
     }
 
     /// Sets up a fresh ring: header, indexes -1, every availability -1.
-    pub fn initialise(&self, region: &Region) {
+    pub fn initialise<M: RingMemory + ?Sized>(&self, mem: &M) {
         let g = &self.geometry;
-        region
-            .atomic_i64(g.offset)
+        mem.atomic_i64(g.offset)
             .store(g.num_buffers as i64, Ordering::Relaxed);
-        region
-            .atomic_i64(g.offset + 8)
+        mem.atomic_i64(g.offset + 8)
             .store(g.buffer_size as i64, Ordering::Relaxed);
-        region
-            .atomic_i64(g.reader_index_offset())
+        mem.atomic_i64(g.reader_index_offset())
             .store(-1, Ordering::Relaxed);
-        region
-            .atomic_i64(g.writer_index_offset())
+        mem.atomic_i64(g.writer_index_offset())
             .store(-1, Ordering::Relaxed);
         for slot in 0..g.num_buffers {
-            region
-                .atomic_i32(g.availability_offset(slot))
+            mem.atomic_i32(g.availability_offset(slot))
                 .store(-1, Ordering::Relaxed);
         }
     }
 
     /// Step 1 of writing: claims the next index, or `None` when full.
-    pub fn claim(&self, region: &Region) -> Option<i64> {
-        let writer_index = region.atomic_i64(self.geometry.writer_index_offset());
-        let reader_index = region.atomic_i64(self.geometry.reader_index_offset());
+    pub fn claim<M: RingMemory + ?Sized>(&self, mem: &M) -> Option<i64> {
+        let writer_index = mem.atomic_i64(self.geometry.writer_index_offset());
+        let reader_index = mem.atomic_i64(self.geometry.reader_index_offset());
         let n = self.geometry.num_buffers as i64;
         // Relaxed: a stale value only makes the CAS below fail and retry.
         let mut w = writer_index.load(Ordering::Relaxed);
@@ -180,17 +335,16 @@ impl Ring {
 
     /// Steps 2 and 3 of writing: writes `message` (with its varint prefix)
     /// into the slot of the claimed `index` and commits it.
-    pub fn write_and_commit(&self, region: &Region, index: i64, message: &[u8]) {
+    pub fn write_and_commit<M: RingMemory + ?Sized>(&self, mem: &M, index: i64, message: &[u8]) {
         let slot = self.slot_of(index);
         let at = self.geometry.slot_offset(slot);
         let mut prefix = [0u8; varint::MAX_VARINT_LEN];
         let n = varint::encode(message.len() as u64, &mut prefix);
-        region.copy_in(at, &prefix[..n]);
-        region.copy_in(at + n as u64, message);
+        mem.copy_in(at, &prefix[..n]);
+        mem.copy_in(at + n as u64, message);
         // Release: the slot bytes written above become visible to the reader
         // whose Acquire load of this entry sees the lap.
-        region
-            .atomic_i32(self.geometry.availability_offset(slot))
+        mem.atomic_i32(self.geometry.availability_offset(slot))
             .store(lap(index, self.geometry.shift()), Ordering::Release);
         // The next index is most likely this writer's next claim: ask for
         // its slot lines now, so that their cache misses (and page-table walk)
@@ -199,13 +353,13 @@ impl Ring {
         let next = self
             .geometry
             .slot_offset(self.slot_of(index.wrapping_add(1)));
-        region.prefetch_for_write(next, self.geometry.buffer_size.min(region::PREFETCH_MAX));
+        mem.prefetch_for_write(next, self.geometry.buffer_size.min(region::PREFETCH_MAX));
     }
 
     /// Appends one message. `Ok(false)`: the ring is full (nothing claimed).
     /// `Err(MessageTooLarge)`: the message can never fit; checked before
     /// claiming, so the ring is unchanged.
-    pub fn try_append(&self, region: &Region, message: &[u8]) -> Result<bool> {
+    pub fn try_append<M: RingMemory + ?Sized>(&self, mem: &M, message: &[u8]) -> Result<bool> {
         if message.len() > self.max_message {
             return Err(Error::MessageTooLarge {
                 ring: self.name,
@@ -213,77 +367,132 @@ impl Ring {
                 max: self.max_message,
             });
         }
-        match self.claim(region) {
+        match self.claim(mem) {
             Some(index) => {
-                self.write_and_commit(region, index, message);
+                self.write_and_commit(mem, index, message);
                 Ok(true)
             }
             None => Ok(false),
         }
     }
 
-    /// Reads up to `max_messages` committed messages, appending each to
-    /// `out` as `varint length + bytes`, and consumes them. Returns how many
-    /// were appended. Never blocks; see the module documentation for skipped
-    /// slots. At most `max_messages` slots are consumed per call.
-    pub fn read_batch(
+    /// Reads committed messages within `limits`, appending each to `out` as
+    /// `varint length + bytes`, and consumes them. Returns how many were
+    /// appended. Never blocks; see the module documentation for skipped
+    /// slots and impossible index states. `now` is the clock the
+    /// uncommitted timeout is measured with (`Instant::now` outside tests).
+    pub fn read_batch<M, C>(
         &self,
-        region: &Region,
+        mem: &M,
         state: &mut RingReadState,
-        uncommitted_timeout: Duration,
-        max_messages: usize,
+        limits: &ReadLimits,
         out: &mut Vec<u8>,
-    ) -> usize {
+        mut now: C,
+    ) -> usize
+    where
+        M: RingMemory + ?Sized,
+        C: FnMut() -> Instant,
+    {
         let g = &self.geometry;
-        let reader_index = region.atomic_i64(g.reader_index_offset());
-        let writer_index = region.atomic_i64(g.writer_index_offset());
+        let reader_index = mem.atomic_i64(g.reader_index_offset());
+        let writer_index = mem.atomic_i64(g.writer_index_offset());
         let shift = g.shift();
         let bs = usize::try_from(g.buffer_size).unwrap_or(usize::MAX);
+        let detached = state.position.is_some();
+        // Only this reader moves reader_index, so it is read once per call.
+        // Acquire, as FORMAT step 1 states: a restarted reader sees its
+        // predecessor's state.
+        let mut r = match state.position {
+            Some(position) => position,
+            None => reader_index.load(Ordering::Acquire),
+        };
+        // Relaxed: only compared with indexes; it is loaded again before an
+        // unreadable slot decides anything.
+        let mut w = writer_index.load(Ordering::Relaxed);
+        let start_len = out.len();
         let mut appended = 0;
         let mut steps = 0;
-        let first = reader_index.load(Ordering::Acquire).wrapping_add(1);
-        while steps < max_messages {
-            // Relaxed would do (only this reader stores it); Acquire as FORMAT
-            // step 1 states, so a restarted reader sees its predecessor's state.
-            let r = reader_index.load(Ordering::Acquire);
+        if !index_state_is_possible(r, w, g.num_buffers) {
+            match state.last_stored {
+                // Rule 1: reader_index was changed under this reader.
+                Some(p) if !detached && index_state_is_possible(p, w, g.num_buffers) => {
+                    state.stats.resyncs += 1;
+                    state.pending = None;
+                    r = p;
+                    publish(reader_index, detached, r);
+                    steps += 1;
+                }
+                // Rule 2: nothing after an out-of-range reader_index is read.
+                _ if !in_range(r) => match self.resync(writer_index, state, r, w) {
+                    Some((position, repaired)) => {
+                        (r, w) = (position, repaired);
+                        publish(reader_index, detached, r);
+                        steps += 1;
+                    }
+                    None => return 0,
+                },
+                _ => {}
+            }
+        }
+        let first = r.wrapping_add(1);
+        while steps < limits.max_messages {
             let next = r.wrapping_add(1);
             let slot = self.slot_of(next);
             // Acquire pairs with the writer's Release commit of this entry:
             // seeing the lap makes the slot bytes visible.
-            let available = region
+            let available = mem
                 .atomic_i32(g.availability_offset(slot))
                 .load(Ordering::Acquire);
-            if available != lap(next, shift) {
-                // Relaxed: only compared with `next`; a stale value delays the
-                // uncommitted check to a later call.
-                let w = writer_index.load(Ordering::Relaxed);
-                if w < next {
-                    state.pending = None;
+            let mut readable = available == lap(next, shift);
+            if !readable || next > w {
+                // Relaxed: a commit follows its claim, and the Acquire above
+                // orders the claim of a committed slot before this load, so
+                // a writer_index below `next` means the slot was never
+                // claimed. For an uncommitted slot the value is compared with
+                // `next` only: a stale one delays the decision to a later call.
+                w = writer_index.load(Ordering::Relaxed);
+                readable = readable && next <= w;
+            }
+            if !readable {
+                if !index_state_is_possible(r, w, g.num_buffers) {
+                    // Rule 3: resynchronise rather than wait.
+                    match self.resync(writer_index, state, r, w) {
+                        Some((position, repaired)) => {
+                            (r, w) = (position, repaired);
+                            publish(reader_index, detached, r);
+                            steps += 1;
+                            continue;
+                        }
+                        None => break,
+                    }
+                }
+                if next > w {
                     break; // nothing claimed: empty
                 }
-                let since = match state.pending {
-                    Some((index, since)) if index == next => since,
+                // Claimed, not committed (FORMAT.md 7.8).
+                let elapsed = match state.pending {
+                    Some(p) if next <= p.mark => now().saturating_duration_since(p.since),
                     _ => {
-                        let now = Instant::now();
-                        state.pending = Some((next, now));
-                        now
+                        state.pending = Some(Pending {
+                            since: now(),
+                            mark: w,
+                        });
+                        Duration::ZERO
                     }
                 };
-                if since.elapsed() < uncommitted_timeout {
-                    break; // claimed, not yet committed: wait for a later call
+                if elapsed < limits.uncommitted_timeout {
+                    break; // wait for a later call
                 }
-                state.pending = None;
                 state.stats.skipped_uncommitted += 1;
-                // Release: keeps every earlier slot access before the store.
-                reader_index.store(next, Ordering::Release);
+                r = next;
+                publish(reader_index, detached, r);
                 steps += 1;
                 continue;
             }
-            state.pending = None;
             let at = g.slot_offset(slot);
             let mut prefix = [0u8; varint::MAX_VARINT_LEN];
             let prefix_len = prefix.len().min(bs);
-            region.copy_out(at, &mut prefix[..prefix_len]);
+            mem.copy_out(at, &mut prefix[..prefix_len]);
             let valid = varint::decode(&prefix[..prefix_len]).and_then(|(len, used)| {
                 let len = usize::try_from(len).ok()?;
                 (len <= bs - used).then_some((len, used))
@@ -292,33 +501,91 @@ impl Ring {
                 Some((len, used)) => {
                     // Our own prefix, not the slot's bytes: the framing in
                     // `out` stays consistent whatever the slot holds.
+                    let framed = varint::encoded_len(len as u64).saturating_add(len);
+                    let held = out.len() - start_len;
+                    if held > 0 && held.saturating_add(framed) > limits.max_bytes {
+                        break; // the byte bound: this message starts the next read
+                    }
                     varint::push(len as u64, out);
                     let start = out.len();
                     out.resize(start + len, 0);
-                    region.copy_out(at + used as u64, &mut out[start..]);
+                    mem.copy_out(at + used as u64, &mut out[start..]);
                     state.stats.read += 1;
                     appended += 1;
                 }
                 None => state.stats.corrupt += 1,
             }
-            // Release: our copy out of the slot happens-before a writer's
-            // reuse of it (the writer loads reader_index with Acquire).
-            reader_index.store(next, Ordering::Release);
+            r = next;
+            publish(reader_index, detached, r);
             steps += 1;
+        }
+        if detached {
+            state.position = Some(r);
+        } else {
+            state.last_stored = Some(r);
         }
         if steps > 0 {
             // Every copy into `out` is done: the consumed slots are free.
-            let end = reader_index.load(Ordering::Acquire).wrapping_add(1);
-            self.release_consumed(region, state, first, end);
+            self.release_consumed(mem, state, first, r.wrapping_add(1));
         }
         appended
+    }
+
+    /// Rule 4 of the module documentation: the position and `writer_index`
+    /// of the consistent state, with the counters updated; `None` when the
+    /// state cannot be repaired now (a writer moved `writer_index` during
+    /// the repair, or a read-only reader meets an out-of-range one).
+    fn resync<A: AtomicI64Cell + ?Sized>(
+        &self,
+        writer_index: &A,
+        state: &mut RingReadState,
+        r: i64,
+        w: i64,
+    ) -> Option<(i64, i64)> {
+        state.pending = None;
+        if in_range(w) {
+            // In range, and num_buffers <= file size < 2^63: no overflow.
+            let window = (w - self.geometry.num_buffers as i64).max(-1);
+            // Indexes jumped over, from a reader_index below the window.
+            let given_up = if r < window {
+                (window - r.max(-1)) as u64
+            } else {
+                0
+            };
+            state.stats.resyncs += 1;
+            state.stats.resync_skipped = state.stats.resync_skipped.saturating_add(given_up);
+            state.unrepaired_writer_index = None;
+            return Some((window, w));
+        }
+        if state.position.is_some() {
+            // Read-only: writer_index cannot be repaired; count it once.
+            if state.unrepaired_writer_index != Some(w) {
+                state.unrepaired_writer_index = Some(w);
+                state.stats.resyncs += 1;
+            }
+            return None;
+        }
+        let target = if in_range(r) { r } else { -1 };
+        // Relaxed: like a writer's claim, the CAS only decides the value of
+        // writer_index; no slot data is published by it.
+        writer_index
+            .compare_exchange(w, target, Ordering::Relaxed, Ordering::Relaxed)
+            .ok()?;
+        state.stats.resyncs += 1;
+        Some((target, target))
     }
 
     /// Releases the whole pages inside the slots of indexes
     /// `[state.release_from, end)` (all consumed) once they span at least
     /// [`RELEASE_MIN_BYTES`], and advances `state.release_from` to the first
     /// slot whose page was kept. `first` is where this call started reading.
-    fn release_consumed(&self, region: &Region, state: &mut RingReadState, first: i64, end: i64) {
+    fn release_consumed<M: RingMemory + ?Sized>(
+        &self,
+        mem: &M,
+        state: &mut RingReadState,
+        first: i64,
+        end: i64,
+    ) {
         let g = &self.geometry;
         let n = g.num_buffers as i64;
         let bs = g.buffer_size;
@@ -338,7 +605,7 @@ impl Ring {
             state.release_from = Some(from);
             return;
         }
-        let page = region::page_size();
+        let page = mem.page_size();
         let start_slot = self.slot_of(from);
         let first_len = count.min(g.num_buffers - start_slot);
         let rest = count - first_len;
@@ -352,7 +619,7 @@ impl Ring {
             if hi <= lo {
                 return 0;
             }
-            region.release_pages(lo, hi - lo);
+            mem.release_pages(lo, hi - lo);
             (hi - start) / bs
         };
         let done_first = release(start_slot, first_len);

@@ -15,10 +15,10 @@ use crate::ring::lap;
 use crate::{varint, Reader, Writer};
 
 /// A temporary directory removed on drop.
-struct TempDir(PathBuf);
+pub(crate) struct TempDir(pub(crate) PathBuf);
 
 impl TempDir {
-    fn new() -> TempDir {
+    pub(crate) fn new() -> TempDir {
         static NEXT: AtomicUsize = AtomicUsize::new(0);
         let n = NEXT.fetch_add(1, Ordering::Relaxed);
         let dir = std::env::temp_dir().join(format!("otlp-mmap-core-{}-{n}", std::process::id()));
@@ -26,7 +26,7 @@ impl TempDir {
         std::fs::create_dir_all(&dir).unwrap();
         TempDir(dir)
     }
-    fn file(&self, name: &str) -> PathBuf {
+    pub(crate) fn file(&self, name: &str) -> PathBuf {
         self.0.join(name)
     }
 }
@@ -37,7 +37,7 @@ impl Drop for TempDir {
     }
 }
 
-fn small_config(slots: u64, slot_size: u64, dict: u64) -> WriterConfig {
+pub(crate) fn small_config(slots: u64, slot_size: u64, dict: u64) -> WriterConfig {
     WriterConfig {
         rings: [RingConfig {
             num_buffers: slots,
@@ -49,12 +49,12 @@ fn small_config(slots: u64, slot_size: u64, dict: u64) -> WriterConfig {
     }
 }
 
-fn reader(path: &Path) -> Reader {
+pub(crate) fn reader(path: &Path) -> Reader {
     Reader::open(path, ReaderConfig::default()).unwrap()
 }
 
 /// Splits a batch (`varint len + bytes` back to back) into messages.
-fn split(mut batch: &[u8]) -> Vec<Vec<u8>> {
+pub(crate) fn split(mut batch: &[u8]) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
     while !batch.is_empty() {
         let (len, used) = varint::decode(batch).expect("valid prefix");
@@ -66,7 +66,7 @@ fn split(mut batch: &[u8]) -> Vec<Vec<u8>> {
 
 fn read_all(r: &mut Reader, ring: RingId) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
-    r.read_batch(ring, usize::MAX, &mut out).unwrap();
+    r.read_batch(ring, usize::MAX, usize::MAX, &mut out).unwrap();
     split(&out)
 }
 
@@ -80,7 +80,7 @@ impl Drop for SetOnDrop {
     }
 }
 
-fn pread_i64(path: &Path, offset: u64) -> i64 {
+pub(crate) fn pread_i64(path: &Path, offset: u64) -> i64 {
     let f = std::fs::File::open(path).unwrap();
     let mut b = [0u8; 8];
     f.read_exact_at(&mut b, offset).unwrap();
@@ -94,7 +94,7 @@ fn pread_i32(path: &Path, offset: u64) -> i32 {
     i32::from_le_bytes(b)
 }
 
-fn pwrite(path: &Path, offset: u64, bytes: &[u8]) {
+pub(crate) fn pwrite(path: &Path, offset: u64, bytes: &[u8]) {
     let f = OpenOptions::new().write(true).open(path).unwrap();
     f.write_all_at(bytes, offset).unwrap();
 }
@@ -307,7 +307,10 @@ fn messages_round_trip_and_a_full_ring_answers_false() {
     );
     let mut r = reader(&path);
     let mut out = Vec::new();
-    assert_eq!(r.read_batch(RingId::Measurements, 2, &mut out).unwrap(), 2);
+    assert_eq!(
+        r.read_batch(RingId::Measurements, 2, usize::MAX, &mut out).unwrap(),
+        2
+    );
     assert_eq!(split(&out), vec![vec![0; 5], vec![1; 5]]);
     assert!(
         w.append(RingId::Measurements, b"x").unwrap(),
@@ -389,8 +392,8 @@ fn reader_releases_consumed_slot_pages_and_the_next_lap_reads_back_intact() {
 
     // A read below the release threshold first, then the rest.
     let mut out = Vec::new();
-    assert_eq!(r.read_batch(RingId::Spans, 10, &mut out).unwrap(), 10);
-    r.read_batch(RingId::Spans, usize::MAX, &mut out).unwrap();
+    assert_eq!(r.read_batch(RingId::Spans, 10, usize::MAX, &mut out).unwrap(), 10);
+    r.read_batch(RingId::Spans, usize::MAX, usize::MAX, &mut out).unwrap();
     let first_lap = split(&out);
     assert_eq!(first_lap.len(), 1023);
     for (i, m) in first_lap.iter().enumerate() {
@@ -406,7 +409,7 @@ fn reader_releases_consumed_slot_pages_and_the_next_lap_reads_back_intact() {
     // so it wraps at once) and is read back in uneven batches.
     fill(2, 1023);
     let mut out = Vec::new();
-    while r.read_batch(RingId::Spans, 37, &mut out).unwrap() > 0 {}
+    while r.read_batch(RingId::Spans, 37, usize::MAX, &mut out).unwrap() > 0 {}
     let second_lap = split(&out);
     assert_eq!(second_lap.len(), 1023);
     for (i, m) in second_lap.iter().enumerate() {
@@ -540,7 +543,7 @@ fn reader_resumes_from_the_reader_index_stored_in_the_file() {
     {
         let mut r = reader(&path);
         let mut out = Vec::new();
-        assert_eq!(r.read_batch(RingId::Events, 2, &mut out).unwrap(), 2);
+        assert_eq!(r.read_batch(RingId::Events, 2, usize::MAX, &mut out).unwrap(), 2);
         assert_eq!(split(&out), vec![vec![0], vec![1]]);
     }
     let mut r = reader(&path);
@@ -623,7 +626,7 @@ fn eight_producers_and_one_reader_deliver_every_message_exactly_once() {
     let mut out = Vec::new();
     loop {
         out.clear();
-        let n = r.read_batch(RingId::Spans, 256, &mut out).unwrap();
+        let n = r.read_batch(RingId::Spans, 256, usize::MAX, &mut out).unwrap();
         for m in split(&out) {
             assert!((8..=16).contains(&m.len()), "length {}", m.len());
             let t = u32::from_le_bytes(m[..4].try_into().unwrap());
@@ -642,7 +645,7 @@ fn eight_producers_and_one_reader_deliver_every_message_exactly_once() {
         }
         if n == 0 {
             if done.load(Ordering::Acquire) == THREADS as usize
-                && r.read_batch(RingId::Spans, 1, &mut out).unwrap() == 0
+                && r.read_batch(RingId::Spans, 1, usize::MAX, &mut out).unwrap() == 0
             {
                 break;
             }
@@ -1020,34 +1023,6 @@ fn hostile_dictionary_end_is_rejected() {
     assert_invalid(&path, "dictionary end");
 }
 
-#[test]
-fn reader_survives_hostile_indexes() {
-    let dir = TempDir::new();
-    let (path, l) = valid_file(&dir, "idx");
-    let g = l.rings[0];
-    pwrite(&path, g.reader_index_offset(), &i64::MAX.to_le_bytes());
-    pwrite(&path, g.writer_index_offset(), &i64::MIN.to_le_bytes());
-    let mut r = Reader::open(
-        &path,
-        ReaderConfig {
-            uncommitted_timeout: Duration::ZERO,
-            ..ReaderConfig::default()
-        },
-    )
-    .unwrap();
-    let mut out = Vec::new();
-    // next = reader_index + 1 wraps to i64::MIN, which writer_index claims.
-    assert_eq!(r.read_batch(RingId::Events, 100, &mut out).unwrap(), 0);
-    let before = r.stats(RingId::Events).skipped_uncommitted;
-    pwrite(&path, g.writer_index_offset(), &i64::MAX.to_le_bytes());
-    pwrite(&path, g.reader_index_offset(), &0i64.to_le_bytes());
-    // Every claimed-but-uncommitted slot is skipped at once (timeout 0),
-    // bounded by max_messages per call.
-    assert_eq!(r.read_batch(RingId::Events, 100, &mut out).unwrap(), 0);
-    assert_eq!(r.stats(RingId::Events).skipped_uncommitted - before, 100);
-    assert_eq!(r.info().rings[0].reader_index, 100);
-}
-
 // ------------------------------------------------------------------ processes
 
 const CHILD_PATH: &str = "OTLP_MMAP_TEST_CHILD_PATH";
@@ -1122,7 +1097,7 @@ fn writers_in_several_processes_share_one_file() {
     while next.iter().any(|&n| n < CHILD_MESSAGES) {
         assert!(Instant::now() < deadline, "children delivered {next:?}");
         out.clear();
-        if r.read_batch(RingId::Events, 256, &mut out).unwrap() == 0 {
+        if r.read_batch(RingId::Events, 256, usize::MAX, &mut out).unwrap() == 0 {
             std::thread::yield_now();
             continue;
         }
@@ -1183,7 +1158,7 @@ fn garbage_slots_are_counted_and_the_output_stays_well_framed() {
         }
         let mut r = reader(&path);
         let mut out = Vec::new();
-        let n = r.read_batch(RingId::Events, usize::MAX, &mut out).unwrap();
+        let n = r.read_batch(RingId::Events, usize::MAX, usize::MAX, &mut out).unwrap();
         let messages = split(&out);
         assert_eq!(messages.len(), n, "round {round}");
         assert!(messages.iter().all(|m| m.len() <= 23));

@@ -193,7 +193,7 @@ fn entries_added_before_and_after_the_cut_keep_their_references_in_the_re_create
         }
         assert_eq!(r.info().dictionary.num_entries, refs.len() as i64);
         let mut out = Vec::new();
-        r.read_batch(RingId::Spans, 10, &mut out).unwrap();
+        r.read_batch(RingId::Spans, 10, usize::MAX, &mut out).unwrap();
         assert_eq!(split(&out), vec![b"resumed".to_vec()]);
     }
 }
@@ -255,13 +255,13 @@ fn a_reader_reports_a_cut_file_with_what_it_knows_was_lost() {
     }
     assert!(w.append(RingId::Events, b"log").unwrap());
     let mut out = Vec::new();
-    assert_eq!(r.read_batch(RingId::Spans, 2, &mut out).unwrap(), 2);
+    assert_eq!(r.read_batch(RingId::Spans, 2, usize::MAX, &mut out).unwrap(), 2);
     assert_eq!(r.truncation(), None);
 
     // Cut inside the dictionary: every ring header is still there.
     cut(&path, dictionary + 8);
     out.clear();
-    assert!(truncated(r.read_batch(RingId::Spans, 10, &mut out)));
+    assert!(truncated(r.read_batch(RingId::Spans, 10, usize::MAX, &mut out)));
     assert!(out.is_empty(), "nothing is handed out");
     assert!(truncated(r.is_reset()));
     assert!(truncated(r.entry(entry)));
@@ -285,7 +285,7 @@ fn a_reader_reports_a_cut_file_with_what_it_knows_was_lost() {
     let mut reopened = Reader::open(&path, ReaderConfig::default()).unwrap();
     assert!(w2.append(RingId::Spans, b"new").unwrap());
     out.clear();
-    reopened.read_batch(RingId::Spans, 10, &mut out).unwrap();
+    reopened.read_batch(RingId::Spans, 10, usize::MAX, &mut out).unwrap();
     assert_eq!(split(&out), vec![b"new".to_vec()]);
 }
 
@@ -299,7 +299,7 @@ fn a_reader_cut_before_it_looked_knows_nothing_of_the_rings() {
     let mut r = Reader::open(&path, ReaderConfig::default()).unwrap();
     cut(&path, 64);
     let mut out = Vec::new();
-    assert!(truncated(r.read_batch(RingId::Events, 10, &mut out)));
+    assert!(truncated(r.read_batch(RingId::Events, 10, usize::MAX, &mut out)));
     let t = r.truncation().unwrap();
     assert_eq!(
         t.unread,
@@ -332,13 +332,12 @@ fn a_ring_read_that_faults_completes_and_leaves_the_region_broken() {
     cut(&path, ring_page);
     let mut state = crate::ring::RingReadState::default();
     let mut out = Vec::new();
-    ring.read_batch(
-        &region,
-        &mut state,
-        std::time::Duration::from_secs(1),
-        10,
-        &mut out,
-    );
+    let limits = crate::ring::ReadLimits {
+        max_messages: 10,
+        max_bytes: usize::MAX,
+        uncommitted_timeout: std::time::Duration::from_secs(1),
+    };
+    ring.read_batch(&region, &mut state, &limits, &mut out, std::time::Instant::now);
     assert!(region.is_broken());
 }
 
@@ -374,7 +373,7 @@ fn a_writer_and_a_reader_racing_a_cut_never_crash_and_never_hand_out_garbage() {
             let mut out = Vec::new();
             loop {
                 out.clear();
-                match r.read_batch(RingId::Spans, 16, &mut out) {
+                match r.read_batch(RingId::Spans, 16, usize::MAX, &mut out) {
                     Ok(_) => {
                         for m in split(&out) {
                             assert_eq!(m, message, "round {round}: only whole messages");

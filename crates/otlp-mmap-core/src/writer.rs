@@ -56,6 +56,10 @@ impl Writer {
     /// Creates the file at `path`, or re-initialises an existing one in place
     /// (its rings and dictionary are emptied, it gets a new, different start
     /// time, and it is never made smaller).
+    ///
+    /// A symbolic link at `path` is not followed (`O_NOFOLLOW`), dangling
+    /// or not: [`Error::Symlink`]. Otherwise a link planted at the path
+    /// would turn whatever file it names into ring data.
     pub fn create(path: impl AsRef<Path>, config: &WriterConfig) -> Result<Writer> {
         let path = path.as_ref();
         config.validate()?;
@@ -65,8 +69,20 @@ impl Writer {
             .write(true)
             .create(true)
             .mode(config.file_mode)
+            .custom_flags(libc::O_NOFOLLOW)
             .open(path)
-            .map_err(|e| Error::io(format!("creating {}", path.display()), e))?;
+            .map_err(|e| {
+                // ELOOP: the last component is a symbolic link (or a loop of
+                // links in the directories: then a plain I/O error).
+                let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.is_symlink());
+                if e.raw_os_error() == Some(libc::ELOOP) && is_link {
+                    Error::Symlink {
+                        path: path.display().to_string(),
+                    }
+                } else {
+                    Error::io(format!("creating {}", path.display()), e)
+                }
+            })?;
         // The mode given to open() is reduced by the umask and ignored for an
         // existing file: set it exactly.
         file.set_permissions(std::fs::Permissions::from_mode(config.file_mode))
@@ -145,7 +161,7 @@ impl Writer {
                 "maxFileSize must be at most {MAX_RESERVATION}, got {reserve}"
             )));
         }
-        let (file, layout) = mapping::open_validated(path.as_ref(), reserve)?;
+        let (file, layout) = mapping::open_validated(path.as_ref(), reserve, true)?;
         Ok(Writer {
             rings: rings_of(&layout),
             dictionary: DictionaryWriter::new(layout.dictionary_offset),

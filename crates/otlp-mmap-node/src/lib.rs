@@ -129,6 +129,9 @@ pub struct ReaderOptions {
     pub uncommitted_timeout_ms: Option<f64>,
     /// Virtual reservation: the largest file size the reader follows. Default 16 GiB.
     pub max_file_size: Option<f64>,
+    /// Open and map the file read-only and never write to it: read()
+    /// consumes nothing (the positions are kept in the Reader). Default false.
+    pub read_only: Option<bool>,
 }
 
 /// One ring's geometry and current indexes.
@@ -188,6 +191,10 @@ pub struct ReaderStats {
     pub corrupt: Vec<i64>,
     /// Messages returned by read().
     pub read: Vec<i64>,
+    /// Times the ring's indexes were found impossible and resynchronised.
+    pub resyncs: Vec<i64>,
+    /// Indexes given up by those resynchronisations.
+    pub resync_skipped: Vec<i64>,
 }
 
 fn file_info(info: core::FileInfo) -> FileInfo {
@@ -412,6 +419,10 @@ impl Drop for Writer {
     }
 }
 
+/// Batches up to this size are copied into a JS Buffer and the batch
+/// buffer is kept for the next read; larger ones are handed over.
+const KEEP_BATCH_CAPACITY: usize = 4 << 20;
+
 /// Reader of an OTLP-MMAP file (the collector side). One per file.
 #[napi]
 pub struct Reader {
@@ -440,6 +451,7 @@ impl Reader {
                 config.max_file_size,
                 MAX_SAFE,
             )?;
+            config.read_only = o.read_only.unwrap_or(false);
         }
         let inner = core::Reader::open(path, config).map_err(to_js)?;
         Ok(Reader {
@@ -452,25 +464,46 @@ impl Reader {
         self.inner.as_ref().ok_or_else(closed)
     }
 
-    /// Reads up to `maxMessages` committed messages and consumes them: one
-    /// Buffer holding each as in its slot (varint length, then bytes). Empty
-    /// when there is nothing to read now. Never blocks. Throws
-    /// ERR_FILE_TRUNCATED when the file was cut (see `truncation()`).
+    /// Reads committed messages and consumes them: one Buffer holding each
+    /// as in its slot (varint length, then bytes). At most `maxMessages`
+    /// slots and `maxBytes` bytes (default 64 MiB; a first message larger
+    /// than that is still read, alone). Empty when there is nothing to read
+    /// now. Never blocks. Throws ERR_FILE_TRUNCATED when the file was cut
+    /// (see `truncation()`).
     #[napi]
     pub fn read<'env>(
         &mut self,
         env: &'env Env,
         ring: Ring,
         max_messages: u32,
+        max_bytes: Option<f64>,
     ) -> napi::Result<BufferSlice<'env>, Code> {
+        let max_bytes = match max_bytes {
+            None => core::config::DEFAULT_READ_BYTES,
+            // Any non-negative number; beyond usize::MAX means no bound.
+            Some(b) if b >= 0.0 => b as usize,
+            Some(b) => return Err(invalid_option(format!("maxBytes must be >= 0, got {b}"))),
+        };
         let reader = self.inner.as_mut().ok_or_else(closed)?;
         self.batch.clear();
         reader
-            .read_batch(ring.into(), max_messages as usize, &mut self.batch)
+            .read_batch(
+                ring.into(),
+                max_messages as usize,
+                max_bytes,
+                &mut self.batch,
+            )
             .map_err(to_js)?;
-        let result = BufferSlice::copy_from(env, &self.batch)
-            .map_err(|e| napi::Error::new(Code("ERR_IO"), e.reason.clone()));
-        if self.batch.capacity() > 4 << 20 {
+        let buffer_error = |e: napi::Error| napi::Error::new(Code("ERR_IO"), e.reason.clone());
+        if self.batch.len() >= KEEP_BATCH_CAPACITY {
+            // A large batch is handed to JavaScript as it is (an external
+            // Buffer owning the Vec): no second copy of it exists at once.
+            let mut batch = std::mem::take(&mut self.batch);
+            batch.shrink_to_fit();
+            return BufferSlice::from_data(env, batch).map_err(buffer_error);
+        }
+        let result = BufferSlice::copy_from(env, &self.batch).map_err(buffer_error);
+        if self.batch.capacity() > KEEP_BATCH_CAPACITY {
             self.batch = Vec::new(); // do not keep a huge batch buffer alive
         }
         result
@@ -504,6 +537,11 @@ impl Reader {
             skipped_uncommitted: stats.iter().map(|s| s.skipped_uncommitted as i64).collect(),
             corrupt: stats.iter().map(|s| s.corrupt as i64).collect(),
             read: stats.iter().map(|s| s.read as i64).collect(),
+            resyncs: stats.iter().map(|s| s.resyncs as i64).collect(),
+            resync_skipped: stats
+                .iter()
+                .map(|s| s.resync_skipped.min(MAX_SAFE) as i64)
+                .collect(),
         })
     }
 

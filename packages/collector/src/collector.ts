@@ -394,7 +394,9 @@ export const EXIT_TRUNCATED = 3;
 /**
  * `dump`: reads every ring of a file to its end once, converts all of it
  * (open spans marked incomplete) and writes OTLP JSON lines, then returns.
- * Consumes what it reads (reader_index advances), like any reader.
+ * The file is opened and mapped read-only and never written: `dump` works
+ * on a file it may only read, consumes nothing (reader_index stays), and
+ * leaves the evidence as it was.
  *
  * A file cut shorter by another program while `dump` reads it ends the
  * reading: what was read before is converted and written as usual, the
@@ -405,7 +407,7 @@ export async function dump(config: CollectorConfig, deps: CollectorDeps): Promis
   if (!existsSync(config.input)) throw new CollectorError(`cannot read ${config.input}: no such file`);
   let reader: MmapReader;
   try {
-    reader = openReader(config.input, config.uncommittedTimeoutMs);
+    reader = openReader(config.input, config.uncommittedTimeoutMs, true);
   } catch (error) {
     throw new CollectorError(`cannot read ${config.input}: ${describe(error)}`);
   }

@@ -55,6 +55,8 @@ export interface CollectorConfig {
   readonly cardinalityLimit: number;
   readonly pollIntervalMs: number;
   readonly readBatch: number;
+  /** Most bytes one read of a ring returns (a single larger message is still read, alone). */
+  readonly readBytes: number;
   readonly uncommittedTimeoutMs: number;
   /** 0 = wait forever for the input file. */
   readonly waitTimeoutMs: number;
@@ -62,6 +64,12 @@ export interface CollectorConfig {
   /** 0 = no periodic status line. */
   readonly statsIntervalMs: number;
 }
+
+/**
+ * Default `--read-bytes`: what one read of a ring holds at most. Slots may
+ * be up to 16 MiB, so a read of 1024 messages could otherwise hold 16 GiB.
+ */
+export const DEFAULT_READ_BYTES = 64 * 1024 * 1024;
 
 /** A configuration problem, reported as one line with a non-zero exit. */
 export class ConfigError extends Error {
@@ -104,6 +112,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'cardinality-limit', arg: 'N', env: 'OTEL_METRIC_CARDINALITY_LIMIT', help: 'series per metric stream (default 2000)' },
   { name: 'poll-interval', arg: 'MS', help: 'idle wait between reads of the rings, and between looks for a missing or replaced input file (at most 50 ms) (default 10)' },
   { name: 'read-batch', arg: 'N', help: "messages read per ring per poll (default 1024; 256 when V8's young generation starts small, as in plain `node` without --min-semi-space-size)" },
+  { name: 'read-bytes', arg: 'N', env: 'SDK_MMAP_COLLECTOR_READ_BYTES', help: 'bytes read per ring per poll, at most (a single larger message is still read, alone; default 67108864 = 64 MiB)' },
   { name: 'uncommitted-timeout', arg: 'MS', help: 'skip a claimed slot left uncommitted this long (FORMAT 7.8; default 2000)' },
   { name: 'wait-timeout', arg: 'MS', help: 'give up when the input file does not appear in time (default 0 = wait forever)' },
   { name: 'shutdown-timeout', arg: 'MS', help: 'bound on the final drain and flush at SIGTERM/SIGINT (default 10000)' },
@@ -323,6 +332,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
     cardinalityLimit: num('cardinality-limit', 2000, 1),
     pollIntervalMs: num('poll-interval', 10, 1),
     readBatch: num('read-batch', defaultReadBatch(), 1),
+    readBytes: num('read-bytes', DEFAULT_READ_BYTES, 1),
     uncommittedTimeoutMs: num('uncommitted-timeout', 2000, 0),
     waitTimeoutMs: num('wait-timeout', 0, 0),
     shutdownTimeoutMs: num('shutdown-timeout', 10000, 1),

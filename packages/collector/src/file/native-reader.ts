@@ -31,9 +31,13 @@ function load(): NativeModule {
   return native;
 }
 
-/** Opens and validates a file. Throws the binding's errors (with `code`). */
-export function openReader(path: string, uncommittedTimeoutMs: number): MmapReader {
-  return load().Reader.open(path, { uncommittedTimeoutMs });
+/**
+ * Opens and validates a file. Throws the binding's errors (with `code`).
+ * A `readOnly` reader opens and maps the file read-only and never writes to
+ * it: reading consumes nothing.
+ */
+export function openReader(path: string, uncommittedTimeoutMs: number, readOnly = false): MmapReader {
+  return load().Reader.open(path, { uncommittedTimeoutMs, readOnly });
 }
 
 /** The `code` of a binding error, if any. */

@@ -75,6 +75,10 @@ export class Pipeline {
   private readonly spanBatcher: Batcher<FinishedSpan>;
   private readonly logBatcher: Batcher<ScopedLogRecord>;
   private deferred: Event[] = [];
+  /** The reader {@link fullAbove} was learnt from. */
+  private boundsOf: MmapReader | undefined;
+  /** Per ring: a batch longer than this may have stopped at the byte bound (see learnBounds). */
+  private fullAbove: [number, number, number] = [0, 0, 0];
   private lastGc = Date.now();
   /**
    * The clock of the span table, read once per poll (and housekeeping or
@@ -110,14 +114,18 @@ export class Pipeline {
   poll(reader: MmapReader): PollResult {
     this.clock = Date.now();
     const max = this.config.readBatch;
+    const bytes = this.config.readBytes;
+    if (reader !== this.boundsOf) this.learnBounds(reader);
+    const full = this.fullAbove;
     let read = 0;
     let more = false;
     if (this.sinks.hasRoom('traces') && this.sinks.hasRoom('logs')) {
       const events: Event[] = [];
-      const eventCount = decodeBatch(reader.read(RING_EVENTS, max), EventDecoder, (e) => events.push(e), () => this.read.undecodable[RING_EVENTS]++);
+      const eventBatch = reader.read(RING_EVENTS, max, bytes);
+      const eventCount = decodeBatch(eventBatch, EventDecoder, (e) => events.push(e), () => this.read.undecodable[RING_EVENTS]++);
       let spanBatch: Uint8Array;
       try {
-        spanBatch = reader.read(RING_SPANS, max);
+        spanBatch = reader.read(RING_SPANS, max, bytes);
       } catch (error) {
         // The file was cut (or closed) under the reader: the events already read are sound, keep them.
         this.read.messages[RING_EVENTS] += eventCount;
@@ -133,13 +141,14 @@ export class Pipeline {
       this.read.messages[RING_EVENTS] += eventCount;
       this.read.messages[RING_SPANS] += spanCount;
       read += eventCount + spanCount;
-      const spansCaughtUp = spanCount < max;
-      this.processEvents(events, spansCaughtUp);
+      const eventsFull = eventCount >= max || eventBatch.length > full[RING_EVENTS];
+      const spansFull = spanCount >= max || spanBatch.length > full[RING_SPANS];
+      this.processEvents(events, !spansFull);
       this.spanBatcher.addAll(this.spans.takeEvicted());
-      this.spanBatcher.addAll(this.spans.release(eventCount < max));
-      more ||= eventCount >= max || spanCount >= max;
+      this.spanBatcher.addAll(this.spans.release(!eventsFull));
+      more ||= eventsFull || spansFull;
     }
-    const batch = reader.read(RING_MEASUREMENTS, max);
+    const batch = reader.read(RING_MEASUREMENTS, max, bytes);
     const onBad = () => this.read.undecodable[RING_MEASUREMENTS]++;
     // With a sink that takes them, attributes stay encoded: a repeated attribute list is found by its bytes.
     const measurementCount =
@@ -148,9 +157,22 @@ export class Pipeline {
         : decodeBatch(batch, MeasurementDecoder, (m) => this.record(m), onBad);
     this.read.messages[RING_MEASUREMENTS] += measurementCount;
     read += measurementCount;
-    more ||= measurementCount >= max;
+    more ||= measurementCount >= max || batch.length > full[RING_MEASUREMENTS];
     this.housekeeping();
     return { read, more };
+  }
+
+  /**
+   * A read stops at `--read-bytes` only when the next message would not
+   * fit, and a message takes at most a slot: a batch no longer than the
+   * bound minus the ring's slot size did not stop there (the ring was read
+   * to its end, or to the message bound).
+   */
+  private learnBounds(reader: MmapReader): void {
+    const info = reader.info();
+    const bytes = this.config.readBytes;
+    this.fullAbove = [bytes - info.events.bufferSize, bytes - info.spans.bufferSize, bytes - info.measurements.bufferSize];
+    this.boundsOf = reader;
   }
 
   /** Ships partial batches that waited long enough and evicts spans past their age. */
