@@ -130,14 +130,12 @@ impl DictionaryWriter {
         // Relaxed: the value only seeds the CAS loop.
         let mut current = end.load(Ordering::Relaxed);
         let start = loop {
-            let start = u64::try_from(current)
-                .ok()
-                .filter(|&s| s >= first)
-                .ok_or_else(|| {
-                    Error::invalid(format!(
-                        "dictionary end {current} is before the first entry"
-                    ))
-                })?;
+            // `end` never goes below the first entry in a file in use: lower
+            // (zeros) means the file was cut and grown again over the cut.
+            let Some(start) = u64::try_from(current).ok().filter(|&s| s >= first) else {
+                file.region().mark_broken();
+                return Err(Error::zeroed("the dictionary's end"));
+            };
             let new_end = start
                 .checked_add(total)
                 .filter(|&e| e <= file.reserved())

@@ -126,6 +126,13 @@ impl Error {
         Error::FileTruncated(format!("it is {size} bytes, it had {expected}"))
     }
 
+    /// Fields that never change while a file is in use read as zeros: the
+    /// file was cut, then grown again over the cut (a writer extending it
+    /// in between), which leaves zeros where the data was.
+    pub(crate) fn zeroed(what: &str) -> Error {
+        Error::FileTruncated(format!("{what} reads as zero: it was cut and grown again"))
+    }
+
     /// An access faulted past the end of the file.
     pub(crate) fn faulted() -> Error {
         Error::FileTruncated("an access faulted past its end".into())

@@ -7,8 +7,11 @@
 //! only source of geometry afterwards: it is never re-read from the file,
 //! because a hostile writer could change it under us.
 
+use std::sync::atomic::Ordering;
+
 use crate::config::WriterConfig;
 use crate::error::{Error, Result};
+use crate::region::Region;
 
 /// Size of the file header.
 pub const HEADER_SIZE: u64 = 64;
@@ -93,6 +96,41 @@ pub struct Layout {
 }
 
 const RING_NAMES: [&str; 3] = ["events", "spans", "measurements"];
+
+impl Layout {
+    /// The first field of the mapped file that no longer holds what the
+    /// layout says (the version, a ring's slot count or slot size, a
+    /// dictionary `end` before its first entry), if any. These fields never
+    /// change while the file is in use: zeros there mean the file was cut
+    /// and grown again over the cut, which a size check cannot see. A few
+    /// atomic loads.
+    pub(crate) fn first_zeroed_field(&self, region: &Region) -> Option<&'static str> {
+        // Relaxed: each field is compared with a constant; nothing is
+        // published through these loads.
+        if region.atomic_i64(header::VERSION).load(Ordering::Relaxed) != VERSION {
+            return Some("the file header");
+        }
+        const RING_HEADERS: [&str; 3] = [
+            "the events ring header",
+            "the spans ring header",
+            "the measurements ring header",
+        ];
+        for (g, name) in self.rings.iter().zip(RING_HEADERS) {
+            let slots = region.atomic_i64(g.offset + ring_header::NUM_BUFFERS);
+            let size = region.atomic_i64(g.offset + ring_header::BUFFER_SIZE);
+            if slots.load(Ordering::Relaxed) as u64 != g.num_buffers
+                || size.load(Ordering::Relaxed) as u64 != g.buffer_size
+            {
+                return Some(name);
+            }
+        }
+        let end = region.atomic_i64(self.dictionary_offset + dict_header::END);
+        if (end.load(Ordering::Relaxed) as u64) < self.dictionary_offset + DICT_HEADER_SIZE {
+            return Some("the dictionary header");
+        }
+        None
+    }
+}
 
 fn le_i64(bytes: &[u8], at: usize) -> i64 {
     let mut b = [0u8; 8];

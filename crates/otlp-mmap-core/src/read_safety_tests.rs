@@ -26,7 +26,9 @@ fn reader_with(path: &Path, timeout: Duration, read_only: bool) -> Reader {
 
 fn read(r: &mut Reader, ring: RingId, max_messages: usize, max_bytes: usize) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
-    let n = r.read_batch(ring, max_messages, max_bytes, &mut out).unwrap();
+    let n = r
+        .read_batch(ring, max_messages, max_bytes, &mut out)
+        .unwrap();
     let messages = split(&out);
     assert_eq!(messages.len(), n, "the count matches the framed messages");
     messages

@@ -31,7 +31,7 @@ use std::time::Instant;
 
 use crate::config::ReaderConfig;
 use crate::dictionary::{Dictionary, DictionaryReader};
-use crate::error::{Result, RingId};
+use crate::error::{Error, Result, RingId};
 use crate::info::{self, FileInfo};
 use crate::layout::Layout;
 use crate::mapping::{self, MappedFile};
@@ -133,7 +133,11 @@ impl Reader {
         // inside the file's last page, zeroed the rest of that page without
         // a fault: the size tells. Bytes copied before the cut are sound.
         if n > 0 || self.file.region().is_broken() {
-            if let Err(e) = self.file.check_intact() {
+            let intact = self
+                .file
+                .check_intact()
+                .and_then(|()| self.check_not_zeroed());
+            if let Err(e) = intact {
                 out.truncate(start);
                 self.truncation
                     .get_or_insert_with(Truncation::default)
@@ -196,6 +200,19 @@ impl Reader {
         // Looked at again: a writer that re-initialised the file in between
         // changed the start time.
         same_file().then_some(unread)
+    }
+
+    /// `Err(FileTruncated)` when fields that never change read as zeros: a
+    /// cut that a writer then grew the file over (the size looks whole
+    /// again, the data is gone).
+    fn check_not_zeroed(&self) -> Result<()> {
+        match self.layout.first_zeroed_field(self.file.region()) {
+            None => Ok(()),
+            Some(what) => {
+                self.file.region().mark_broken();
+                Err(Error::zeroed(what))
+            }
+        }
     }
 
     /// Whether this reader is read-only ([`ReaderConfig::read_only`]).

@@ -66,7 +66,8 @@ pub(crate) fn split(mut batch: &[u8]) -> Vec<Vec<u8>> {
 
 fn read_all(r: &mut Reader, ring: RingId) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
-    r.read_batch(ring, usize::MAX, usize::MAX, &mut out).unwrap();
+    r.read_batch(ring, usize::MAX, usize::MAX, &mut out)
+        .unwrap();
     split(&out)
 }
 
@@ -308,7 +309,8 @@ fn messages_round_trip_and_a_full_ring_answers_false() {
     let mut r = reader(&path);
     let mut out = Vec::new();
     assert_eq!(
-        r.read_batch(RingId::Measurements, 2, usize::MAX, &mut out).unwrap(),
+        r.read_batch(RingId::Measurements, 2, usize::MAX, &mut out)
+            .unwrap(),
         2
     );
     assert_eq!(split(&out), vec![vec![0; 5], vec![1; 5]]);
@@ -392,8 +394,13 @@ fn reader_releases_consumed_slot_pages_and_the_next_lap_reads_back_intact() {
 
     // A read below the release threshold first, then the rest.
     let mut out = Vec::new();
-    assert_eq!(r.read_batch(RingId::Spans, 10, usize::MAX, &mut out).unwrap(), 10);
-    r.read_batch(RingId::Spans, usize::MAX, usize::MAX, &mut out).unwrap();
+    assert_eq!(
+        r.read_batch(RingId::Spans, 10, usize::MAX, &mut out)
+            .unwrap(),
+        10
+    );
+    r.read_batch(RingId::Spans, usize::MAX, usize::MAX, &mut out)
+        .unwrap();
     let first_lap = split(&out);
     assert_eq!(first_lap.len(), 1023);
     for (i, m) in first_lap.iter().enumerate() {
@@ -409,7 +416,11 @@ fn reader_releases_consumed_slot_pages_and_the_next_lap_reads_back_intact() {
     // so it wraps at once) and is read back in uneven batches.
     fill(2, 1023);
     let mut out = Vec::new();
-    while r.read_batch(RingId::Spans, 37, usize::MAX, &mut out).unwrap() > 0 {}
+    while r
+        .read_batch(RingId::Spans, 37, usize::MAX, &mut out)
+        .unwrap()
+        > 0
+    {}
     let second_lap = split(&out);
     assert_eq!(second_lap.len(), 1023);
     for (i, m) in second_lap.iter().enumerate() {
@@ -543,7 +554,11 @@ fn reader_resumes_from_the_reader_index_stored_in_the_file() {
     {
         let mut r = reader(&path);
         let mut out = Vec::new();
-        assert_eq!(r.read_batch(RingId::Events, 2, usize::MAX, &mut out).unwrap(), 2);
+        assert_eq!(
+            r.read_batch(RingId::Events, 2, usize::MAX, &mut out)
+                .unwrap(),
+            2
+        );
         assert_eq!(split(&out), vec![vec![0], vec![1]]);
     }
     let mut r = reader(&path);
@@ -626,7 +641,9 @@ fn eight_producers_and_one_reader_deliver_every_message_exactly_once() {
     let mut out = Vec::new();
     loop {
         out.clear();
-        let n = r.read_batch(RingId::Spans, 256, usize::MAX, &mut out).unwrap();
+        let n = r
+            .read_batch(RingId::Spans, 256, usize::MAX, &mut out)
+            .unwrap();
         for m in split(&out) {
             assert!((8..=16).contains(&m.len()), "length {}", m.len());
             let t = u32::from_le_bytes(m[..4].try_into().unwrap());
@@ -645,7 +662,9 @@ fn eight_producers_and_one_reader_deliver_every_message_exactly_once() {
         }
         if n == 0 {
             if done.load(Ordering::Acquire) == THREADS as usize
-                && r.read_batch(RingId::Spans, 1, usize::MAX, &mut out).unwrap() == 0
+                && r.read_batch(RingId::Spans, 1, usize::MAX, &mut out)
+                    .unwrap()
+                    == 0
             {
                 break;
             }
@@ -1097,7 +1116,10 @@ fn writers_in_several_processes_share_one_file() {
     while next.iter().any(|&n| n < CHILD_MESSAGES) {
         assert!(Instant::now() < deadline, "children delivered {next:?}");
         out.clear();
-        if r.read_batch(RingId::Events, 256, usize::MAX, &mut out).unwrap() == 0 {
+        if r.read_batch(RingId::Events, 256, usize::MAX, &mut out)
+            .unwrap()
+            == 0
+        {
             std::thread::yield_now();
             continue;
         }
@@ -1158,7 +1180,9 @@ fn garbage_slots_are_counted_and_the_output_stays_well_framed() {
         }
         let mut r = reader(&path);
         let mut out = Vec::new();
-        let n = r.read_batch(RingId::Events, usize::MAX, usize::MAX, &mut out).unwrap();
+        let n = r
+            .read_batch(RingId::Events, usize::MAX, usize::MAX, &mut out)
+            .unwrap();
         let messages = split(&out);
         assert_eq!(messages.len(), n, "round {round}");
         assert!(messages.iter().all(|m| m.len() <= 23));

@@ -193,7 +193,8 @@ fn entries_added_before_and_after_the_cut_keep_their_references_in_the_re_create
         }
         assert_eq!(r.info().dictionary.num_entries, refs.len() as i64);
         let mut out = Vec::new();
-        r.read_batch(RingId::Spans, 10, usize::MAX, &mut out).unwrap();
+        r.read_batch(RingId::Spans, 10, usize::MAX, &mut out)
+            .unwrap();
         assert_eq!(split(&out), vec![b"resumed".to_vec()]);
     }
 }
@@ -255,13 +256,22 @@ fn a_reader_reports_a_cut_file_with_what_it_knows_was_lost() {
     }
     assert!(w.append(RingId::Events, b"log").unwrap());
     let mut out = Vec::new();
-    assert_eq!(r.read_batch(RingId::Spans, 2, usize::MAX, &mut out).unwrap(), 2);
+    assert_eq!(
+        r.read_batch(RingId::Spans, 2, usize::MAX, &mut out)
+            .unwrap(),
+        2
+    );
     assert_eq!(r.truncation(), None);
 
     // Cut inside the dictionary: every ring header is still there.
     cut(&path, dictionary + 8);
     out.clear();
-    assert!(truncated(r.read_batch(RingId::Spans, 10, usize::MAX, &mut out)));
+    assert!(truncated(r.read_batch(
+        RingId::Spans,
+        10,
+        usize::MAX,
+        &mut out
+    )));
     assert!(out.is_empty(), "nothing is handed out");
     assert!(truncated(r.is_reset()));
     assert!(truncated(r.entry(entry)));
@@ -285,8 +295,47 @@ fn a_reader_reports_a_cut_file_with_what_it_knows_was_lost() {
     let mut reopened = Reader::open(&path, ReaderConfig::default()).unwrap();
     assert!(w2.append(RingId::Spans, b"new").unwrap());
     out.clear();
-    reopened.read_batch(RingId::Spans, 10, usize::MAX, &mut out).unwrap();
+    reopened
+        .read_batch(RingId::Spans, 10, usize::MAX, &mut out)
+        .unwrap();
     assert_eq!(split(&out), vec![b"new".to_vec()]);
+}
+
+#[test]
+fn a_cut_the_file_was_grown_over_again_is_still_seen_by_the_reader_and_the_writer() {
+    // A writer that extends the dictionary right after someone else's cut
+    // grows the file back: its size looks whole, the data below is zeros.
+    assert!(fault::install());
+    let dir = TempDir::new();
+    let path = dir.file("f");
+    for cut_at in [64, 4096] {
+        let w = Writer::create(&path, &config()).unwrap();
+        for _ in 0..3 {
+            assert!(w.append(RingId::Spans, b"span").unwrap());
+        }
+        let mut r = Reader::open(&path, ReaderConfig::default()).unwrap();
+        let size = std::fs::metadata(&path).unwrap().len();
+        cut(&path, cut_at);
+        cut(&path, size);
+        let mut out = Vec::new();
+        let mut handed_out = Vec::new();
+        for ring in RingId::ALL {
+            match r.read_batch(ring, 10, usize::MAX, &mut out) {
+                Ok(_) => handed_out.extend(split(&out)),
+                Err(e) => assert_eq!(e.code(), "ERR_FILE_TRUNCATED", "{e}"),
+            }
+            out.clear();
+        }
+        assert!(
+            handed_out.is_empty(),
+            "cut at {cut_at}: zeros handed out as messages: {handed_out:?}"
+        );
+        assert!(
+            w.is_truncated().unwrap(),
+            "cut at {cut_at}: the writer's check sees it"
+        );
+        assert!(truncated(w.append(RingId::Spans, b"after")));
+    }
 }
 
 #[test]
@@ -299,7 +348,12 @@ fn a_reader_cut_before_it_looked_knows_nothing_of_the_rings() {
     let mut r = Reader::open(&path, ReaderConfig::default()).unwrap();
     cut(&path, 64);
     let mut out = Vec::new();
-    assert!(truncated(r.read_batch(RingId::Events, 10, usize::MAX, &mut out)));
+    assert!(truncated(r.read_batch(
+        RingId::Events,
+        10,
+        usize::MAX,
+        &mut out
+    )));
     let t = r.truncation().unwrap();
     assert_eq!(
         t.unread,
@@ -337,7 +391,13 @@ fn a_ring_read_that_faults_completes_and_leaves_the_region_broken() {
         max_bytes: usize::MAX,
         uncommitted_timeout: std::time::Duration::from_secs(1),
     };
-    ring.read_batch(&region, &mut state, &limits, &mut out, std::time::Instant::now);
+    ring.read_batch(
+        &region,
+        &mut state,
+        &limits,
+        &mut out,
+        std::time::Instant::now,
+    );
     assert!(region.is_broken());
 }
 

@@ -190,10 +190,15 @@ impl Writer {
     }
 
     /// Whether the file was cut shorter under this writer: an access faulted,
-    /// or the file is now smaller than it was (one `fstat`). Once true,
-    /// stays true.
+    /// the file is now smaller than it was (one `fstat`), or fields that
+    /// never change read as zeros (it was cut and grown again over the cut,
+    /// see [`Layout`]'s check). Once true, stays true.
     pub fn is_truncated(&self) -> Result<bool> {
         match self.file.check_intact() {
+            Ok(()) if self.layout.first_zeroed_field(self.file.region()).is_some() => {
+                self.file.region().mark_broken();
+                Ok(true)
+            }
             Ok(()) => Ok(false),
             Err(Error::FileTruncated(_)) => Ok(true),
             Err(e) => Err(e),
