@@ -62,7 +62,10 @@ export class MemoryDictionary implements DictionarySource {
 /** A Reader whose rings hold the given messages, framed as the binding frames a read batch. */
 function memoryReader(messages: readonly (readonly Uint8Array[])[]) {
   const next = [0, 0, 0];
+  // Slots as large as the largest message: the pipeline learns from them when a read may have stopped at its byte bound.
+  const slot = { bufferSize: Math.max(16, ...messages.flat().map((m) => m.length + 5)) };
   return {
+    info: () => ({ events: slot, spans: slot, measurements: slot }),
     read(ring: 0 | 1 | 2, max: number): Buffer {
       const list = messages[ring];
       const parts: Uint8Array[] = [];
