@@ -2,10 +2,9 @@
 // real collector processes: byte-bounded reads of big slots, rings whose
 // indexes are impossible, and `dump` reading a file it may not write.
 import test from 'ava';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, chownSync, closeSync, openSync, readFileSync, writeSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runCollector, waitFor } from './support/collector-process.js';
 import { anyValue } from './support/mmap-writer.js';
@@ -175,13 +174,21 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLI = fileURLToPath(new URL('../../packages/collector/src/cli.ts', import.meta.url));
 
 /** Runs `dump path` as another user (uid/gid); resolves to its exit code and output. */
-function dumpAs(path: string, uid: number | undefined, gid: number | undefined): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/**
+ * Runs `dump` on `path`; with `withoutPrivileges`, as root without any
+ * capability (`setpriv` empties the bounding set), so that the kernel checks
+ * file permissions as for any user while the checkout stays readable
+ * wherever it lies (a fresh clone may sit in a 0700 temporary directory
+ * that another user cannot enter).
+ */
+function dumpAs(path: string, withoutPrivileges: boolean): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--conditions=source', '--import=tsx', CLI, 'dump', path], {
+    const node = [process.execPath, '--conditions=source', '--import=tsx', CLI, 'dump', path];
+    const [command, ...args] = withoutPrivileges ? ['setpriv', '--bounding-set=-all', '--inh-caps=-all', '--', ...node] : node;
+    const child = spawn(command!, args, {
       cwd: ROOT,
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: '/tmp' },
       stdio: ['ignore', 'pipe', 'pipe'],
-      ...(uid === undefined ? {} : { uid, gid }),
     });
     let stdout = '';
     let stderr = '';
@@ -204,15 +211,15 @@ test('a 0444 file owned by another user is dumped by a user who can only read it
   chmodSync(path, 0o444);
   const root = process.getuid?.() === 0;
   if (root) {
-    // Owned by nobody, read by daemon: neither root nor the owner, so the
-    // kernel checks permissions (root would bypass them).
+    // Owned by nobody and read by a process without capabilities: the kernel
+    // checks permissions (root's capabilities would bypass them).
     chownSync(path, 65534, 65534);
-    chmodSync(dirname(path), 0o755);
+    t.throws(() => execFileSync('setpriv', ['--bounding-set=-all', '--inh-caps=-all', '--', 'sh', '-c', `: >> '${path}'`], { stdio: 'ignore' }), undefined, 'writing the file is refused');
   } else {
     t.log('not root: dumping a 0444 file of this user (writing it is refused to its owner too)');
   }
   const before = sha256(path);
-  const result = await dumpAs(path, root ? 1 : undefined, root ? 1 : undefined);
+  const result = await dumpAs(path, root);
   t.is(result.code, 0, result.stderr);
   t.true(result.stdout.includes('"evidence"'), result.stdout);
   t.is(sha256(path), before, 'the file is unchanged');
