@@ -2,6 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import type { CollectorConfig } from './config/config.js';
 import { FileDictionary } from './dictionary/file-dictionary.js';
 import { Exporters } from './export/exporters.js';
+import { TlsFileError } from './export/tls.js';
 import { errorCode, openReader, type FileInfo, type MmapReader, type ReaderStats } from './file/native-reader.js';
 import { Pipeline, type MetricsSink } from './pipeline/pipeline.js';
 import { addRingCounters, statusLine, type RingCounters, type StatusSnapshot } from './stats/status-line.js';
@@ -127,6 +128,16 @@ function fileIdentity(path: string): string | undefined {
   }
 }
 
+/** The exporters of `config`; a TLS file that cannot be used ends the start with one line. */
+function createExporters(config: CollectorConfig, log: (line: string) => void): Exporters {
+  try {
+    return new Exporters(config, log);
+  } catch (error) {
+    if (error instanceof TlsFileError) throw new CollectorError(error.message);
+    throw error;
+  }
+}
+
 /**
  * The long-running collector: reads the file until stopped, exports through
  * the configured exporters, follows file re-initialisations, and on stop
@@ -153,7 +164,7 @@ export class Collector {
     private readonly config: CollectorConfig,
     private readonly deps: CollectorDeps,
   ) {
-    this.exporters = new Exporters(config, (line) => deps.log(line));
+    this.exporters = createExporters(config, (line) => deps.log(line));
   }
 
   /** Asks the run loop to finish (SIGTERM/SIGINT). */
@@ -411,7 +422,7 @@ export async function dump(config: CollectorConfig, deps: CollectorDeps): Promis
   } catch (error) {
     throw new CollectorError(`cannot read ${config.input}: ${describe(error)}`);
   }
-  const exporters = new Exporters(config, deps.log);
+  const exporters = createExporters(config, deps.log);
   try {
     await exporters.ready();
   } catch (error) {

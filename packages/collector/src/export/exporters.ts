@@ -5,6 +5,7 @@ import { ExportQueue, type ExportLog } from './export-queue.js';
 import { GrpcTransport } from './grpc-transport.js';
 import { HttpTransport } from './http-transport.js';
 import { JsonLinesOutput, JsonLinesTransport } from './json-lines-transport.js';
+import { loadTlsMaterial, tlsWarnings, type TlsMaterial } from './tls.js';
 import type { Transport } from './transport.js';
 
 /**
@@ -17,7 +18,21 @@ export class Exporters implements SignalSinks {
   private readonly encoders: Readonly<Record<Signal, (request: ExportRequest) => Uint8Array>>;
   private readonly output: JsonLinesOutput | undefined;
 
+  /**
+   * Reads the TLS files of the targets once (a file that cannot be used
+   * throws `TlsFileError`, naming the setting and the path), and logs what
+   * TLS settings do nothing for a target.
+   */
   constructor(config: CollectorConfig, log: ExportLog) {
+    // TLS first: a file that cannot be used stops the start before anything is opened.
+    const tlsFiles = new Map<string, Buffer>();
+    const tls = {} as Record<Signal, TlsMaterial | undefined>;
+    for (const signal of SIGNALS) {
+      const target = config.targets[signal];
+      if (target.kind !== 'otlp') continue;
+      for (const warning of tlsWarnings(signal, target)) log(warning);
+      tls[signal] = target.url.startsWith('https:') ? loadTlsMaterial(target.tls, tlsFiles) : undefined;
+    }
     const queues = {} as Record<Signal, ExportQueue>;
     const encoders = {} as Record<Signal, (request: ExportRequest) => Uint8Array>;
     const needsOutput = SIGNALS.some((s) => config.targets[s].kind === 'json-lines');
@@ -31,7 +46,7 @@ export class Exporters implements SignalSinks {
         transport = new JsonLinesTransport(this.output!);
         encoders[signal] = json;
       } else if (target.protocol === 'grpc') {
-        transport = new GrpcTransport({ url: target.url, path: codec.grpcPath, headers: target.headers, timeoutMs: target.timeoutMs, compression: target.compression, rejectedInResponse: codec.rejectedInResponse });
+        transport = new GrpcTransport({ url: target.url, path: codec.grpcPath, headers: target.headers, timeoutMs: target.timeoutMs, compression: target.compression, rejectedInResponse: codec.rejectedInResponse, tls: tls[signal] });
         encoders[signal] = codec.encode;
       } else {
         const protobuf = target.protocol === 'http/protobuf';
@@ -42,6 +57,7 @@ export class Exporters implements SignalSinks {
           timeoutMs: target.timeoutMs,
           compression: target.compression,
           rejectedInResponse: codec.rejectedInResponse,
+          tls: tls[signal],
         });
         encoders[signal] = protobuf ? codec.encode : json;
       }
@@ -66,7 +82,7 @@ export class Exporters implements SignalSinks {
     try {
       body = this.encoders[signal](request);
     } catch (error) {
-      this.queues[signal].discard(items, `the request did not encode: ${error instanceof Error ? error.message : String(error)}`);
+      this.queues[signal].discard(items, `the request did not encode: ${error instanceof Error ? error.message : String(error)}`, 'encoding_failed');
       return;
     }
     this.queues[signal].enqueue(body, items);
