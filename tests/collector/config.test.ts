@@ -137,3 +137,13 @@ test('a gRPC endpoint without a scheme is TLS unless OTEL_EXPORTER_OTLP_INSECURE
   });
   t.throws(() => parseConfig(['--input', 'f'], { OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' }), { instanceOf: ConfigError }, 'HTTP needs a URL');
 });
+
+test("the collector's own metrics are on when metrics go to an OTLP endpoint, off for JSON lines and dump, and --self-metrics decides", (t) => {
+  t.true(parseConfig(['--input', 'f', '--endpoint', 'http://c:4318'], {}).selfMetrics);
+  t.false(parseConfig(['--input', 'f', '--endpoint', 'http://c:4318', '--metrics-endpoint', 'http://c:1/v1/metrics', '--self-metrics', 'off'], {}).selfMetrics);
+  t.false(parseConfig(['--input', 'f', '--endpoint', 'http://c:4318'], { SDK_MMAP_COLLECTOR_SELF_METRICS: 'off' }).selfMetrics);
+  t.false(parseConfig(['--input', 'f', '--traces-endpoint', 'http://c:4318/v1/traces'], {}).selfMetrics, 'metrics to JSON lines');
+  t.true(parseConfig(['--input', 'f', '--self-metrics', 'on'], {}).selfMetrics);
+  t.false(parseConfig(['dump', 'f', '--self-metrics', 'on'], {}).selfMetrics);
+  t.throws(() => parseConfig(['--input', 'f', '--self-metrics', 'yes'], {}), { instanceOf: ConfigError, message: '--self-metrics: expected on or off, got "yes"' });
+});

@@ -68,6 +68,8 @@ export interface CollectorConfig {
   readonly shutdownTimeoutMs: number;
   /** 0 = no periodic status line. */
   readonly statsIntervalMs: number;
+  /** Whether the collector exports metrics of its own (see `telemetry/`). */
+  readonly selfMetrics: boolean;
 }
 
 /**
@@ -127,6 +129,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'shutdown-timeout', arg: 'MS', help: 'bound on the final drain and flush at SIGTERM/SIGINT (default 10000)' },
   { name: 'stats', help: 'print a status line to stderr periodically (see --stats-interval)' },
   { name: 'stats-interval', arg: 'MS', help: 'status line period with --stats (default 10000)' },
+  { name: 'self-metrics', arg: 'on|off', env: 'SDK_MMAP_COLLECTOR_SELF_METRICS', help: "export the collector's own metrics with the metrics, at --metric-interval (default: on when metrics go to an OTLP endpoint, off for JSON lines)" },
   { name: 'help', help: 'show this help' },
 ];
 
@@ -343,6 +346,13 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
     targets[signal] = { kind: 'otlp', protocol, url, headers, timeoutMs, compression, tls, ...(insecure ? { insecure } : {}) };
   }
 
+  const selfMetricsSetting = setting('self-metrics');
+  if (selfMetricsSetting !== undefined && selfMetricsSetting.value !== 'on' && selfMetricsSetting.value !== 'off') {
+    throw new ConfigError(`${selfMetricsSetting.what}: expected on or off, got "${selfMetricsSetting.value}"`);
+  }
+  // Default: on when the metrics go to an OTLP endpoint; never for `dump`, a read-out of the file alone.
+  const selfMetrics = command === 'run' && (selfMetricsSetting ? selfMetricsSetting.value === 'on' : targets.metrics.kind === 'otlp');
+
   const temporalitySetting = setting('temporality');
   const temporality = parseTemporalityPreference(temporalitySetting?.value);
   if (temporality === undefined) {
@@ -377,6 +387,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
     waitTimeoutMs: num('wait-timeout', 0, 0),
     shutdownTimeoutMs: num('shutdown-timeout', 10000, 1),
     statsIntervalMs: flags.has('stats') ? num('stats-interval', 10000, 1) : 0,
+    selfMetrics,
   };
 }
 

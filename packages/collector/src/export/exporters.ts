@@ -8,6 +8,13 @@ import { JsonLinesOutput, JsonLinesTransport } from './json-lines-transport.js';
 import { loadTlsMaterial, tlsWarnings, type TlsMaterial } from './tls.js';
 import type { Transport } from './transport.js';
 
+/** A second way into one signal's destination, with a queue and counters of its own (see {@link Exporters.openSideQueue}). */
+export interface SideQueue {
+  readonly queue: ExportQueue;
+  /** Encodes and queues a request of `items` items; false (nothing queued) while the queue has no room. */
+  submit(request: ExportRequest, items: number): boolean;
+}
+
 /**
  * The export side of a collector: per signal an encoder (protobuf through the
  * generated code, or OTLP/JSON) and a bounded {@link ExportQueue} in front of
@@ -17,13 +24,18 @@ export class Exporters implements SignalSinks {
   readonly queues: Readonly<Record<Signal, ExportQueue>>;
   private readonly encoders: Readonly<Record<Signal, (request: ExportRequest) => Uint8Array>>;
   private readonly output: JsonLinesOutput | undefined;
+  private readonly transports = {} as Record<Signal, Transport>;
+  private readonly sideQueues: ExportQueue[] = [];
 
   /**
    * Reads the TLS files of the targets once (a file that cannot be used
    * throws `TlsFileError`, naming the setting and the path), and logs what
    * TLS settings do nothing for a target.
    */
-  constructor(config: CollectorConfig, log: ExportLog) {
+  constructor(
+    private readonly config: CollectorConfig,
+    private readonly log: ExportLog,
+  ) {
     // TLS first: a file that cannot be used stops the start before anything is opened.
     const tlsFiles = new Map<string, Buffer>();
     const tls = {} as Record<Signal, TlsMaterial | undefined>;
@@ -61,6 +73,7 @@ export class Exporters implements SignalSinks {
         });
         encoders[signal] = protobuf ? codec.encode : json;
       }
+      this.transports[signal] = transport;
       queues[signal] = new ExportQueue(signal, transport, config.queueSize, config.retry, log);
     }
     this.queues = queues;
@@ -88,13 +101,45 @@ export class Exporters implements SignalSinks {
     this.queues[signal].enqueue(body, items);
   }
 
+  /**
+   * Opens another queue (of `capacity` items) in front of `signal`'s
+   * transport: the same destination, encoding and TLS, with counters of its
+   * own, so that what goes through it (the collector's own metrics) is not
+   * counted as the file's telemetry. Drained and closed with the others.
+   */
+  openSideQueue(signal: Signal, capacity: number): SideQueue {
+    const transport = this.transports[signal];
+    // The signal's own queue closes the shared transport.
+    const shared: Transport = { destination: transport.destination, send: (body) => transport.send(body), close: async () => {} };
+    const queue = new ExportQueue(signal, shared, capacity, this.config.retry, this.log, 1);
+    this.sideQueues.push(queue);
+    const encode = this.encoders[signal];
+    return {
+      queue,
+      submit: (request, items) => {
+        if (!queue.hasRoom()) return false;
+        let body: Uint8Array;
+        try {
+          body = encode(request);
+        } catch (error) {
+          queue.discard(items, `the request did not encode: ${error instanceof Error ? error.message : String(error)}`, 'encoding_failed');
+          return true;
+        }
+        queue.enqueue(body, items);
+        return true;
+      },
+    };
+  }
+
   /** Waits until every queue is empty or the deadline passes (the rest is dropped and counted). */
   async drain(deadline: number): Promise<boolean> {
-    const results = await Promise.all(SIGNALS.map((s) => this.queues[s].drain(deadline)));
+    const queues = [...SIGNALS.map((s) => this.queues[s]), ...this.sideQueues];
+    const results = await Promise.all(queues.map((q) => q.drain(deadline)));
     return results.every(Boolean);
   }
 
   async close(): Promise<void> {
+    await Promise.all(this.sideQueues.map((q) => q.close()));
     await Promise.all(SIGNALS.map((s) => this.queues[s].close()));
     await this.output?.close();
   }
