@@ -62,7 +62,10 @@ export async function buildOtelcol(): Promise<{ path: string; built: boolean; ms
   if (version.code !== 0) throw new Error(`\`go version\` failed: ${version.output}`);
   mkdirSync(BIN, { recursive: true });
   const partial = `${path}.${process.pid}.partial`;
-  const build = await run('go', ['build', '-buildvcs=false', '-trimpath', '-o', partial, '.'], SOURCE, OTELCOL_BUILD_TIMEOUT_MS);
+  // At the lowest priority: the other test files, run meanwhile, keep the CPU their timeouts count on.
+  const goBuild = ['go', 'build', '-buildvcs=false', '-trimpath', '-o', partial, '.'];
+  const niced = existsSync('/usr/bin/nice') || existsSync('/bin/nice');
+  const build = await run(niced ? 'nice' : 'go', niced ? ['-n', '19', ...goBuild] : goBuild.slice(1), SOURCE, OTELCOL_BUILD_TIMEOUT_MS);
   if (build.code !== 0) {
     rmSync(partial, { force: true });
     throw new Error(
