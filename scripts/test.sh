@@ -6,8 +6,11 @@
 # included), and the package tests (tests/install: every package packed,
 # installed with npm outside the workspace and run end to end, and the
 # binding built from the sources shipped in @otlp-mmap/native). Needs only
-# Node.js 20, npm and a stable Rust toolchain (`npm run fuzz` uses
-# cargo-fuzz and nightly when present).
+# Node.js 20, npm, a stable Rust toolchain, Go 1.26+ with the Go module proxy
+# (tests/collector/real-otelcol.test.ts builds an OpenTelemetry Collector
+# from its modules, minutes the first time, then cached) and openssl (the
+# TLS tests make their certificates); `npm run fuzz` uses cargo-fuzz and
+# nightly when present.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 pnpm() { bash scripts/pnpm.sh "$@"; }

@@ -96,3 +96,54 @@ test('--read-bytes bounds a read in bytes: 64 MiB by default, SDK_MMAP_COLLECTOR
   t.throws(() => parseConfig(['--input', 'x', '--read-bytes', '0'], {}), { instanceOf: ConfigError, message: /--read-bytes/ });
   t.throws(() => parseConfig(['--input', 'x'], { SDK_MMAP_COLLECTOR_READ_BYTES: '64MiB' }), { instanceOf: ConfigError, message: /SDK_MMAP_COLLECTOR_READ_BYTES/ });
 });
+
+test('certificate files come from the flag, else the per-signal variable, else the generic one; each remembers what named it', (t) => {
+  const env = {
+    OTEL_EXPORTER_OTLP_ENDPOINT: 'https://c:4318',
+    OTEL_EXPORTER_OTLP_CERTIFICATE: '/etc/ca.pem',
+    OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE: '/etc/traces-ca.pem',
+    OTEL_EXPORTER_OTLP_CLIENT_KEY: '/etc/key.pem',
+    OTEL_EXPORTER_OTLP_LOGS_CLIENT_CERTIFICATE: '/etc/logs-cert.pem',
+  };
+  const c = parseConfig(['--input', 'f'], env);
+  t.deepEqual(otlp(c, 'traces').tls.certificate, { path: '/etc/traces-ca.pem', what: 'OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE' });
+  t.deepEqual(otlp(c, 'logs').tls.certificate, { path: '/etc/ca.pem', what: 'OTEL_EXPORTER_OTLP_CERTIFICATE' });
+  t.deepEqual(otlp(c, 'logs').tls.clientKey, { path: '/etc/key.pem', what: 'OTEL_EXPORTER_OTLP_CLIENT_KEY' });
+  t.deepEqual(otlp(c, 'logs').tls.clientCertificate, { path: '/etc/logs-cert.pem', what: 'OTEL_EXPORTER_OTLP_LOGS_CLIENT_CERTIFICATE' });
+  t.is(otlp(c, 'metrics').tls.clientCertificate, undefined);
+  const flagged = parseConfig(['--input', 'f', '--certificate', '/flag/ca.pem', '--client-key', '/flag/key.pem', '--client-certificate', '/flag/cert.pem'], env);
+  for (const signal of ['traces', 'logs', 'metrics'] as const) {
+    t.deepEqual(otlp(flagged, signal).tls, {
+      certificate: { path: '/flag/ca.pem', what: '--certificate' },
+      clientKey: { path: '/flag/key.pem', what: '--client-key' },
+      clientCertificate: { path: '/flag/cert.pem', what: '--client-certificate' },
+    });
+  }
+});
+
+test('a gRPC endpoint without a scheme is TLS unless OTEL_EXPORTER_OTLP_INSECURE=true; a scheme decides by itself', (t) => {
+  const grpc = { OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' };
+  t.is(otlp(parseConfig(['--input', 'f'], { ...grpc, OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4317' }), 'traces').url, 'https://collector:4317/');
+  const insecure = parseConfig(['--input', 'f'], { ...grpc, OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4317', OTEL_EXPORTER_OTLP_INSECURE: 'TRUE', OTEL_EXPORTER_OTLP_LOGS_INSECURE: 'false' });
+  t.is(otlp(insecure, 'traces').url, 'http://collector:4317/');
+  t.is(otlp(insecure, 'logs').url, 'https://collector:4317/', 'the per-signal variable wins');
+  t.is(otlp(parseConfig(['--input', 'f', '--insecure', 'true'], { ...grpc, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'c:1' }), 'traces').url, 'http://c:1/');
+  const schemes = parseConfig(['--input', 'f'], { ...grpc, OTEL_EXPORTER_OTLP_ENDPOINT: 'https://c:4317', OTEL_EXPORTER_OTLP_INSECURE: 'true', OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: 'http://c:4317' });
+  t.is(otlp(schemes, 'traces').url, 'https://c:4317/');
+  t.is(otlp(schemes, 'logs').url, 'http://c:4317/');
+  t.throws(() => parseConfig(['--input', 'f'], { ...grpc, OTEL_EXPORTER_OTLP_ENDPOINT: 'c:1', OTEL_EXPORTER_OTLP_INSECURE: 'yes' }), {
+    instanceOf: ConfigError,
+    message: 'OTEL_EXPORTER_OTLP_INSECURE: expected true or false, got "yes"',
+  });
+  t.throws(() => parseConfig(['--input', 'f'], { OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' }), { instanceOf: ConfigError }, 'HTTP needs a URL');
+});
+
+test("the collector's own metrics are on when metrics go to an OTLP endpoint, off for JSON lines and dump, and --self-metrics decides", (t) => {
+  t.true(parseConfig(['--input', 'f', '--endpoint', 'http://c:4318'], {}).selfMetrics);
+  t.false(parseConfig(['--input', 'f', '--endpoint', 'http://c:4318', '--metrics-endpoint', 'http://c:1/v1/metrics', '--self-metrics', 'off'], {}).selfMetrics);
+  t.false(parseConfig(['--input', 'f', '--endpoint', 'http://c:4318'], { SDK_MMAP_COLLECTOR_SELF_METRICS: 'off' }).selfMetrics);
+  t.false(parseConfig(['--input', 'f', '--traces-endpoint', 'http://c:4318/v1/traces'], {}).selfMetrics, 'metrics to JSON lines');
+  t.true(parseConfig(['--input', 'f', '--self-metrics', 'on'], {}).selfMetrics);
+  t.false(parseConfig(['dump', 'f', '--self-metrics', 'on'], {}).selfMetrics);
+  t.throws(() => parseConfig(['--input', 'f', '--self-metrics', 'yes'], {}), { instanceOf: ConfigError, message: '--self-metrics: expected on or off, got "yes"' });
+});

@@ -136,7 +136,8 @@ for (const protocol of ['http/protobuf', 'grpc'] as const) {
       writer.startSpan(scope, 2, i, `s${i}`);
       writer.endSpan(scope, 2, i);
     }
-    const c = collector(['--endpoint', protocol === 'grpc' ? receiver.grpcUrl : receiver.httpUrl, '--protocol', protocol, '--batch-size', '20']);
+    // The collector's own metrics off: the refusals are for the spans.
+    const c = collector(['--endpoint', protocol === 'grpc' ? receiver.grpcUrl : receiver.httpUrl, '--protocol', protocol, '--batch-size', '20', '--self-metrics', 'off']);
     await waitFor(() => receiver.spans().length >= 20, 15_000, '20 spans');
     await c.stop();
     t.is(receiver.requests.filter((r) => !r.accepted).length, 3, 'three refused attempts');
@@ -155,7 +156,7 @@ test('HTTP Retry-After is honoured before the next attempt', async (t) => {
   const scope = writer.scope('lib', 0n);
   writer.startSpan(scope, 2, 1, 's');
   writer.endSpan(scope, 2, 1);
-  const c = collector(['--endpoint', receiver.httpUrl]);
+  const c = collector(['--endpoint', receiver.httpUrl, '--self-metrics', 'off']);
   await waitFor(() => receiver.requests.length >= 1, 15_000, 'first attempt');
   const first = Date.now();
   await waitFor(() => receiver.spans().length >= 1, 15_000, 'the span');

@@ -2,10 +2,14 @@
  * A real OTLP receiver for tests: a gRPC server (@grpc/grpc-js) and an HTTP
  * server (protobuf and JSON) on 127.0.0.1, both decoding requests with the
  * generated ts-proto OTLP types. It can answer 503 / UNAVAILABLE for the next
- * N requests, and be stopped and started again on the same ports.
+ * N requests, and be stopped and started again on the same ports. With
+ * `tls`, both servers speak TLS (https:// URLs), and with `tls.clientCa`
+ * they require a client certificate that CA signed (mTLS).
  */
 import * as grpc from '@grpc/grpc-js';
 import * as http from 'node:http';
+import * as https from 'node:https';
+import type { TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import {
@@ -28,11 +32,23 @@ export interface ReceivedRequest {
   readonly headers: Readonly<Record<string, string>>;
   /** Whether the receiver accepted it (false: answered with a failure). */
   readonly accepted: boolean;
+  /** With mTLS: the common name of the client certificate the request came with. */
+  readonly clientCertificate?: string;
+}
+
+/** The receiver's side of TLS: its certificate and key, and the CA its clients' certificates must come from (mTLS). */
+export interface ReceiverTls {
+  readonly cert: Buffer;
+  readonly key: Buffer;
+  /** When given, a client must present a certificate this CA signed (mTLS). */
+  readonly clientCa?: Buffer;
 }
 
 export interface ReceiverOptions {
   /** Seconds to send as Retry-After with HTTP 503 failures. */
   readonly retryAfterSeconds?: number;
+  /** Serve TLS (and mTLS with `clientCa`) on both servers. */
+  readonly tls?: ReceiverTls;
 }
 
 const GRPC_PATHS: Record<ReceivedSignal, string> = {
@@ -46,6 +62,8 @@ export class OtlpReceiver {
   readonly logs: otlpLogsService.ExportLogsServiceRequest[] = [];
   readonly metrics: otlpMetricsService.ExportMetricsServiceRequest[] = [];
   readonly requests: ReceivedRequest[] = [];
+  /** TLS handshakes the HTTP server refused (with TLS), as Node worded them. */
+  readonly tlsErrors: string[] = [];
   private failuresLeft = 0;
   private httpServer: http.Server | undefined;
   private grpcServer: grpc.Server | undefined;
@@ -63,12 +81,21 @@ export class OtlpReceiver {
 
   /** Base URL of the HTTP server (append /v1/traces etc., or use as OTEL_EXPORTER_OTLP_ENDPOINT). */
   get httpUrl(): string {
-    return `http://127.0.0.1:${this.httpPort}`;
+    return `${this.scheme}://127.0.0.1:${this.httpPort}`;
   }
 
   /** URL of the gRPC server. */
   get grpcUrl(): string {
-    return `http://127.0.0.1:${this.grpcPort}`;
+    return `${this.scheme}://127.0.0.1:${this.grpcPort}`;
+  }
+
+  /** The gRPC server's address without a scheme (host:port). */
+  get grpcAddress(): string {
+    return `127.0.0.1:${this.grpcPort}`;
+  }
+
+  private get scheme(): string {
+    return this.options.tls ? 'https' : 'http';
   }
 
   /** The next `n` requests (any protocol) are answered with HTTP 503 / gRPC UNAVAILABLE. */
@@ -91,7 +118,13 @@ export class OtlpReceiver {
 
   /** Starts listening (again): on the previous ports when there were any. */
   async listen(): Promise<void> {
-    const server = http.createServer((req, res) => this.onHttp(req, res));
+    const tls = this.options.tls;
+    const server = tls
+      ? https.createServer({ cert: tls.cert, key: tls.key, ca: tls.clientCa, requestCert: tls.clientCa !== undefined, rejectUnauthorized: tls.clientCa !== undefined }, (req, res) =>
+          this.onHttp(req, res),
+        )
+      : http.createServer((req, res) => this.onHttp(req, res));
+    server.on('tlsClientError', (error) => this.tlsErrors.push(error.message));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(this.httpPort, '127.0.0.1', () => resolve());
@@ -102,7 +135,7 @@ export class OtlpReceiver {
     const grpcServer = new grpc.Server();
     for (const signal of ['traces', 'logs', 'metrics'] as const) this.addGrpcService(grpcServer, signal);
     this.grpcPort = await new Promise<number>((resolve, reject) =>
-      grpcServer.bindAsync(`127.0.0.1:${this.grpcPort}`, grpc.ServerCredentials.createInsecure(), (error, port) =>
+      grpcServer.bindAsync(`127.0.0.1:${this.grpcPort}`, this.grpcCredentials(), (error, port) =>
         error ? reject(error) : resolve(port),
       ),
     );
@@ -140,6 +173,12 @@ export class OtlpReceiver {
     await this.stop();
   }
 
+  private grpcCredentials(): grpc.ServerCredentials {
+    const tls = this.options.tls;
+    if (!tls) return grpc.ServerCredentials.createInsecure();
+    return grpc.ServerCredentials.createSsl(tls.clientCa ?? null, [{ private_key: tls.key, cert_chain: tls.cert }], tls.clientCa !== undefined);
+  }
+
   private takeFailure(): boolean {
     if (this.failuresLeft <= 0) return false;
     this.failuresLeft--;
@@ -167,12 +206,14 @@ export class OtlpReceiver {
       Export: (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
         const headers: Record<string, string> = {};
         for (const [k, v] of Object.entries(call.metadata.getMap())) headers[k] = String(v);
+        const clientCertificate = commonName(call.getAuthContext()?.sslPeerCertificate?.subject);
+        const seen = clientCertificate === undefined ? {} : { clientCertificate };
         if (this.takeFailure()) {
-          this.requests.push({ protocol: 'grpc', signal, headers, accepted: false });
+          this.requests.push({ protocol: 'grpc', signal, headers, accepted: false, ...seen });
           callback({ code: grpc.status.UNAVAILABLE, details: 'test receiver: failing on purpose' });
           return;
         }
-        this.requests.push({ protocol: 'grpc', signal, headers, accepted: true });
+        this.requests.push({ protocol: 'grpc', signal, headers, accepted: true, ...seen });
         this.store(signal, call.request);
         callback(null, { partialSuccess: undefined });
       },
@@ -192,8 +233,11 @@ export class OtlpReceiver {
       const protocol: ReceivedProtocol = json ? 'http/json' : 'http/protobuf';
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(req.headers)) headers[k] = String(v);
+      const socket = req.socket as Partial<TLSSocket>;
+      const clientCertificate = commonName(socket.getPeerCertificate?.()?.subject);
+      const seen = clientCertificate === undefined ? {} : { clientCertificate };
       if (this.takeFailure()) {
-        this.requests.push({ protocol, signal, headers, accepted: false });
+        this.requests.push({ protocol, signal, headers, accepted: false, ...seen });
         const h: Record<string, string> = {};
         if (this.options.retryAfterSeconds !== undefined) h['retry-after'] = String(this.options.retryAfterSeconds);
         res.writeHead(503, h).end('unavailable');
@@ -203,7 +247,7 @@ export class OtlpReceiver {
       try {
         if (req.headers['content-encoding'] === 'gzip') body = gunzipSync(body);
         const request = json ? fromJson(signal, JSON.parse(body.toString('utf8'))) : decodeProtobuf(signal, body);
-        this.requests.push({ protocol, signal, headers, accepted: true });
+        this.requests.push({ protocol, signal, headers, accepted: true, ...seen });
         this.store(signal, request);
       } catch (error) {
         res.writeHead(400).end(String(error));
@@ -219,6 +263,12 @@ export class OtlpReceiver {
     else if (signal === 'logs') this.logs.push(request as otlpLogsService.ExportLogsServiceRequest);
     else this.metrics.push(request as otlpMetricsService.ExportMetricsServiceRequest);
   }
+}
+
+/** The CN of a certificate subject, when there is one. */
+function commonName(subject: { CN?: string | string[] } | undefined): string | undefined {
+  const cn = subject?.CN;
+  return Array.isArray(cn) ? cn[0] : cn;
 }
 
 function decodeProtobuf(signal: ReceivedSignal, body: Uint8Array): unknown {

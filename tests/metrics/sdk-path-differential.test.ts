@@ -318,7 +318,11 @@ async function realPath(
     exports.push(collectionOfRound(receiver, round)!.resourceMetrics);
   }
   t.is(explicit.droppedCounts().measurements + exponential.droppedCounts().measurements, 0, 'no measurement was dropped by the SDK');
-  return { rounds: exports, final: receiver.metrics[receiver.metrics.length - 1].resourceMetrics };
+  // The last request of the file's metrics: the collector's own metrics (its own resource) come after it.
+  const ofTheFile = receiver.metrics.filter((request) =>
+    request.resourceMetrics.some((rm) => !rm.resource?.attributes.some((a) => a.key === 'service.name' && a.value?.value?.value === 'otlp-mmap-collector')),
+  );
+  return { rounds: exports, final: ofTheFile[ofTheFile.length - 1].resourceMetrics };
 }
 
 /** Metrics of the scenario scopes only (not the marker, nor the SDK's self-metric). */

@@ -2,9 +2,12 @@ import { existsSync, statSync } from 'node:fs';
 import type { CollectorConfig } from './config/config.js';
 import { FileDictionary } from './dictionary/file-dictionary.js';
 import { Exporters } from './export/exporters.js';
+import { TlsFileError } from './export/tls.js';
 import { errorCode, openReader, type FileInfo, type MmapReader, type ReaderStats } from './file/native-reader.js';
 import { Pipeline, type MetricsSink } from './pipeline/pipeline.js';
+import { collectStats, type CollectorStats } from './stats/collector-stats.js';
 import { addRingCounters, statusLine, type RingCounters, type StatusSnapshot } from './stats/status-line.js';
+import { SelfTelemetry } from './telemetry/self-telemetry.js';
 
 /** A failure that ends the collector with one line and a non-zero exit. */
 export class CollectorError extends Error {
@@ -127,14 +130,27 @@ function fileIdentity(path: string): string | undefined {
   }
 }
 
+/** The exporters of `config`; a TLS file that cannot be used ends the start with one line. */
+function createExporters(config: CollectorConfig, log: (line: string) => void): Exporters {
+  try {
+    return new Exporters(config, log);
+  } catch (error) {
+    if (error instanceof TlsFileError) throw new CollectorError(error.message);
+    throw error;
+  }
+}
+
 /**
  * The long-running collector: reads the file until stopped, exports through
  * the configured exporters, follows file re-initialisations, and on stop
  * drains the rings and flushes everything in flight (bounded by
- * `shutdownTimeoutMs`).
+ * `shutdownTimeoutMs`). With `selfMetrics`, it also exports metrics of its
+ * own at each metric collection, and once more at the end, with the
+ * numbers of the final status line.
  */
 export class Collector {
   private readonly exporters: Exporters;
+  private readonly telemetry: SelfTelemetry | undefined;
   private pipeline: Pipeline | undefined;
   private reader: MmapReader | undefined;
   /** The identity (see fileIdentity) of the file the reader maps. */
@@ -153,7 +169,8 @@ export class Collector {
     private readonly config: CollectorConfig,
     private readonly deps: CollectorDeps,
   ) {
-    this.exporters = new Exporters(config, (line) => deps.log(line));
+    this.exporters = createExporters(config, (line) => deps.log(line));
+    this.telemetry = config.selfMetrics ? new SelfTelemetry(config, this.exporters) : undefined;
   }
 
   /** Asks the run loop to finish (SIGTERM/SIGINT). */
@@ -183,7 +200,12 @@ export class Collector {
     this.pipeline = pipeline;
 
     const timers: NodeJS.Timeout[] = [];
-    timers.push(setInterval(() => this.guard('metric collection', () => pipeline.collectMetrics()), this.config.metricIntervalMs));
+    timers.push(
+      setInterval(() => {
+        this.guard('metric collection', () => pipeline.collectMetrics());
+        this.exportSelfMetrics();
+      }, this.config.metricIntervalMs),
+    );
     if (this.config.statsIntervalMs > 0) timers.push(setInterval(() => this.printStatus('stats'), this.config.statsIntervalMs));
 
     let fatal: unknown;
@@ -366,14 +388,17 @@ export class Collector {
     this.guard('flushing', () => pipeline.flushAll(true));
     this.guard('metric collection', () => pipeline.collectMetrics());
     await this.exporters.drain(deadline);
-    this.printStatus('final');
+    // The final status line and the last of the collector's own metrics tell the same numbers.
+    const stats = this.printStatus('final');
+    if (stats !== undefined && this.exportSelfMetrics(stats)) await this.exporters.drain(deadline);
     await this.exporters.close();
     reader?.close();
     this.reader = undefined;
   }
 
-  private printStatus(label: string): void {
-    if (!this.pipeline) return;
+  /** The collector's numbers now (undefined before a file was opened). */
+  private stats(): CollectorStats | undefined {
+    if (!this.pipeline) return undefined;
     let info: FileInfo | undefined;
     let stats: ReaderStats | undefined;
     try {
@@ -382,9 +407,24 @@ export class Collector {
     } catch {
       // The reader may be closed during a reset.
     }
-    const { line, snapshot } = statusLine(label, this.pipeline, this.exporters, info, addRingCounters(this.retiredStats, stats), this.snapshot);
+    return collectStats(this.pipeline, this.exporters, info, addRingCounters(this.retiredStats, stats));
+  }
+
+  /** Prints a status line; returns the numbers it printed. */
+  private printStatus(label: string): CollectorStats | undefined {
+    const stats = this.stats();
+    if (stats === undefined) return undefined;
+    const { line, snapshot } = statusLine(label, stats, this.snapshot);
     this.snapshot = snapshot;
     this.deps.log(line);
+    return stats;
+  }
+
+  /** Queues the collector's own metrics (with `--self-metrics`); whether anything was queued. */
+  private exportSelfMetrics(stats = this.stats()): boolean {
+    const telemetry = this.telemetry;
+    if (telemetry === undefined || stats === undefined) return false;
+    return this.guard("the collector's own metrics", () => telemetry.export(stats)) ?? false;
   }
 }
 
@@ -411,7 +451,7 @@ export async function dump(config: CollectorConfig, deps: CollectorDeps): Promis
   } catch (error) {
     throw new CollectorError(`cannot read ${config.input}: ${describe(error)}`);
   }
-  const exporters = new Exporters(config, deps.log);
+  const exporters = createExporters(config, deps.log);
   try {
     await exporters.ready();
   } catch (error) {
@@ -463,7 +503,8 @@ export async function dump(config: CollectorConfig, deps: CollectorDeps): Promis
   pipeline.collectMetrics();
   await exporters.drain(Date.now() + config.shutdownTimeoutMs);
   // A cut file's ring headers are gone or stale: no lag fields then.
-  const { line } = statusLine('dump', pipeline, exporters, truncated ? undefined : reader.info(), reader.stats(), { at: Date.now(), messages: [0, 0, 0] });
+  const stats = collectStats(pipeline, exporters, truncated ? undefined : reader.info(), reader.stats());
+  const { line } = statusLine('dump', stats, { at: Date.now(), messages: [0, 0, 0] });
   deps.log(line);
   await exporters.close();
   reader.close();

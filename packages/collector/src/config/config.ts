@@ -1,4 +1,5 @@
 import { getHeapSpaceStatistics } from 'node:v8';
+import type { FileSetting, TlsSettings } from '../export/tls.js';
 import { parseTemporalityPreference, type TemporalityPreference } from '../metrics/index.js';
 
 /**
@@ -26,6 +27,10 @@ export type SignalTarget =
       readonly headers: Readonly<Record<string, string>>;
       readonly timeoutMs: number;
       readonly compression: 'gzip' | 'none';
+      /** Certificate files (read when the exporters start, see `export/tls.ts`). */
+      readonly tls: TlsSettings;
+      /** `OTEL_EXPORTER_OTLP_INSECURE` (or its per-signal form, or `--insecure`) when set: it decided the scheme of a gRPC endpoint given without one. */
+      readonly insecure?: { readonly value: boolean; readonly what: string };
     };
 
 /** Retry policy of the exporters. */
@@ -63,6 +68,8 @@ export interface CollectorConfig {
   readonly shutdownTimeoutMs: number;
   /** 0 = no periodic status line. */
   readonly statsIntervalMs: number;
+  /** Whether the collector exports metrics of its own (see `telemetry/`). */
+  readonly selfMetrics: boolean;
 }
 
 /**
@@ -99,6 +106,10 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'header', arg: 'K=V', env: 'OTEL_EXPORTER_OTLP_HEADERS', help: 'request header (repeatable; env: k=v,k2=v2, per signal too)', repeat: true },
   { name: 'timeout', arg: 'MS', env: 'OTEL_EXPORTER_OTLP_TIMEOUT', help: 'timeout of one export request (default 10000; per signal too)' },
   { name: 'compression', arg: 'C', env: 'OTEL_EXPORTER_OTLP_COMPRESSION', help: 'gzip | none (default none; per signal too)' },
+  { name: 'certificate', arg: 'FILE', env: 'OTEL_EXPORTER_OTLP_CERTIFICATE', help: "PEM file of the CA certificates trusted for TLS, instead of the system's (per signal too)" },
+  { name: 'client-key', arg: 'FILE', env: 'OTEL_EXPORTER_OTLP_CLIENT_KEY', help: 'PEM file of the private key for mTLS, with --client-certificate (per signal too)' },
+  { name: 'client-certificate', arg: 'FILE', env: 'OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE', help: 'PEM file of the client certificate (chain) for mTLS (per signal too)' },
+  { name: 'insecure', arg: 'BOOL', env: 'OTEL_EXPORTER_OTLP_INSECURE', help: 'true: plaintext gRPC to an endpoint given without http:// or https:// (default false: TLS; the scheme, when given, decides; per signal too)' },
   { name: 'queue-size', arg: 'N', help: 'export queue capacity per signal in items; when full, reading stops (default 20000)' },
   { name: 'retry-initial', arg: 'MS', help: 'first retry backoff (default 1000)' },
   { name: 'retry-max', arg: 'MS', help: 'largest retry backoff (default 5000)' },
@@ -118,6 +129,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'shutdown-timeout', arg: 'MS', help: 'bound on the final drain and flush at SIGTERM/SIGINT (default 10000)' },
   { name: 'stats', help: 'print a status line to stderr periodically (see --stats-interval)' },
   { name: 'stats-interval', arg: 'MS', help: 'status line period with --stats (default 10000)' },
+  { name: 'self-metrics', arg: 'on|off', env: 'SDK_MMAP_COLLECTOR_SELF_METRICS', help: "export the collector's own metrics with the metrics, at --metric-interval (default: on when metrics go to an OTLP endpoint, off for JSON lines)" },
   { name: 'help', help: 'show this help' },
 ];
 
@@ -207,6 +219,23 @@ function parseProtocol(text: string, what: string): OtlpProtocol {
   throw new ConfigError(`${what}: expected grpc, http/protobuf or http/json, got "${text}"`);
 }
 
+function parseBoolean(text: string, what: string): boolean {
+  const lower = text.trim().toLowerCase();
+  if (lower === 'true') return true;
+  if (lower === 'false') return false;
+  throw new ConfigError(`${what}: expected true or false, got "${text}"`);
+}
+
+/**
+ * An endpoint URL. A gRPC endpoint may also be given as `host:port` without
+ * a scheme; `insecure` then decides between plaintext (`http://`) and TLS
+ * (`https://`, the default). A scheme, when given, decides.
+ */
+function parseEndpoint(text: string, what: string, protocol: OtlpProtocol, insecure: boolean): URL {
+  if (protocol === 'grpc' && !/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) return parseUrl(`${insecure ? 'http' : 'https'}://${text}`, what);
+  return parseUrl(text, what);
+}
+
 function parseUrl(text: string, what: string): URL {
   let url: URL;
   try {
@@ -258,7 +287,6 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
   if (!input) throw new ConfigError('no input file: give --input FILE or set SDK_MMAP_EXPORTER_FILE');
 
   const generic = setting('endpoint');
-  const genericUrl = generic ? parseUrl(generic.value, generic.what) : undefined;
   const flagHeaders: Record<string, string> = {};
   for (const h of flags.get('header') ?? []) Object.assign(flagHeaders, parseHeaders(h, '--header'));
 
@@ -273,9 +301,15 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
     };
     const protoSetting = (flag('protocol') !== undefined ? setting('protocol') : undefined) ?? perEnv('PROTOCOL') ?? setting('protocol');
     const protocol = protoSetting ? parseProtocol(protoSetting.value, protoSetting.what) : 'http/protobuf';
+    /** The flag, else the per-signal variable, else the generic variable. */
+    const signalSetting = (name: string, suffix: string): { value: string; what: string } | undefined =>
+      (flag(name) !== undefined ? setting(name) : undefined) ?? perEnv(suffix) ?? setting(name);
+    const insecureSetting = signalSetting('insecure', 'INSECURE');
+    const insecure = insecureSetting ? { value: parseBoolean(insecureSetting.value, insecureSetting.what), what: insecureSetting.what } : undefined;
     let url: string | undefined;
-    if (perSignal) url = parseUrl(perSignal.value, perSignal.what).toString();
-    else if (genericUrl) {
+    if (perSignal) url = parseEndpoint(perSignal.value, perSignal.what, protocol, insecure?.value ?? false).toString();
+    else if (generic) {
+      const genericUrl = parseEndpoint(generic.value, generic.what, protocol, insecure?.value ?? false);
       if (protocol === 'grpc') url = genericUrl.toString();
       else {
         const base = genericUrl.toString();
@@ -300,8 +334,24 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
     const signalHeaders = perEnv('HEADERS');
     if (signalHeaders) Object.assign(headers, parseHeaders(signalHeaders.value, signalHeaders.what));
     Object.assign(headers, flagHeaders);
-    targets[signal] = { kind: 'otlp', protocol, url, headers, timeoutMs, compression };
+    const file = (name: string, suffix: string): FileSetting | undefined => {
+      const s = signalSetting(name, suffix);
+      return s === undefined ? undefined : { path: s.value, what: s.what };
+    };
+    const tls: TlsSettings = {
+      certificate: file('certificate', 'CERTIFICATE'),
+      clientKey: file('client-key', 'CLIENT_KEY'),
+      clientCertificate: file('client-certificate', 'CLIENT_CERTIFICATE'),
+    };
+    targets[signal] = { kind: 'otlp', protocol, url, headers, timeoutMs, compression, tls, ...(insecure ? { insecure } : {}) };
   }
+
+  const selfMetricsSetting = setting('self-metrics');
+  if (selfMetricsSetting !== undefined && selfMetricsSetting.value !== 'on' && selfMetricsSetting.value !== 'off') {
+    throw new ConfigError(`${selfMetricsSetting.what}: expected on or off, got "${selfMetricsSetting.value}"`);
+  }
+  // Default: on when the metrics go to an OTLP endpoint; never for `dump`, a read-out of the file alone.
+  const selfMetrics = command === 'run' && (selfMetricsSetting ? selfMetricsSetting.value === 'on' : targets.metrics.kind === 'otlp');
 
   const temporalitySetting = setting('temporality');
   const temporality = parseTemporalityPreference(temporalitySetting?.value);
@@ -337,6 +387,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
     waitTimeoutMs: num('wait-timeout', 0, 0),
     shutdownTimeoutMs: num('shutdown-timeout', 10000, 1),
     statsIntervalMs: flags.has('stats') ? num('stats-interval', 10000, 1) : 0,
+    selfMetrics,
   };
 }
 

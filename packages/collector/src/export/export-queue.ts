@@ -14,6 +14,14 @@ export interface ExportCounters {
   retries: number;
   /** Requests sent (successful or not). */
   requests: number;
+  /**
+   * {@link dropped} by cause (`error.type` of the semantic conventions): of
+   * the last attempt (an HTTP status, a gRPC status name, a Node error code),
+   * or `shutdown_timeout`, `already_shutdown`, `encoding_failed`.
+   */
+  readonly droppedBy: Record<string, number>;
+  /** {@link retries} by the cause of the attempt that was retried. */
+  readonly retriedBy: Record<string, number>;
 }
 
 interface QueuedBatch {
@@ -36,7 +44,7 @@ export type ExportLog = (message: string) => void;
  * leaves data in the file instead of growing memory.
  */
 export class ExportQueue {
-  readonly counters: ExportCounters = { exported: 0, dropped: 0, rejected: 0, retries: 0, requests: 0 };
+  readonly counters: ExportCounters = { exported: 0, dropped: 0, rejected: 0, retries: 0, requests: 0, droppedBy: {}, retriedBy: {} };
   private readonly queue: QueuedBatch[] = [];
   private readonly inFlight = new Set<QueuedBatch>();
   private pending = 0;
@@ -68,7 +76,7 @@ export class ExportQueue {
   /** Queues an encoded request holding `items` items. Never refuses: the caller checks {@link hasRoom} before reading. */
   enqueue(body: Uint8Array, items: number): void {
     if (this.closed) {
-      this.counters.dropped += items;
+      this.countDropped(items, 'already_shutdown');
       return;
     }
     this.queue.push({ body, items, firstAttemptAt: 0, attempts: 0 });
@@ -76,9 +84,9 @@ export class ExportQueue {
     if (this.workers < this.concurrency) void this.work();
   }
 
-  /** Counts `items` that will never be queued as dropped, and logs why. */
-  discard(items: number, reason: string): void {
-    this.counters.dropped += items;
+  /** Counts `items` that will never be queued as dropped (`errorType` for metrics), and logs why. */
+  discard(items: number, reason: string, errorType: string): void {
+    this.countDropped(items, errorType);
     this.log(`${this.signal}: dropped ${items} items (${reason})`);
   }
 
@@ -96,22 +104,28 @@ export class ExportQueue {
     });
     const ok = await Promise.race([emptied, late]);
     clearTimeout(timer);
-    if (!ok) this.dropAll('shutdown deadline reached');
+    if (!ok) this.dropAll('shutdown deadline reached', 'shutdown_timeout');
     return ok;
   }
 
   /** Stops sending; whatever is still queued is dropped and counted. */
   async close(): Promise<void> {
     this.closed = true;
-    this.dropAll('closed');
+    this.dropAll('closed', 'already_shutdown');
     await this.transport.close();
   }
 
-  private dropAll(reason: string): void {
+  private countDropped(items: number, errorType: string): void {
+    if (items === 0) return;
+    this.counters.dropped += items;
+    this.counters.droppedBy[errorType] = (this.counters.droppedBy[errorType] ?? 0) + items;
+  }
+
+  private dropAll(reason: string, errorType: string): void {
     const batches = [...this.queue, ...this.inFlight];
     const count = batches.reduce((n, b) => n + b.items, 0);
     if (count > 0) this.log(`${this.signal}: dropped ${count} items (${reason})`);
-    this.counters.dropped += count;
+    this.countDropped(count, errorType);
     this.queue.length = 0;
     this.inFlight.clear();
     this.pending = 0;
@@ -180,11 +194,12 @@ export class ExportQueue {
       const elapsed = Date.now() - batch.firstAttemptAt;
       if (result.kind === 'fail' || elapsed >= this.retry.maxElapsedMs) {
         this.finish(batch);
-        this.counters.dropped += batch.items;
+        this.countDropped(batch.items, result.errorType);
         this.log(`${this.signal}: dropped ${batch.items} items after ${batch.attempts} attempts (${result.reason})`);
         return;
       }
       this.counters.retries++;
+      this.counters.retriedBy[result.errorType] = (this.counters.retriedBy[result.errorType] ?? 0) + 1;
       const delay = backoffDelay(this.retry, batch.attempts, result.kind === 'retry' ? result.afterMs : undefined);
       await this.sleep(Math.min(delay, Math.max(0, this.retry.maxElapsedMs - elapsed)));
       if (!this.inFlight.has(batch)) return;

@@ -5,7 +5,15 @@ import { ExportQueue, type ExportLog } from './export-queue.js';
 import { GrpcTransport } from './grpc-transport.js';
 import { HttpTransport } from './http-transport.js';
 import { JsonLinesOutput, JsonLinesTransport } from './json-lines-transport.js';
+import { loadTlsMaterial, tlsWarnings, type TlsMaterial } from './tls.js';
 import type { Transport } from './transport.js';
+
+/** A second way into one signal's destination, with a queue and counters of its own (see {@link Exporters.openSideQueue}). */
+export interface SideQueue {
+  readonly queue: ExportQueue;
+  /** Encodes and queues a request of `items` items; false (nothing queued) while the queue has no room. */
+  submit(request: ExportRequest, items: number): boolean;
+}
 
 /**
  * The export side of a collector: per signal an encoder (protobuf through the
@@ -16,8 +24,27 @@ export class Exporters implements SignalSinks {
   readonly queues: Readonly<Record<Signal, ExportQueue>>;
   private readonly encoders: Readonly<Record<Signal, (request: ExportRequest) => Uint8Array>>;
   private readonly output: JsonLinesOutput | undefined;
+  private readonly transports = {} as Record<Signal, Transport>;
+  private readonly sideQueues: ExportQueue[] = [];
 
-  constructor(config: CollectorConfig, log: ExportLog) {
+  /**
+   * Reads the TLS files of the targets once (a file that cannot be used
+   * throws `TlsFileError`, naming the setting and the path), and logs what
+   * TLS settings do nothing for a target.
+   */
+  constructor(
+    private readonly config: CollectorConfig,
+    private readonly log: ExportLog,
+  ) {
+    // TLS first: a file that cannot be used stops the start before anything is opened.
+    const tlsFiles = new Map<string, Buffer>();
+    const tls = {} as Record<Signal, TlsMaterial | undefined>;
+    for (const signal of SIGNALS) {
+      const target = config.targets[signal];
+      if (target.kind !== 'otlp') continue;
+      for (const warning of tlsWarnings(signal, target)) log(warning);
+      tls[signal] = target.url.startsWith('https:') ? loadTlsMaterial(target.tls, tlsFiles) : undefined;
+    }
     const queues = {} as Record<Signal, ExportQueue>;
     const encoders = {} as Record<Signal, (request: ExportRequest) => Uint8Array>;
     const needsOutput = SIGNALS.some((s) => config.targets[s].kind === 'json-lines');
@@ -31,7 +58,7 @@ export class Exporters implements SignalSinks {
         transport = new JsonLinesTransport(this.output!);
         encoders[signal] = json;
       } else if (target.protocol === 'grpc') {
-        transport = new GrpcTransport({ url: target.url, path: codec.grpcPath, headers: target.headers, timeoutMs: target.timeoutMs, compression: target.compression, rejectedInResponse: codec.rejectedInResponse });
+        transport = new GrpcTransport({ url: target.url, path: codec.grpcPath, headers: target.headers, timeoutMs: target.timeoutMs, compression: target.compression, rejectedInResponse: codec.rejectedInResponse, tls: tls[signal] });
         encoders[signal] = codec.encode;
       } else {
         const protobuf = target.protocol === 'http/protobuf';
@@ -42,9 +69,11 @@ export class Exporters implements SignalSinks {
           timeoutMs: target.timeoutMs,
           compression: target.compression,
           rejectedInResponse: codec.rejectedInResponse,
+          tls: tls[signal],
         });
         encoders[signal] = protobuf ? codec.encode : json;
       }
+      this.transports[signal] = transport;
       queues[signal] = new ExportQueue(signal, transport, config.queueSize, config.retry, log);
     }
     this.queues = queues;
@@ -66,19 +95,51 @@ export class Exporters implements SignalSinks {
     try {
       body = this.encoders[signal](request);
     } catch (error) {
-      this.queues[signal].discard(items, `the request did not encode: ${error instanceof Error ? error.message : String(error)}`);
+      this.queues[signal].discard(items, `the request did not encode: ${error instanceof Error ? error.message : String(error)}`, 'encoding_failed');
       return;
     }
     this.queues[signal].enqueue(body, items);
   }
 
+  /**
+   * Opens another queue (of `capacity` items) in front of `signal`'s
+   * transport: the same destination, encoding and TLS, with counters of its
+   * own, so that what goes through it (the collector's own metrics) is not
+   * counted as the file's telemetry. Drained and closed with the others.
+   */
+  openSideQueue(signal: Signal, capacity: number): SideQueue {
+    const transport = this.transports[signal];
+    // The signal's own queue closes the shared transport.
+    const shared: Transport = { destination: transport.destination, send: (body) => transport.send(body), close: async () => {} };
+    const queue = new ExportQueue(signal, shared, capacity, this.config.retry, this.log, 1);
+    this.sideQueues.push(queue);
+    const encode = this.encoders[signal];
+    return {
+      queue,
+      submit: (request, items) => {
+        if (!queue.hasRoom()) return false;
+        let body: Uint8Array;
+        try {
+          body = encode(request);
+        } catch (error) {
+          queue.discard(items, `the request did not encode: ${error instanceof Error ? error.message : String(error)}`, 'encoding_failed');
+          return true;
+        }
+        queue.enqueue(body, items);
+        return true;
+      },
+    };
+  }
+
   /** Waits until every queue is empty or the deadline passes (the rest is dropped and counted). */
   async drain(deadline: number): Promise<boolean> {
-    const results = await Promise.all(SIGNALS.map((s) => this.queues[s].drain(deadline)));
+    const queues = [...SIGNALS.map((s) => this.queues[s]), ...this.sideQueues];
+    const results = await Promise.all(queues.map((q) => q.drain(deadline)));
     return results.every(Boolean);
   }
 
   async close(): Promise<void> {
+    await Promise.all(this.sideQueues.map((q) => q.close()));
     await Promise.all(SIGNALS.map((s) => this.queues[s].close()));
     await this.output?.close();
   }

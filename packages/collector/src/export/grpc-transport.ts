@@ -1,4 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
+import { explainTlsFailure, type TlsMaterial } from './tls.js';
 import type { SendResult, Transport } from './transport.js';
 
 /** gRPC status codes OTLP/gRPC says to retry. */
@@ -21,6 +22,8 @@ export interface GrpcTransportOptions {
   readonly timeoutMs: number;
   readonly compression: 'gzip' | 'none';
   readonly rejectedInResponse: (body: Uint8Array) => number;
+  /** CA, client key and certificate for an https:// URL (see `tls.ts`); undefined: the system's CAs, no client certificate. */
+  readonly tls?: TlsMaterial;
 }
 
 /**
@@ -36,7 +39,9 @@ export class GrpcTransport implements Transport {
     const url = new URL(options.url);
     const port = url.port || (url.protocol === 'https:' ? '443' : '80');
     this.destination = `${url.protocol}//${url.hostname}:${port}${options.path}`;
-    const credentials = url.protocol === 'https:' ? grpc.credentials.createSsl() : grpc.credentials.createInsecure();
+    const tls = options.tls;
+    const credentials =
+      url.protocol === 'https:' ? grpc.credentials.createSsl(tls?.ca ?? null, tls?.key ?? null, tls?.cert ?? null) : grpc.credentials.createInsecure();
     const channelOptions: grpc.ChannelOptions = {};
     if (options.compression === 'gzip') channelOptions['grpc.default_compression_algorithm'] = 2;
     this.client = new grpc.Client(`${url.hostname}:${port}`, credentials, channelOptions);
@@ -62,10 +67,11 @@ export class GrpcTransport implements Transport {
               rejected = 0;
             }
             resolve({ kind: 'ok', rejected });
-          } else if (RETRYABLE_CODES.has(error.code)) {
-            resolve({ kind: 'retry', reason: `gRPC ${grpc.status[error.code]}: ${error.details}`, afterMs: retryDelayOf(error.metadata) });
           } else {
-            resolve({ kind: 'fail', reason: `gRPC ${grpc.status[error.code]}: ${error.details}` });
+            const name = grpc.status[error.code] ?? String(error.code);
+            const reason = `gRPC ${name}: ${explainTlsFailure(undefined, error.details, this.options.tls) ?? error.details}`;
+            if (RETRYABLE_CODES.has(error.code)) resolve({ kind: 'retry', reason, errorType: name, afterMs: retryDelayOf(error.metadata) });
+            else resolve({ kind: 'fail', reason, errorType: name });
           }
         },
       );

@@ -1,6 +1,7 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import { gzipSync } from 'node:zlib';
+import { explainTlsFailure, type TlsMaterial } from './tls.js';
 import type { SendResult, Transport } from './transport.js';
 
 /** HTTP status codes OTLP/HTTP says to retry. */
@@ -22,6 +23,8 @@ export interface HttpTransportOptions {
   readonly compression: 'gzip' | 'none';
   /** Items rejected according to a successful response body (partial success). */
   readonly rejectedInResponse?: (body: Uint8Array) => number;
+  /** CA, client key and certificate for an https:// URL (see `tls.ts`); undefined: the system's CAs, no client certificate. */
+  readonly tls?: TlsMaterial;
 }
 
 /** OTLP/HTTP: one POST per request, keep-alive connections. */
@@ -34,8 +37,14 @@ export class HttpTransport implements Transport {
   constructor(private readonly options: HttpTransportOptions) {
     this.url = new URL(options.url);
     this.destination = options.url;
-    this.client = this.url.protocol === 'https:' ? https : http;
-    this.agent = new this.client.Agent({ keepAlive: true, maxSockets: 4 });
+    if (this.url.protocol === 'https:') {
+      this.client = https;
+      const { ca, key, cert } = options.tls ?? {};
+      this.agent = new https.Agent({ keepAlive: true, maxSockets: 4, ca, key, cert });
+    } else {
+      this.client = http;
+      this.agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
+    }
   }
 
   send(body: Uint8Array): Promise<SendResult> {
@@ -57,7 +66,7 @@ export class HttpTransport implements Transport {
       const req = this.client.request(this.url, { method: 'POST', headers, agent: this.agent, timeout: this.options.timeoutMs }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('error', (e) => finish({ kind: 'retry', reason: `response: ${e.message}` }));
+        res.on('error', (e) => finish({ kind: 'retry', reason: `response: ${e.message}`, errorType: (e as NodeJS.ErrnoException).code ?? 'response_error' }));
         res.on('end', () => {
           const status = res.statusCode ?? 0;
           if (status >= 200 && status < 300) {
@@ -73,16 +82,19 @@ export class HttpTransport implements Transport {
             finish({ kind: 'ok', rejected });
           } else if (RETRYABLE_STATUS.has(status)) {
             const header = res.headers['retry-after'];
-            finish({ kind: 'retry', reason: `HTTP ${status}`, afterMs: parseRetryAfter(Array.isArray(header) ? header[0] : header) });
+            finish({ kind: 'retry', reason: `HTTP ${status}`, errorType: String(status), afterMs: parseRetryAfter(Array.isArray(header) ? header[0] : header) });
           } else {
-            finish({ kind: 'fail', reason: `HTTP ${status}: ${Buffer.concat(chunks).toString('utf8').slice(0, 200)}` });
+            finish({ kind: 'fail', reason: `HTTP ${status}: ${Buffer.concat(chunks).toString('utf8').slice(0, 200)}`, errorType: String(status) });
           }
         });
       });
       req.on('timeout', () => {
-        req.destroy(new Error(`timed out after ${this.options.timeoutMs} ms`));
+        req.destroy(Object.assign(new Error(`timed out after ${this.options.timeoutMs} ms`), { code: 'timeout' }));
       });
-      req.on('error', (e) => finish({ kind: 'retry', reason: e.message }));
+      req.on('error', (e) => {
+        const code = (e as NodeJS.ErrnoException).code;
+        finish({ kind: 'retry', reason: explainTlsFailure(code, e.message, this.options.tls) ?? e.message, errorType: code ?? e.name });
+      });
       req.end(payload);
     });
   }

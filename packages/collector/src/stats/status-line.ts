@@ -1,23 +1,21 @@
 import { SIGNALS } from '../config/config.js';
-import type { Exporters } from '../export/exporters.js';
-import { RING_NAMES, type FileInfo, type ReaderStats } from '../file/native-reader.js';
+import { RING_NAMES } from '../file/native-reader.js';
 import { DROP_REASONS } from '../metrics/drop-reason.js';
-import type { Pipeline } from '../pipeline/pipeline.js';
+import type { CollectorStats } from './collector-stats.js';
 
-/** A snapshot of everything the status line reports. */
+export { addRingCounters, type RingCounters } from './collector-stats.js';
+
+/** What the previous status line saw, for the read rates of the next one. */
 export interface StatusSnapshot {
   readonly at: number;
   readonly messages: readonly [number, number, number];
 }
 
-/** Per-ring counters of the binding's Reader (`Reader.stats()`), whatever fields it has. */
-export type RingCounters = Readonly<Record<string, readonly number[]>>;
-
 /**
- * One status line of `key=value` fields: read rates since the previous
- * snapshot and messages read so far per ring, ring lag (writer_index -
- * reader_index), open spans, queued, exported and dropped items per signal,
- * and the loss counters.
+ * One status line of `key=value` fields from a {@link CollectorStats}: read
+ * rates since the previous snapshot and messages read so far per ring, ring
+ * lag (writer_index - reader_index), open spans, queued, exported and
+ * dropped items per signal, and the loss counters.
  *
  * Every record of the file that is not exported is counted under a named
  * reason here, per ring: `<reason>_<ring>` fields (`undecodable_events`,
@@ -25,66 +23,40 @@ export type RingCounters = Readonly<Record<string, readonly number[]>>;
  * are non-zero; the totals (`undecodable`, `corrupt`, ...) are always there.
  * The ring-level reasons are every counter of `Reader.stats()` but `read`.
  */
-export function statusLine(
-  label: string,
-  pipeline: Pipeline,
-  exporters: Exporters,
-  info: FileInfo | undefined,
-  readerStats: ReaderStats | RingCounters | undefined,
-  previous: StatusSnapshot,
-): { line: string; snapshot: StatusSnapshot } {
-  const now = Date.now();
-  const seconds = Math.max(0.001, (now - previous.at) / 1000);
-  const m = pipeline.read.messages;
+export function statusLine(label: string, stats: CollectorStats, previous: StatusSnapshot): { line: string; snapshot: StatusSnapshot } {
+  const seconds = Math.max(0.001, (stats.at - previous.at) / 1000);
+  const m = stats.read;
   const fields: string[] = [label];
   RING_NAMES.forEach((ring, i) => fields.push(`${ring}_per_s=${Math.round((m[i] - previous.messages[i]) / seconds)}`));
   RING_NAMES.forEach((ring, i) => fields.push(`read_${ring}=${m[i]}`));
-  if (info) RING_NAMES.forEach((ring) => fields.push(`lag_${ring}=${info[ring].writerIndex - info[ring].readerIndex}`));
-  fields.push(`open_spans=${pipeline.spans.openCount}`);
-  for (const s of SIGNALS) fields.push(`queued_${s}=${exporters.queues[s].pendingItems}`);
-  for (const s of SIGNALS) fields.push(`exported_${s}=${exporters.queues[s].counters.exported}`);
-  for (const s of SIGNALS) fields.push(`dropped_${s}=${exporters.queues[s].counters.dropped}`);
-  for (const s of SIGNALS) nonZero(fields, `rejected_${s}`, exporters.queues[s].counters.rejected);
-  fields.push(`retries=${SIGNALS.reduce((n, s) => n + exporters.queues[s].counters.retries, 0)}`);
-  fields.push(`incomplete_spans=${pipeline.spans.counters.incomplete}`);
-  fields.push(`evicted_spans=${pipeline.spans.counters.evicted}`);
-  nonZero(fields, 'replaced_spans', pipeline.spans.counters.replaced);
-  fields.push(`unknown_span_updates=${pipeline.spans.counters.unknownSpan}`);
-  nonZero(fields, 'invalid_spans', pipeline.spans.counters.invalid);
-  fields.push(`orphan_span_events=${pipeline.events.orphanSpanEvents}`);
-  fields.push(`unresolved=${pipeline.spans.counters.unresolved + pipeline.events.unresolved + pipeline.read.unresolvedScopes}`);
-  perRing(fields, 'undecodable', pipeline.read.undecodable, true);
-  perRing(fields, 'failed', pipeline.read.failed, false);
-  perRing(fields, 'abandoned', pipeline.read.abandoned, false);
-  const measurements = pipeline.measurementCounts();
+  const lag = stats.lag;
+  if (lag) RING_NAMES.forEach((ring, i) => fields.push(`lag_${ring}=${lag[i]}`));
+  fields.push(`open_spans=${stats.openSpans}`);
+  for (const s of SIGNALS) fields.push(`queued_${s}=${stats.export[s].queued}`);
+  for (const s of SIGNALS) fields.push(`exported_${s}=${stats.export[s].exported}`);
+  for (const s of SIGNALS) fields.push(`dropped_${s}=${stats.export[s].dropped}`);
+  for (const s of SIGNALS) nonZero(fields, `rejected_${s}`, stats.export[s].rejected);
+  fields.push(`retries=${SIGNALS.reduce((n, s) => n + stats.export[s].retries, 0)}`);
+  fields.push(`incomplete_spans=${stats.incompleteSpans}`);
+  fields.push(`evicted_spans=${stats.evictedSpans}`);
+  nonZero(fields, 'replaced_spans', stats.replacedSpans);
+  fields.push(`unknown_span_updates=${stats.unknownSpanUpdates}`);
+  nonZero(fields, 'invalid_spans', stats.invalidSpans);
+  fields.push(`orphan_span_events=${stats.orphanSpanEvents}`);
+  fields.push(`unresolved=${stats.unresolved}`);
+  perRing(fields, 'undecodable', stats.undecodable, true);
+  perRing(fields, 'failed', stats.failed, false);
+  perRing(fields, 'abandoned', stats.abandoned, false);
+  const measurements = stats.measurements;
   nonZero(fields, 'measurements_aggregated', measurements.recorded);
   const reasons = new Set([...DROP_REASONS, ...Object.keys(measurements.dropped)]);
   for (const reason of reasons) nonZero(fields, `measurements_${snakeCase(reason)}`, measurements.dropped[reason] ?? 0);
-  if (readerStats) {
-    for (const [key, perRingCounts] of Object.entries(readerStats)) {
-      if (key !== 'read' && Array.isArray(perRingCounts)) perRing(fields, snakeCase(key), perRingCounts as readonly number[], true);
-    }
-  }
-  fields.push(`resets=${pipeline.read.resets}`);
-  fields.push(`truncations=${pipeline.read.truncations}`);
-  fields.push(`lost_truncated=${pipeline.read.lostOnTruncation}`);
-  fields.push(`rss_mb=${Math.round(process.memoryUsage.rss() / 1048576)}`);
-  return { line: fields.join(' '), snapshot: { at: now, messages: [m[0], m[1], m[2]] } };
-}
-
-/** Adds per-ring counters (of a reader that was closed) to a running total. */
-export function addRingCounters(total: RingCounters | undefined, more: ReaderStats | RingCounters | undefined): RingCounters | undefined {
-  if (more === undefined) return total;
-  const sum: Record<string, number[]> = {};
-  for (const source of [total, more]) {
-    if (source === undefined) continue;
-    for (const [key, counts] of Object.entries(source)) {
-      if (!Array.isArray(counts)) continue;
-      const into = (sum[key] ??= [0, 0, 0]);
-      (counts as readonly number[]).forEach((n, i) => (into[i] = (into[i] ?? 0) + Number(n)));
-    }
-  }
-  return sum;
+  for (const [key, perRingCounts] of Object.entries(stats.ringCounters)) perRing(fields, snakeCase(key), perRingCounts, true);
+  fields.push(`resets=${stats.resets}`);
+  fields.push(`truncations=${stats.truncations}`);
+  fields.push(`lost_truncated=${stats.lostOnTruncation}`);
+  fields.push(`rss_mb=${Math.round(stats.rssBytes / 1048576)}`);
+  return { line: fields.join(' '), snapshot: { at: stats.at, messages: [m[0], m[1], m[2]] } };
 }
 
 /** `name=total` (always, with `total`) and `name_<ring>=n` for each ring with a non-zero count. */
@@ -97,6 +69,7 @@ function nonZero(fields: string[], key: string, value: number): void {
   if (value !== 0) fields.push(`${key}=${value}`);
 }
 
-function snakeCase(name: string): string {
+/** `skippedUncommitted` -> `skipped_uncommitted`: the status line's spelling of a counter name. */
+export function snakeCase(name: string): string {
   return name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 }
