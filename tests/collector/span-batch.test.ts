@@ -7,6 +7,7 @@
 import test from 'ava';
 import fc from 'fast-check';
 import { AnyValue, BinaryWriter, SpanEvent, SpanEventDecoder, type EndSpan, type KeyValueRef, type StartSpan } from '@otlp-mmap/protocol';
+import { SPAN_EVENT_SCOPE_REF, SPAN_EVENT_SPAN_ID } from '@otlp-mmap/protocol/tags';
 import { ActiveSpans, FileDictionary, type DictionarySource } from '@otlp-mmap/collector';
 import { decodeBatch } from '../../packages/collector/src/file/messages.js';
 import { applySpanBatch } from '../../packages/collector/src/spans/span-batch.js';
@@ -88,8 +89,8 @@ const spanEvent: fc.Arbitrary<SpanEvent> = fc.record({
 const alteration = fc.oneof(
   { weight: 8, arbitrary: fc.constant((b: Uint8Array) => b) },
   fc.constant((b: Uint8Array) => concat(b, new Uint8Array([0x90, 0x03, 0x01]))), // unknown field 50
-  fc.constant((b: Uint8Array) => concat(b, new BinaryWriter().uint32(18).bytes(spanIds[1]).finish())), // span_id again
-  fc.constant((b: Uint8Array) => concat(new BinaryWriter().uint32(160).int64(3n).finish(), b)), // scope_ref twice
+  fc.constant((b: Uint8Array) => concat(b, new BinaryWriter().uint32(SPAN_EVENT_SPAN_ID).bytes(spanIds[1]).finish())), // span_id again
+  fc.constant((b: Uint8Array) => concat(new BinaryWriter().uint32(SPAN_EVENT_SCOPE_REF).int64(3n).finish(), b)), // scope_ref twice
   fc.constant((b: Uint8Array) => b.subarray(0, Math.max(0, b.length - 1))), // truncated
 );
 
