@@ -22,7 +22,7 @@ import { installDiagLoggerFromEnv } from './diag-logger.js';
 import { type DroppedCounts, emptyDroppedCounts } from './file/dropped.js';
 import { internResource } from './file/entries.js';
 import { MmapFile } from './file/mmap-file.js';
-import { errorCode, nativeBinding, type NativeWriter } from './file/native.js';
+import { errorCode, loadBinding, type NativeWriter } from './file/native.js';
 import { MmapLoggerProvider } from './logs/logger-provider.js';
 import { MmapMeterProvider } from './metrics/meter-provider.js';
 import type { MmapSdkOptions } from './options.js';
@@ -295,8 +295,8 @@ export async function startWithSettledResource(options: MmapSdkOptions, defaultD
   return new MmapSdk(options, start);
 }
 
-function openWriter(path: string, attach: boolean, options: Parameters<ReturnType<typeof nativeBinding>['Writer']['create']>[1]): NativeWriter {
-  const { Writer } = nativeBinding();
+function openWriter(path: string, attach: boolean, options: Parameters<ReturnType<typeof loadBinding>['Writer']['create']>[1]): NativeWriter {
+  const { Writer } = loadBinding();
   try {
     return attach ? Writer.attach(path, options?.maxFileSize !== undefined ? { maxFileSize: options.maxFileSize } : {}) : Writer.create(path, options);
   } catch (err) {
