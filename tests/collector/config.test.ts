@@ -2,7 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import test from 'ava';
 import { ConfigError, parseConfig } from '@otlp-mmap/collector';
-import { defaultReadBatch } from '../../packages/collector/src/config/config.js';
+import { defaultReadBatch } from '../../packages/collector/src/config/read-batch.js';
 
 const otlp = (c: ReturnType<typeof parseConfig>, s: 'traces' | 'logs' | 'metrics') => {
   const target = c.targets[s];
@@ -95,4 +95,28 @@ test('--read-bytes bounds a read in bytes: 64 MiB by default, SDK_MMAP_COLLECTOR
   t.is(parseConfig(['--input', 'x', '--read-bytes', '4096'], { SDK_MMAP_COLLECTOR_READ_BYTES: '1048576' }).readBytes, 4096);
   t.throws(() => parseConfig(['--input', 'x', '--read-bytes', '0'], {}), { instanceOf: ConfigError, message: /--read-bytes/ });
   t.throws(() => parseConfig(['--input', 'x'], { SDK_MMAP_COLLECTOR_READ_BYTES: '64MiB' }), { instanceOf: ConfigError, message: /SDK_MMAP_COLLECTOR_READ_BYTES/ });
+});
+
+test('a flag takes its value after = or as the next argument, even one that starts with a dash', (t) => {
+  t.is(parseConfig(['--input=a=b'], {}).input, 'a=b');
+  t.is(parseConfig(['--input', '--output'], {}).input, '--output');
+  t.throws(() => parseConfig(['--input', 'f', '--timeout', '-5', '--endpoint', 'http://x'], {}), { instanceOf: ConfigError, message: '--timeout: expected a whole number, got "-5"' });
+});
+
+test('a repeated --header accumulates; any other repeated flag keeps its last value', (t) => {
+  const c = parseConfig(['--input', 'a', '--input', 'b', '--endpoint', 'http://x', '--header', 'k1=v1', '--header=k2=v2'], {});
+  t.is(c.input, 'b');
+  t.deepEqual(otlp(c, 'traces').headers, { k1: 'v1', k2: 'v2' });
+});
+
+test('bad command lines are refused with the collector\'s own one-line messages', (t) => {
+  const bad: [string[], string][] = [
+    [['--input', 'f', '--nope=1'], 'unknown option --nope (see --help)'],
+    [['--input', 'f', '--'], 'unknown option -- (see --help)'],
+    [['--input'], 'option --input needs a value (FILE)'],
+    [['--input', 'f', '--stats=yes'], 'option --stats takes no value'],
+    [['--input', 'f', '-h'], 'unexpected argument "-h" (see --help)'],
+    [['dump', 'f', '--input', 'g'], 'dump takes the file as its argument, not --input'],
+  ];
+  for (const [argv, message] of bad) t.throws(() => parseConfig(argv, {}), { instanceOf: ConfigError, message }, argv.join(' '));
 });

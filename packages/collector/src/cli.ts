@@ -3,7 +3,8 @@
  * `dump`), handles SIGTERM/SIGINT, and turns every startup problem into one
  * line on stderr and a non-zero exit.
  */
-import { ConfigError, helpText, parseConfig, wantsHelp, type CollectorConfig } from './config/config.js';
+import { ConfigError, parseConfig, type CollectorConfig } from './config/config.js';
+import { helpText, wantsHelp } from './config/help.js';
 import { Collector, CollectorError, dump, type CollectorDeps } from './collector.js';
 import { MetricsAggregator } from './metrics/index.js';
 import { tuneGarbageCollector } from './runtime/gc-tuning.js';

@@ -3,7 +3,8 @@
  * The command is `otlp-mmap-collector` (see `--help`); this module exposes
  * the building blocks for embedding and testing.
  */
-export { parseConfig, helpText, ConfigError, type CollectorConfig, type SignalTarget, type OtlpProtocol, type Signal } from './config/config.js';
+export { parseConfig, ConfigError, type CollectorConfig, type SignalTarget, type OtlpProtocol, type Signal } from './config/config.js';
+export { helpText } from './config/help.js';
 export { Collector, CollectorError, dump, type CollectorDeps } from './collector.js';
 export { FileDictionary, type DictionarySource, type DictionaryLimits } from './dictionary/file-dictionary.js';
 export { DictionaryError, type DictionaryView, type ResolvedScope, type ResolvedMetric } from './dictionary/dictionary-view.js';
