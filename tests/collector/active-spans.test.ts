@@ -1,7 +1,7 @@
 // ActiveSpans against an in-memory DictionaryView: the span life cycle rules.
 import test from 'ava';
 import type { AnyValue, KeyValueRef, SpanEvent } from '@otlp-mmap/protocol';
-import { ActiveSpans, type ActiveSpanLimits } from '@otlp-mmap/collector';
+import { ActiveSpans, type ActiveSpanLimits } from '../../packages/collector/src/spans/active-spans.js';
 import { spanDictionary } from './support/span-dictionary.js';
 
 /** Strings are their reference number in decimal; reference 13 does not resolve. */

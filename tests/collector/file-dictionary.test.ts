@@ -2,7 +2,8 @@
 // the bounds FORMAT.md 7.6 asks for (value_ref loops, depth, bad entries).
 import test from 'ava';
 import { AnyValue, InstrumentationScope, Resource, type KeyValueRef } from '@otlp-mmap/protocol';
-import { DictionaryError, FileDictionary, type DictionarySource } from '@otlp-mmap/collector';
+import { DictionaryError } from '../../packages/collector/src/dictionary/dictionary-view.js';
+import { FileDictionary, type DictionarySource } from '../../packages/collector/src/dictionary/file-dictionary.js';
 
 class FakeSource implements DictionarySource {
   readonly entries = new Map<number, Uint8Array>();

@@ -1,7 +1,7 @@
 // The OTLP/JSON mapping of ts-proto objects (OTLP spec, "JSON Protobuf Encoding").
 import test from 'ava';
 import { otlpTraceService, type otlpLogsService } from '@otlp-mmap/protocol';
-import { toOtlpJson } from '@otlp-mmap/collector';
+import { toOtlpJson } from '../../packages/collector/src/otlp/otlp-json.js';
 
 const traceId = Uint8Array.from({ length: 16 }, (_, i) => i);
 const spanId = Uint8Array.from({ length: 8 }, (_, i) => 0xf0 + i);

@@ -2,7 +2,9 @@
 // ring and the spans ring are interleaved so span events reach their span.
 import test from 'ava';
 import { BinaryWriter, Event, SpanEvent, type otlpLogsService, type otlpTraceService } from '@otlp-mmap/protocol';
-import { parseConfig, Pipeline, type DictionaryView, type SignalSinks } from '@otlp-mmap/collector';
+import { parseConfig } from '@otlp-mmap/collector';
+import type { DictionaryView } from '../../packages/collector/src/dictionary/dictionary-view.js';
+import { Pipeline, type SignalSinks } from '../../packages/collector/src/pipeline/pipeline.js';
 
 const T = new Uint8Array(16).fill(7);
 const id = (n: number): Uint8Array => new Uint8Array(8).fill(n);
@@ -112,7 +114,7 @@ test('with the spans ring caught up, an event for an unknown span becomes a log 
 
 test('arbitrary bytes in every ring never stop the pipeline: good messages after them are still exported', async (t) => {
   const fc = await import('fast-check');
-  const { FileDictionary } = await import('@otlp-mmap/collector');
+  const { FileDictionary } = await import('../../packages/collector/src/dictionary/file-dictionary.js');
   const junkSource = { entry: (): Uint8Array => new Uint8Array([0x0a, 0x05, 0xff]), string: (ref: number): string => (ref % 3 === 0 ? 'k' : (() => { throw new Error('bad reference'); })()) };
   fc.assert(
     fc.property(fc.array(fc.uint8Array({ maxLength: 64 }), { maxLength: 20 }), fc.array(fc.uint8Array({ maxLength: 64 }), { maxLength: 20 }), (eventJunk, spanJunk) => {

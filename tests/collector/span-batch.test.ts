@@ -8,7 +8,8 @@ import test from 'ava';
 import fc from 'fast-check';
 import { AnyValue, BinaryWriter, SpanEvent, SpanEventDecoder, type EndSpan, type KeyValueRef, type StartSpan } from '@otlp-mmap/protocol';
 import { SPAN_EVENT_SCOPE_REF, SPAN_EVENT_SPAN_ID } from '@otlp-mmap/protocol/tags';
-import { ActiveSpans, FileDictionary, type DictionarySource } from '@otlp-mmap/collector';
+import { FileDictionary, type DictionarySource } from '../../packages/collector/src/dictionary/file-dictionary.js';
+import { ActiveSpans } from '../../packages/collector/src/spans/active-spans.js';
 import { decodeBatch } from '../../packages/collector/src/file/messages.js';
 import { applySpanBatch } from '../../packages/collector/src/spans/span-batch.js';
 

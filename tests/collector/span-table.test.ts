@@ -4,7 +4,7 @@
 import test from 'ava';
 import { randomBytes } from 'node:crypto';
 import type { SpanEvent } from '@otlp-mmap/protocol';
-import { ActiveSpans } from '@otlp-mmap/collector';
+import { ActiveSpans } from '../../packages/collector/src/spans/active-spans.js';
 import { idHashAt } from '../../packages/collector/src/spans/span-table.js';
 import { spanDictionary } from './support/span-dictionary.js';
 

@@ -13,7 +13,9 @@
  */
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CollectorError, dump, FileDictionary, parseConfig, Pipeline, type DictionarySource, type SignalSinks } from '@otlp-mmap/collector';
+import { CollectorError, dump, parseConfig } from '@otlp-mmap/collector';
+import { FileDictionary, type DictionarySource } from '../../packages/collector/src/dictionary/file-dictionary.js';
+import { Pipeline, type SignalSinks } from '../../packages/collector/src/pipeline/pipeline.js';
 import type { otlpLogsService, otlpTraceService } from '@otlp-mmap/protocol';
 import { MetricsAggregator } from '../../packages/collector/src/metrics/index.js';
 import { CODECS, type ExportRequest } from '../../packages/collector/src/otlp/signals.js';

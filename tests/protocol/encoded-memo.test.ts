@@ -6,12 +6,12 @@ import fc from 'fast-check';
 import {
   BinaryWriter,
   FlatWriter,
-  hasMemoizedEncoding,
   memoizeEncoding,
   otlpCommon,
   otlpTrace,
   useEncodingMemo,
 } from '@otlp-mmap/protocol';
+import { hasMemoizedEncoding } from '../../packages/protocol/src/wire/encoded-memo.js';
 
 useEncodingMemo(otlpCommon.KeyValue);
 
