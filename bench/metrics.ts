@@ -24,7 +24,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Reader, Ring } from '@otlp-mmap/native';
-import { EncodedMeasurementDecoder, Measurement, MeasurementDecoder } from '@otlp-mmap/protocol';
+import { EncodedMeasurementDecoder, type Measurement, MeasurementDecoder } from '@otlp-mmap/protocol';
 import { startMmapSdk } from '@otlp-mmap/sdk';
 import { FileDictionary } from '../packages/collector/src/dictionary/file-dictionary.js';
 import { decodeBatch } from '../packages/collector/src/file/messages.js';

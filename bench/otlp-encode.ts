@@ -9,7 +9,7 @@
 // Run: node --conditions=source --import=tsx bench/otlp-encode.ts [-- ROUNDS]
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { BinaryWriter, FlatWriter, otlpCommon, otlpTrace, otlpTraceService } from '@otlp-mmap/protocol';
+import { BinaryWriter, FlatWriter, type otlpCommon, otlpTrace, otlpTraceService } from '@otlp-mmap/protocol';
 import { fmt, median, printTable } from './stats.js';
 
 const SPANS = 512;

@@ -7,7 +7,7 @@ import test from 'ava';
 import { rmSync } from 'node:fs';
 import fc from 'fast-check';
 import { Reader } from '@otlp-mmap/native';
-import { AggregationTemporality, type AnyValue, Event, MetricRef, SpanEvent } from '@otlp-mmap/protocol';
+import { AggregationTemporality, type AnyValue, type Event, MetricRef, type SpanEvent } from '@otlp-mmap/protocol';
 import { lastStatus, lostRecords, RINGS, tallyJsonLines, tallyReceiver, type ExportTally, type RingName } from '../helpers/accounting.js';
 import { tempDir } from '../helpers/files.js';
 import { OtlpReceiver } from '../helpers/otlp-receiver.js';
@@ -205,7 +205,7 @@ test('every record written is exported or counted under a named reason, per ring
         const writer = new TestWriter(path, WRITER_OPTIONS);
         const setup = prepare(writer);
         const written: Written = { events: 0, spans: 0, measurements: 0 };
-        list.forEach(({ kind, ring }, i) => write(writer, setup, kind, i + 1, ring, written));
+        for (const [i, { kind, ring }] of list.entries()) write(writer, setup, kind, i + 1, ring, written);
         writer.close();
         const reader = Reader.open(path);
         const readerCounters = Object.keys(reader.stats());
@@ -278,7 +278,7 @@ test('each kind of bad record is counted under its own reason', async (t) => {
     ['measurement-attributes-nested-60', 'measurements'],
     ['span-replaced', 'spans'],
   ];
-  kinds.forEach(([kind, ring], i) => write(writer, setup, kind, 100 + i, ring, written));
+  for (const [i, [kind, ring]] of kinds.entries()) write(writer, setup, kind, 100 + i, ring, written);
   for (const ring of RINGS) for (const kind of ['zeroed', 'empty', 'garbage'] as const) write(writer, setup, kind, 200, ring, written);
   writer.close();
   const d = await runCollector(['dump', path]);

@@ -36,7 +36,11 @@ function newWriter(t: ExecutionContext, path: string): { next: TestWriter; newSc
 
 function duplicates(values: readonly string[]): string[] {
   const seen = new Set<string>();
-  return values.filter((v) => (seen.has(v) ? true : (seen.add(v), false)));
+  return values.filter((v) => {
+    if (seen.has(v)) return true;
+    seen.add(v);
+    return false;
+  });
 }
 
 test('while the receiver is down, reading stops at the queue bound (data stays in the file) and everything arrives once it is back', async (t) => {

@@ -87,7 +87,6 @@ export function runPipeline(input: PipelineInput): string | undefined {
   let logRecords = 0;
   let spans = 0;
   let spanEvents = 0;
-  let points = 0;
   const sinks: SignalSinks = {
     hasRoom: () => true,
     submit(signal, request: ExportRequest) {
@@ -105,8 +104,6 @@ export function runPipeline(input: PipelineInput): string | undefined {
             }
           }
         }
-      } else {
-        points++;
       }
     },
   };

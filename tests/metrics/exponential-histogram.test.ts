@@ -212,7 +212,7 @@ test('the exported ExponentialHistogramDataPoint is valid OTLP and survives a pr
   const ref = dict.addMetric({ name: 'latency', unit: 's', aggregation: aggregations.expHist(8n, 20n) });
   const agg = new MetricsAggregator();
   const values = [0, 0.001, 0.5, 3, 1024, -7, -0.25, 0, 1e6];
-  values.forEach((v, i) => agg.record(measurement(ref, v, BigInt(10 + i), dict.kvs({ route: '/a' })), dict));
+  for (const [i, v] of values.entries()) agg.record(measurement(ref, v, BigInt(10 + i), dict.kvs({ route: '/a' })), dict);
   const exported = roundTrip(agg.collect(100n));
   const metric = metricNamed(exported, 'latency');
   t.is(metric?.unit, 's');

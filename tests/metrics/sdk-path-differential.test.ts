@@ -178,6 +178,7 @@ function recorders(meter: Meter, s: Scenario): ((op: Op) => void)[] {
         return (op: Op) => histogram.record(op.value, op.attributes);
       }
     }
+    throw new Error(`unknown instrument kind ${(spec as { kind: string }).kind}`);
   });
 }
 

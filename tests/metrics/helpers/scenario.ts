@@ -125,6 +125,7 @@ export async function runSdk(scenario: Scenario): Promise<otlpMetrics.ResourceMe
         meter.createObservableUpDownCounter(spec.name, options).addCallback(observe);
         return undefined;
     }
+    throw new Error(`unknown instrument kind ${(spec as { kind: string }).kind}`);
   });
   const exports: otlpMetrics.ResourceMetrics[][] = [];
   for (const round of scenario.rounds) {

@@ -1,4 +1,4 @@
-import { EncodedMeasurementDecoder, EventDecoder, MeasurementDecoder, type EncodedMeasurement, otlpMetricsService, type Event, type Measurement, type otlpMetrics } from '@otlp-mmap/protocol';
+import { EncodedMeasurementDecoder, EventDecoder, MeasurementDecoder, type EncodedMeasurement, type otlpMetricsService, type Event, type Measurement, type otlpMetrics } from '@otlp-mmap/protocol';
 import type { CollectorConfig, Signal } from '../config/config.js';
 import type { DictionaryView } from '../dictionary/dictionary-view.js';
 import { decodeBatch } from '../file/messages.js';

@@ -1,5 +1,5 @@
 import type { SpanEvent, KeyValueRef } from '@otlp-mmap/protocol';
-import { otlpTrace, type otlpCommon } from '@otlp-mmap/protocol';
+import type { otlpTrace, otlpCommon } from '@otlp-mmap/protocol';
 import type { DictionaryView } from '../dictionary/dictionary-view.js';
 import { validIds } from './span-key.js';
 import { OUT, SpanTable, type SpanTableEntry } from './span-table.js';

@@ -57,6 +57,7 @@ const MAX_ATTRIBUTES = 128;
 const EMPTY: Uint8Array = new Uint8Array(0);
 
 type Scalar = string | boolean | bigint | number;
+// biome-ignore lint/suspicious/noConstEnum: module-local, so tsc and esbuild put its values in place (a plain enum is an object, looked up on the hot path); the rule is about exported ones.
 const enum Kind {
   /** Not a message taken here. */
   Other,
@@ -129,7 +130,10 @@ export function applySpanBatch(
       }
     };
     return decodeBatch(batch, SpanEventDecoder, applyDecoded, onBad, {
-      read: (reader, end, input) => (accepted = read(reader, end, input)) !== Kind.Other,
+      read: (reader, end, input) => {
+        accepted = read(reader, end, input);
+        return accepted !== Kind.Other;
+      },
       apply: (reader, input) => {
         try {
           if (accepted === Kind.End) {

@@ -37,9 +37,9 @@ export function statusLine(
   const seconds = Math.max(0.001, (now - previous.at) / 1000);
   const m = pipeline.read.messages;
   const fields: string[] = [label];
-  RING_NAMES.forEach((ring, i) => fields.push(`${ring}_per_s=${Math.round((m[i] - previous.messages[i]) / seconds)}`));
-  RING_NAMES.forEach((ring, i) => fields.push(`read_${ring}=${m[i]}`));
-  if (info) RING_NAMES.forEach((ring) => fields.push(`lag_${ring}=${info[ring].writerIndex - info[ring].readerIndex}`));
+  for (const [i, ring] of RING_NAMES.entries()) fields.push(`${ring}_per_s=${Math.round((m[i] - previous.messages[i]) / seconds)}`);
+  for (const [i, ring] of RING_NAMES.entries()) fields.push(`read_${ring}=${m[i]}`);
+  if (info) for (const ring of RING_NAMES) fields.push(`lag_${ring}=${info[ring].writerIndex - info[ring].readerIndex}`);
   fields.push(`open_spans=${pipeline.spans.openCount}`);
   for (const s of SIGNALS) fields.push(`queued_${s}=${exporters.queues[s].pendingItems}`);
   for (const s of SIGNALS) fields.push(`exported_${s}=${exporters.queues[s].counters.exported}`);
@@ -80,8 +80,9 @@ export function addRingCounters(total: RingCounters | undefined, more: ReaderSta
     if (source === undefined) continue;
     for (const [key, counts] of Object.entries(source)) {
       if (!Array.isArray(counts)) continue;
-      const into = (sum[key] ??= [0, 0, 0]);
-      (counts as readonly number[]).forEach((n, i) => (into[i] = (into[i] ?? 0) + Number(n)));
+      sum[key] ??= [0, 0, 0];
+      const into = sum[key];
+      for (const [i, n] of (counts as readonly number[]).entries()) into[i] = (into[i] ?? 0) + Number(n);
     }
   }
   return sum;
@@ -90,7 +91,7 @@ export function addRingCounters(total: RingCounters | undefined, more: ReaderSta
 /** `name=total` (always, with `total`) and `name_<ring>=n` for each ring with a non-zero count. */
 function perRing(fields: string[], name: string, counts: readonly number[], total: boolean): void {
   if (total) fields.push(`${name}=${counts.reduce((a, b) => a + Number(b), 0)}`);
-  RING_NAMES.forEach((ring, i) => nonZero(fields, `${name}_${ring}`, Number(counts[i] ?? 0)));
+  for (const [i, ring] of RING_NAMES.entries()) nonZero(fields, `${name}_${ring}`, Number(counts[i] ?? 0));
 }
 
 function nonZero(fields: string[], key: string, value: number): void {

@@ -170,7 +170,7 @@ export class ProtoWriter {
       lo >>>= 7;
     }
     // The fifth group takes lo's top 4 bits and hi's low 3.
-    let mixed = lo | ((hi & 7) << 4);
+    const mixed = lo | ((hi & 7) << 4);
     hi >>>= 3;
     if (hi === 0) {
       buf[pos++] = mixed;

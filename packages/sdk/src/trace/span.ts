@@ -446,7 +446,7 @@ export class MmapSpan implements Span {
         const mark = w.pos;
         // The usual case: the same key and value at this position as in the
         // tracer's previous span start (see EncodedMemo).
-        if (memo !== undefined && memo.replay(w, position, key, value)) {
+        if (memo?.replay(w, position, key, value)) {
           if (w.pos > limit) {
             w.rewind(mark, depth);
             rest = [key];
@@ -462,17 +462,12 @@ export class MmapSpan implements Span {
         }
         // Short ASCII strings (the usual miss: a path, an address) in one
         // pass here; anything else, or a declined fast path, in writeKeyValue.
-        let keyRef = 0;
-        if (
-          typeof value !== 'string' ||
-          tag > 127 ||
-          value.length > lengthLimit ||
-          key.length === 0 ||
-          (keyRef = dictionary.stringAt(slotBase + position, key)) === 0 ||
-          !w.kvAscii(tag, keyRef, value)
-        ) {
-          if (!writeKeyValue(w, tag, key, value, dictionary, lengthLimit, slotBase + position)) continue;
+        let written = false;
+        if (typeof value === 'string' && tag <= 127 && value.length <= lengthLimit && key.length !== 0) {
+          const keyRef = dictionary.stringAt(slotBase + position, key);
+          written = keyRef !== 0 && w.kvAscii(tag, keyRef, value);
         }
+        if (!written && !writeKeyValue(w, tag, key, value, dictionary, lengthLimit, slotBase + position)) continue;
         if (memo !== undefined) memo.remember(w, position, key, value, mark);
         if (w.pos > limit) {
           w.rewind(mark, depth);
@@ -558,7 +553,7 @@ export class MmapSpan implements Span {
             continue;
           }
           const link = links[i];
-          if (!link || !link.context) continue;
+          if (!link?.context) continue;
           const mark = w.pos;
           const depth = w.openMessages;
           this.encodeLink(w, link, true);
