@@ -86,9 +86,9 @@ try {
 }
 
 function listFiles(dir, prefix = '') {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? listFiles(join(dir, e.name), join(prefix, e.name)) : [join(prefix, e.name)],
-  ).sort();
+  return readdirSync(dir, { withFileTypes: true })
+    .flatMap((e) => (e.isDirectory() ? listFiles(join(dir, e.name), join(prefix, e.name)) : [join(prefix, e.name)]))
+    .sort();
 }
 
 /** `SpanEvent` -> `SPAN_EVENT`, `scope_ref` -> `SCOPE_REF`. */

@@ -52,7 +52,10 @@ test('per-signal protocol, headers, timeout and compression override the generic
 
 test('without any endpoint every signal goes to the JSON-lines default', (t) => {
   const c = parseConfig(['--input', 'f', '--output', 'o.jsonl'], {});
-  t.deepEqual(Object.values(c.targets).map((x) => x.kind), ['json-lines', 'json-lines', 'json-lines']);
+  t.deepEqual(
+    Object.values(c.targets).map((x) => x.kind),
+    ['json-lines', 'json-lines', 'json-lines'],
+  );
   t.is(c.output, 'o.jsonl');
 });
 
@@ -94,13 +97,19 @@ test('--read-bytes bounds a read in bytes: 64 MiB by default, SDK_MMAP_COLLECTOR
   t.is(parseConfig(['--input', 'x'], { SDK_MMAP_COLLECTOR_READ_BYTES: '1048576' }).readBytes, 1048576);
   t.is(parseConfig(['--input', 'x', '--read-bytes', '4096'], { SDK_MMAP_COLLECTOR_READ_BYTES: '1048576' }).readBytes, 4096);
   t.throws(() => parseConfig(['--input', 'x', '--read-bytes', '0'], {}), { instanceOf: ConfigError, message: /--read-bytes/ });
-  t.throws(() => parseConfig(['--input', 'x'], { SDK_MMAP_COLLECTOR_READ_BYTES: '64MiB' }), { instanceOf: ConfigError, message: /SDK_MMAP_COLLECTOR_READ_BYTES/ });
+  t.throws(() => parseConfig(['--input', 'x'], { SDK_MMAP_COLLECTOR_READ_BYTES: '64MiB' }), {
+    instanceOf: ConfigError,
+    message: /SDK_MMAP_COLLECTOR_READ_BYTES/,
+  });
 });
 
 test('a flag takes its value after = or as the next argument, even one that starts with a dash', (t) => {
   t.is(parseConfig(['--input=a=b'], {}).input, 'a=b');
   t.is(parseConfig(['--input', '--output'], {}).input, '--output');
-  t.throws(() => parseConfig(['--input', 'f', '--timeout', '-5', '--endpoint', 'http://x'], {}), { instanceOf: ConfigError, message: '--timeout: expected a whole number, got "-5"' });
+  t.throws(() => parseConfig(['--input', 'f', '--timeout', '-5', '--endpoint', 'http://x'], {}), {
+    instanceOf: ConfigError,
+    message: '--timeout: expected a whole number, got "-5"',
+  });
 });
 
 test('a repeated --header accumulates; any other repeated flag keeps its last value', (t) => {
@@ -109,7 +118,7 @@ test('a repeated --header accumulates; any other repeated flag keeps its last va
   t.deepEqual(otlp(c, 'traces').headers, { k1: 'v1', k2: 'v2' });
 });
 
-test('bad command lines are refused with the collector\'s own one-line messages', (t) => {
+test("bad command lines are refused with the collector's own one-line messages", (t) => {
   const bad: [string[], string][] = [
     [['--input', 'f', '--nope=1'], 'unknown option --nope (see --help)'],
     [['--input', 'f', '--'], 'unknown option -- (see --help)'],

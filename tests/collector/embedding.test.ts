@@ -12,7 +12,7 @@ import { OtlpReceiver } from '../helpers/otlp-receiver.js';
 import { waitFor } from './support/collector-process.js';
 import { FAST } from './support/setup.js';
 
-test('the package exports what an embedding program uses, and none of the collector\'s internals', (t) => {
+test("the package exports what an embedding program uses, and none of the collector's internals", (t) => {
   t.deepEqual(Object.keys(collectorPackage).sort(), [
     'Collector',
     'CollectorError',
@@ -54,7 +54,10 @@ test('a Collector given only its configuration exports spans, and metrics with t
   const sum = receiver.metricsReceived().find((m) => m.metric.name === 'embedded.count')?.metric.data;
   t.is(sum?.$case, 'sum');
   t.is(sum?.$case === 'sum' ? sum.value.aggregationTemporality : undefined, otlpMetrics.AggregationTemporality.AGGREGATION_TEMPORALITY_DELTA);
-  t.true(lines.some((line) => line.startsWith('final ')), `a final status line: ${lines.join('\n')}`);
+  t.true(
+    lines.some((line) => line.startsWith('final ')),
+    `a final status line: ${lines.join('\n')}`,
+  );
 });
 
 test('dump of a missing file rejects with a CollectorError carrying the exit code', async (t) => {

@@ -109,7 +109,11 @@ function batchOf(messages: Uint8Array[]): Uint8Array {
 }
 
 function table(): ActiveSpans {
-  return new ActiveSpans(new FileDictionary(new Source()), { maxAgeMs: 60_000, maxActive: 4, maxAttributes: 3, maxEvents: 4, maxLinks: 4, endGraceMs: 0 }, () => 0);
+  return new ActiveSpans(
+    new FileDictionary(new Source()),
+    { maxAgeMs: 60_000, maxActive: 4, maxAttributes: 3, maxEvents: 4, maxLinks: 4, endGraceMs: 0 },
+    () => 0,
+  );
 }
 
 test('a batch applied through the shortcut ends as it does decoded and applied message by message', (t) => {
@@ -122,7 +126,12 @@ test('a batch applied through the shortcut ends as it does decoded and applied m
       for (const batch of batches) {
         const bytes = batchOf(batch.map(([m, alter]) => alter(SpanEvent.encode(m).finish())));
         const fastCount = applySpanBatch(bytes, fast, () => fastBad++);
-        const slowCount = decodeBatch(bytes, SpanEventDecoder, (m) => slow.apply(m), () => slowBad++);
+        const slowCount = decodeBatch(
+          bytes,
+          SpanEventDecoder,
+          (m) => slow.apply(m),
+          () => slowBad++,
+        );
         t.is(fastCount, slowCount);
         t.deepEqual(fast.release(true), slow.release(true));
       }
@@ -178,9 +187,7 @@ test('after a switch to another file a repeated attribute is resolved in the new
 test('a key repeated at one position with values taking turns keeps the value of each span', (t) => {
   const spans = table();
   const routes = ['/a', '/b', '/a', '/b']; // the table keeps 4 open spans
-  const starts = routes.map((value, i) =>
-    startWith(new Uint8Array(8).fill(i + 1), { keyRef: 1n, value: { value: { $case: 'stringValue', value } } }),
-  );
+  const starts = routes.map((value, i) => startWith(new Uint8Array(8).fill(i + 1), { keyRef: 1n, value: { value: { $case: 'stringValue', value } } }));
   applySpanBatch(batchOf(starts), spans, () => t.fail());
   t.deepEqual(
     spans.takeAll().map((s) => s.span.attributes[0].value?.value?.value),

@@ -8,15 +8,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
-import {
-  otlpLogsService,
-  otlpMetricsService,
-  otlpTraceService,
-  type otlpCommon,
-  type otlpLogs,
-  type otlpMetrics,
-  type otlpTrace,
-} from '@otlp-mmap/protocol';
+import { otlpLogsService, otlpMetricsService, otlpTraceService, type otlpCommon, type otlpLogs, type otlpMetrics, type otlpTrace } from '@otlp-mmap/protocol';
 
 export type ReceivedProtocol = 'grpc' | 'http/protobuf' | 'http/json';
 export type ReceivedSignal = 'traces' | 'logs' | 'metrics';
@@ -102,9 +94,7 @@ export class OtlpReceiver {
     const grpcServer = new grpc.Server();
     for (const signal of ['traces', 'logs', 'metrics'] as const) this.addGrpcService(grpcServer, signal);
     this.grpcPort = await new Promise<number>((resolve, reject) =>
-      grpcServer.bindAsync(`127.0.0.1:${this.grpcPort}`, grpc.ServerCredentials.createInsecure(), (error, port) =>
-        error ? reject(error) : resolve(port),
-      ),
+      grpcServer.bindAsync(`127.0.0.1:${this.grpcPort}`, grpc.ServerCredentials.createInsecure(), (error, port) => (error ? reject(error) : resolve(port))),
     );
     this.grpcServer = grpcServer;
   }
@@ -112,18 +102,14 @@ export class OtlpReceiver {
   /** Every span received, flattened with its resource and scope. */
   spans(): ReceivedSpan[] {
     return this.traces.flatMap((r) =>
-      r.resourceSpans.flatMap((rs) =>
-        rs.scopeSpans.flatMap((ss) => ss.spans.map((span) => viewSpan(span, rs.resource?.attributes ?? [], ss.scope))),
-      ),
+      r.resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans.map((span) => viewSpan(span, rs.resource?.attributes ?? [], ss.scope)))),
     );
   }
 
   /** Every log record received, flattened with its resource and scope. */
   logRecords(): ReceivedLog[] {
     return this.logs.flatMap((r) =>
-      r.resourceLogs.flatMap((rl) =>
-        rl.scopeLogs.flatMap((sl) => sl.logRecords.map((record) => viewLog(record, rl.resource?.attributes ?? [], sl.scope))),
-      ),
+      r.resourceLogs.flatMap((rl) => rl.scopeLogs.flatMap((sl) => sl.logRecords.map((record) => viewLog(record, rl.resource?.attributes ?? [], sl.scope)))),
     );
   }
 
@@ -131,7 +117,9 @@ export class OtlpReceiver {
   metricsReceived(): { resource: Record<string, unknown>; scope: string; metric: otlpMetrics.Metric }[] {
     return this.metrics.flatMap((r) =>
       r.resourceMetrics.flatMap((rm) =>
-        rm.scopeMetrics.flatMap((sm) => sm.metrics.map((metric) => ({ resource: attributeMap(rm.resource?.attributes ?? []), scope: sm.scope?.name ?? '', metric }))),
+        rm.scopeMetrics.flatMap((sm) =>
+          sm.metrics.map((metric) => ({ resource: attributeMap(rm.resource?.attributes ?? []), scope: sm.scope?.name ?? '', metric })),
+        ),
       ),
     );
   }

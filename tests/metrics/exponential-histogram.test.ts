@@ -226,7 +226,10 @@ test('the exported ExponentialHistogramDataPoint is valid OTLP and survives a pr
   t.is(positive, 5n);
   t.is(negative, 2n);
   t.true(p.positive!.bucketCounts.length <= 8 && p.negative!.bucketCounts.length <= 8);
-  t.is(p.sum, values.reduce((a, c) => a + c, 0));
+  t.is(
+    p.sum,
+    values.reduce((a, c) => a + c, 0),
+  );
   t.is(p.min, -7);
   t.is(p.max, 1e6);
   t.true(p.scale >= -10 && p.scale <= 20);

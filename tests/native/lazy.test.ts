@@ -27,7 +27,7 @@ function withoutBinary(script: string, env: Record<string, string> = {}): unknow
   return JSON.parse(lines[lines.length - 1]);
 }
 
-test('the ring identifiers are the values of the binding\'s Ring enum, and the names those of FileInfo', (t) => {
+test("the ring identifiers are the values of the binding's Ring enum, and the names those of FileInfo", (t) => {
   t.is(RING_EVENTS, native.Ring.Events);
   t.is(RING_SPANS, native.Ring.Spans);
   t.is(RING_MEASUREMENTS, native.Ring.Measurements);

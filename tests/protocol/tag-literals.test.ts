@@ -135,7 +135,12 @@ function usedAs(literal: ts.NumericLiteral, parameters: Map<string, Map<number, 
   if (ts.isBinaryExpression(parent)) {
     const op = parent.operatorToken.kind;
     const other = parent.left === node ? parent.right : parent.left;
-    const equality = [ts.SyntaxKind.EqualsEqualsEqualsToken, ts.SyntaxKind.ExclamationEqualsEqualsToken, ts.SyntaxKind.EqualsEqualsToken, ts.SyntaxKind.ExclamationEqualsToken];
+    const equality = [
+      ts.SyntaxKind.EqualsEqualsEqualsToken,
+      ts.SyntaxKind.ExclamationEqualsEqualsToken,
+      ts.SyntaxKind.EqualsEqualsToken,
+      ts.SyntaxKind.ExclamationEqualsToken,
+    ];
     if (equality.includes(op)) return TAGGISH.test(other.getText()) ? 'tag' : undefined;
     if (op === ts.SyntaxKind.LessThanLessThanToken && parent.left === node && parent.right.getText() === '3') return 'field';
     if (op === ts.SyntaxKind.EqualsToken && parent.right === node && ts.isElementAccessExpression(parent.left) && /^0x/i.test(literal.getText())) return 'tag';

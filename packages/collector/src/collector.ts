@@ -342,7 +342,10 @@ export class Collector {
     pipeline.flushAll(true);
     pipeline.collectMetrics();
     pipeline.read.resets++;
-    this.retiredStats = addRingCounters(this.retiredStats, this.guard('reading counters', () => old.stats()));
+    this.retiredStats = addRingCounters(
+      this.retiredStats,
+      this.guard('reading counters', () => old.stats()),
+    );
     old.close();
     this.reader = undefined; // closed: if no new file opens, shutdown has nothing left to read
     const opened = await openWhenReady(this.config, () => this.stopping);

@@ -238,7 +238,6 @@ export class RingReader extends BinaryReader {
   }
 }
 
-
 /** Same limit and message as the generated decoders. */
 const MAX_DEPTH = 100;
 

@@ -170,7 +170,17 @@ export class ActiveSpans {
     if (event.$case === 'start') {
       const start = event.value;
       const attributes = this.resolveAttributes(start.attributes);
-      this.open(message.scopeRef, message.traceId, message.spanId, start.parentSpanId, start.flags, start.name, start.kind, start.startTimeUnixNano, attributes);
+      this.open(
+        message.scopeRef,
+        message.traceId,
+        message.spanId,
+        start.parentSpanId,
+        start.flags,
+        start.name,
+        start.kind,
+        start.startTimeUnixNano,
+        attributes,
+      );
       return;
     }
     if (event.$case === 'end') {

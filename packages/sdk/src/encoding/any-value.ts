@@ -66,15 +66,7 @@ const ancestors: object[] = [];
  * {@link KeyRefs.countDropped}). `slot`, when not negative, is the
  * attribute's position slot for {@link KeyRefs.stringAt}.
  */
-export function writeKeyValue(
-  w: ProtoWriter,
-  tag: number,
-  key: string,
-  value: unknown,
-  keys: KeyRefs,
-  lengthLimit: number,
-  slot = -1,
-): boolean {
+export function writeKeyValue(w: ProtoWriter, tag: number, key: string, value: unknown, keys: KeyRefs, lengthLimit: number, slot = -1): boolean {
   if (value === undefined || value === null) return false;
   if (typeof key !== 'string' || key.length === 0) {
     diag.warn(`otlp-mmap: attribute with an invalid key (${String(key)}) dropped`);
@@ -238,13 +230,7 @@ function writeMap(w: ProtoWriter, map: Map<unknown, unknown>, keys: KeyRefs, len
   w.join();
 }
 
-function writePlainObject(
-  w: ProtoWriter,
-  obj: Record<string, unknown>,
-  keys: KeyRefs,
-  lengthLimit: number,
-  depth: number,
-): void {
+function writePlainObject(w: ProtoWriter, obj: Record<string, unknown>, keys: KeyRefs, lengthLimit: number, depth: number): void {
   w.uint32(ANY_VALUE_KVLIST_VALUE);
   w.fork();
   for (const k of Object.keys(obj)) writeNestedEntry(w, k, obj[k], keys, lengthLimit, depth);

@@ -368,17 +368,7 @@ export class ProtoWriter {
    * message expected to reach 128 bytes (a StartSpan with attributes), whose
    * content then needs no shift when it is closed.
    */
-  spanEventHeader(
-    scopeRef: number,
-    t0: number,
-    t1: number,
-    t2: number,
-    t3: number,
-    s0: number,
-    s1: number,
-    eventTag: number,
-    wide = false,
-  ): void {
+  spanEventHeader(scopeRef: number, t0: number, t1: number, t2: number, t3: number, s0: number, s1: number, eventTag: number, wide = false): void {
     if (this.depth >= MAX_DEPTH) throw new RangeError('protobuf nesting too deep');
     this.ensure(48);
     const buf = this.buf;

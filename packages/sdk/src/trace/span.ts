@@ -167,9 +167,7 @@ export class MmapSpan implements Span {
       if (attributes !== undefined) rest = this.encodeAttributes(w, F.START_SPAN_ATTRIBUTES, attributes, null, max, memo);
       if (samplerAttributes !== undefined) {
         samplerRest =
-          rest === null
-            ? this.encodeAttributes(w, F.START_SPAN_ATTRIBUTES, samplerAttributes, null, max, undefined)
-            : Object.keys(samplerAttributes);
+          rest === null ? this.encodeAttributes(w, F.START_SPAN_ATTRIBUTES, samplerAttributes, null, max, undefined) : Object.keys(samplerAttributes);
       }
       w.join();
       if (!file.commit(RING_SPANS, w)) this.silent = true;
@@ -409,14 +407,7 @@ export class MmapSpan implements Span {
    * as repeated field `tag` while they fit `max`. Returns the keys that did not
    * fit, first the one that overflowed, or null.
    */
-  private encodeAttributes(
-    w: ProtoWriter,
-    tag: number,
-    attrs: Attributes,
-    keys: string[] | null,
-    max: number,
-    memo: EncodedMemo | undefined,
-  ): string[] | null {
+  private encodeAttributes(w: ProtoWriter, tag: number, attrs: Attributes, keys: string[] | null, max: number, memo: EncodedMemo | undefined): string[] | null {
     let rest: string[] | null = null;
     // Key slots (Dictionary.stringAt): StartSpan and UpdateAttributes keys apart.
     const slotBase = tag === F.START_SPAN_ATTRIBUTES ? SLOTS_START : SLOTS_UPDATE;

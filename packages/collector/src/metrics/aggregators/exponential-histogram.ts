@@ -39,9 +39,7 @@ export interface ExponentialHistogramAccumulation extends Accumulation {
  *
  * @internal
  */
-export class ExponentialHistogramAggregator
-  implements Aggregator<ExponentialHistogramAccumulation, otlpMetrics.ExponentialHistogramDataPoint>
-{
+export class ExponentialHistogramAggregator implements Aggregator<ExponentialHistogramAccumulation, otlpMetrics.ExponentialHistogramDataPoint> {
   /**
    * @param maxBuckets - buckets per sign, at least 1.
    * @param maxScale - starting (and highest) scale, in [-10, 20].
@@ -150,10 +148,7 @@ export class ExponentialHistogramAggregator
     };
   }
 
-  toMetricData(
-    points: otlpMetrics.ExponentialHistogramDataPoint[],
-    temporality: otlpMetrics.AggregationTemporality,
-  ): MetricData {
+  toMetricData(points: otlpMetrics.ExponentialHistogramDataPoint[], temporality: otlpMetrics.AggregationTemporality): MetricData {
     return { $case: 'exponentialHistogram', value: { dataPoints: points, aggregationTemporality: temporality } };
   }
 }
