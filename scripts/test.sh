@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
-# The test command: installs every dependency, builds the native binding and
-# the TypeScript packages, checks generated code is fresh, then runs the Rust
-# tests (the loom models of the rings included), a 20 s bounded fuzz run of
-# the core's reader, the ava suite (a bounded Node fuzz of the collector
-# included), and the package tests (tests/install: every package packed,
-# installed with npm outside the workspace and run end to end, and the
-# binding built from the sources shipped in @otlp-mmap/native). Needs only
-# Node.js 20, npm and a stable Rust toolchain (`npm run fuzz` uses
-# cargo-fuzz and nightly when present).
+# The test command: installs every dependency, runs the linters
+# (scripts/lint.sh: Biome, rustfmt, clippy; zero findings), builds the native
+# binding and the TypeScript packages, checks generated code is fresh, then
+# runs the Rust tests (the loom models of the rings included), a 20 s
+# bounded fuzz run of the core's reader, the ava suite (a bounded Node fuzz
+# of the collector included), and the package tests (tests/install: every
+# package packed, installed with npm outside the workspace and run end to
+# end, and the binding built from the sources shipped in @otlp-mmap/native).
+# Needs only Node.js 20, npm and a stable Rust toolchain with rustfmt and
+# clippy (`npm run fuzz` uses cargo-fuzz and nightly when present).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 pnpm() { bash scripts/pnpm.sh "$@"; }
 pnpm install --frozen-lockfile
+bash scripts/lint.sh
 pnpm run build
 pnpm run check:proto
 pnpm run typecheck
