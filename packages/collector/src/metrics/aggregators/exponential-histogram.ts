@@ -9,9 +9,9 @@ export const DEFAULT_MAX_BUCKETS = 160;
 
 /**
  * The most buckets per sign a MetricRef can ask for: 100 times the default.
- * A series at a million buckets (the cap before) held 16 MB and took ~0.3 s
- * of CPU to export at every collection: a file could stall the collector
- * with one metric definition and two values.
+ * A series at a million buckets (the cap before) held 16 MB and took a large
+ * part of a second to export at every collection: a file could stall the
+ * collector with one metric definition and two values.
  */
 export const MAX_MAX_BUCKETS = 16_384;
 
