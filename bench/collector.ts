@@ -120,7 +120,21 @@ const runtime = useDist ? [dist] : ['--conditions=source', '--import=tsx', join(
 // The node flags of the otlp-mmap-collector command (its shebang, packages/collector/bin); BENCH_NODE_ARGS
 // replaces them (BENCH_NODE_ARGS= for plain `node packages/collector`, or e.g. --cpu-prof).
 const extraNodeArgs = (process.env.BENCH_NODE_ARGS ?? '--min-semi-space-size=16').split(' ').filter(Boolean);
-const collectorArgs = [...extraNodeArgs, ...runtime, '--input', input, '--endpoint', `http://127.0.0.1:${port}`, '--batch-size', String(BATCH), '--batch-timeout', String(BATCH_TIMEOUT_MS), '--poll-interval', '1', ...(process.env.BENCH_ARGS ?? '').split(' ').filter(Boolean)];
+const collectorArgs = [
+  ...extraNodeArgs,
+  ...runtime,
+  '--input',
+  input,
+  '--endpoint',
+  `http://127.0.0.1:${port}`,
+  '--batch-size',
+  String(BATCH),
+  '--batch-timeout',
+  String(BATCH_TIMEOUT_MS),
+  '--poll-interval',
+  '1',
+  ...(process.env.BENCH_ARGS ?? '').split(' ').filter(Boolean),
+];
 // Pinned (see shouldPin): the collector alone on CPU 1 (all its threads: "on one core" literally),
 // this process and its sink on CPU 0, so that neither takes the other's core.
 const pin = shouldPin();
@@ -225,7 +239,9 @@ rmSync(dir, { recursive: true, force: true });
 console.log(
   `collector: ${fmt(N)} pre-filled spans (5 attributes each), OTLP/HTTP protobuf, batch ${BATCH} (timeout ${BATCH_TIMEOUT_MS} ms), ${useDist ? 'compiled dist' : 'tsx sources'}, node ${extraNodeArgs.join(' ') || '(no flags)'}${pin ? ', pinned to CPU 1' : ''}`,
 );
-console.log(`(a file filled in ${fmt(fillMs)} ms; elapsed includes up to 1 ms (--poll-interval) of file polling, which is also how often the collector looks at the path again (the warm drain))\n`);
+console.log(
+  `(a file filled in ${fmt(fillMs)} ms; elapsed includes up to 1 ms (--poll-interval) of file polling, which is also how often the collector looks at the path again (the warm drain))\n`,
+);
 const row = (label: string, d: Drain): string[] => [
   label,
   fmt(N),
@@ -242,6 +258,20 @@ const row = (label: string, d: Drain): string[] => [
   fmt(d.bytes / 1048576, 1),
 ];
 printTable(
-  ['drain', 'spans', 'elapsed ms', 'spans/s', 'CPU ms', 'spans per CPU-s', 'steady: spans per CPU-s', 'of CPU: kernel ms', 'sink CPU ms', 'peak RSS MB (before)', 'peak RssAnon MB', 'requests', 'MB sent'],
+  [
+    'drain',
+    'spans',
+    'elapsed ms',
+    'spans/s',
+    'CPU ms',
+    'spans per CPU-s',
+    'steady: spans per CPU-s',
+    'of CPU: kernel ms',
+    'sink CPU ms',
+    'peak RSS MB (before)',
+    'peak RssAnon MB',
+    'requests',
+    'MB sent',
+  ],
   [row('cold', cold), row('warm', warm)],
 );

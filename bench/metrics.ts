@@ -24,7 +24,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Reader, Ring } from '@otlp-mmap/native';
-import { EncodedMeasurementDecoder, Measurement, MeasurementDecoder } from '@otlp-mmap/protocol';
+import { EncodedMeasurementDecoder, type Measurement, MeasurementDecoder } from '@otlp-mmap/protocol';
 import { startMmapSdk } from '@otlp-mmap/sdk';
 import { FileDictionary } from '../packages/collector/src/dictionary/file-dictionary.js';
 import { decodeBatch } from '../packages/collector/src/file/messages.js';
@@ -104,7 +104,11 @@ function runFile(kind: 'counter' | 'histogram', encoded: boolean): number {
     const counter = meter.createCounter('http.server.requests');
     for (let i = 0; i < FILE_N; i++) {
       const s = i % 1000;
-      counter.add(1, { 'http.route': routes[s % 50]!, 'http.request.method': methods[Math.floor(s / 50) % 5]!, 'http.response.status_code': 200 + 100 * Math.floor(s / 250) });
+      counter.add(1, {
+        'http.route': routes[s % 50]!,
+        'http.request.method': methods[Math.floor(s / 50) % 5]!,
+        'http.response.status_code': 200 + 100 * Math.floor(s / 250),
+      });
     }
   } else {
     const histogram = meter.createHistogram('http.server.duration');
@@ -120,8 +124,22 @@ function runFile(kind: 'counter' | 'histogram', encoded: boolean): number {
     const batch = reader.read(Ring.Measurements, 4096);
     if (batch.length === 0) break;
     n += encoded
-      ? decodeBatch(batch, EncodedMeasurementDecoder, (m, input) => aggregator.recordEncoded(m, input, dictionary), (e) => { throw e; })
-      : decodeBatch(batch, MeasurementDecoder, (m) => aggregator.record(m, dictionary), (e) => { throw e; });
+      ? decodeBatch(
+          batch,
+          EncodedMeasurementDecoder,
+          (m, input) => aggregator.recordEncoded(m, input, dictionary),
+          (e) => {
+            throw e;
+          },
+        )
+      : decodeBatch(
+          batch,
+          MeasurementDecoder,
+          (m) => aggregator.record(m, dictionary),
+          (e) => {
+            throw e;
+          },
+        );
   }
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   if (n !== FILE_N || dropped !== 0 || aggregator.stats().recorded !== FILE_N) throw new Error(`file path lost measurements (${n}, dropped ${dropped})`);

@@ -9,7 +9,7 @@
 // Run: node --conditions=source --import=tsx bench/otlp-encode.ts [-- ROUNDS]
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { BinaryWriter, FlatWriter, otlpCommon, otlpTrace, otlpTraceService } from '@otlp-mmap/protocol';
+import { BinaryWriter, FlatWriter, type otlpCommon, otlpTrace, otlpTraceService } from '@otlp-mmap/protocol';
 import { fmt, median, printTable } from './stats.js';
 
 const SPANS = 512;
@@ -44,8 +44,16 @@ function request(): otlpTraceService.ExportTraceServiceRequest {
       status: undefined,
     });
   }
-  const resource = { attributes: [{ key: 'service.name', value: { value: { $case: 'stringValue' as const, value: 'bench' } }, keyStrindex: 0 }], droppedAttributesCount: 0, entityRefs: [] };
-  return { resourceSpans: [{ resource, schemaUrl: '', scopeSpans: [{ scope: { name: 'bench', version: '', attributes: [], droppedAttributesCount: 0 }, spans, schemaUrl: '' }] }] };
+  const resource = {
+    attributes: [{ key: 'service.name', value: { value: { $case: 'stringValue' as const, value: 'bench' } }, keyStrindex: 0 }],
+    droppedAttributesCount: 0,
+    entityRefs: [],
+  };
+  return {
+    resourceSpans: [
+      { resource, schemaUrl: '', scopeSpans: [{ scope: { name: 'bench', version: '', attributes: [], droppedAttributesCount: 0 }, spans, schemaUrl: '' }] },
+    ],
+  };
 }
 
 /** Child: encodes REQUESTS requests with one writer (after a warm-up) and prints spans/s and the request size. */
@@ -75,7 +83,9 @@ if (process.argv[2] === '--child') {
       size = bytes;
     }
   }
-  console.log(`OTLP encoding: ExportTraceServiceRequest of ${SPANS} spans (5 attributes each, ${fmt(size)} bytes), ${REQUESTS} requests per run, medians of ${rounds} runs each\n`);
+  console.log(
+    `OTLP encoding: ExportTraceServiceRequest of ${SPANS} spans (5 attributes each, ${fmt(size)} bytes), ${REQUESTS} requests per run, medians of ${rounds} runs each\n`,
+  );
   const stock = median(results.stock);
   const flat = median(results.flat);
   printTable(

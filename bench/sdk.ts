@@ -173,12 +173,7 @@ async function otelSubject(op: OpName, sinkUrl: string): Promise<Subject> {
       }),
     ],
   });
-  const flush =
-    op === 'span'
-      ? () => tracerProvider.forceFlush()
-      : op === 'log'
-        ? () => loggerProvider.forceFlush()
-        : () => metricReader.forceFlush();
+  const flush = op === 'span' ? () => tracerProvider.forceFlush() : op === 'log' ? () => loggerProvider.forceFlush() : () => metricReader.forceFlush();
   const close = async (): Promise<void> => {
     await Promise.all([tracerProvider.shutdown(), meterProvider.shutdown(), loggerProvider.shutdown()]);
   };
@@ -336,8 +331,7 @@ async function parent(): Promise<void> {
   }
   const header = ['operation', 'mmap (ns/op)', 'otel + OTLP/proto (ns/op)', 'otel / mmap'];
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
-  const fmt = (cells: string[]): string =>
-    `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
+  const fmt = (cells: string[]): string => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
   console.log(fmt(header));
   console.log(`|${widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`);
   for (const l of lines) console.log(fmt(l));

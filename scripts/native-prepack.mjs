@@ -37,11 +37,7 @@ if (!members.test(manifest)) {
 }
 mkdirSync(out, { recursive: true });
 writeFileSync(join(out, 'Cargo.toml'), manifest.replace(members, `members = [${crates.map((c) => `"crates/${c}"`).join(', ')}]`));
-const copies = [
-  'Cargo.lock',
-  'proto/mmap.proto',
-  ...crates.flatMap((c) => ['Cargo.toml', 'build.rs', 'src'].map((f) => `crates/${c}/${f}`)),
-];
+const copies = ['Cargo.lock', 'proto/mmap.proto', ...crates.flatMap((c) => ['Cargo.toml', 'build.rs', 'src'].map((f) => `crates/${c}/${f}`))];
 for (const rel of copies) {
   mkdirSync(dirname(join(out, rel)), { recursive: true });
   cpSync(join(root, rel), join(out, rel), { recursive: true });

@@ -7,14 +7,7 @@
 const { readFileSync } = require('node:fs')
 
 /** The targets published as `@otlp-mmap/native-<target>` packages. */
-const PREBUILT_TARGETS = [
-  'linux-x64-gnu',
-  'linux-x64-musl',
-  'linux-arm64-gnu',
-  'linux-arm64-musl',
-  'darwin-x64',
-  'darwin-arm64',
-]
+const PREBUILT_TARGETS = ['linux-x64-gnu', 'linux-x64-musl', 'linux-arm64-gnu', 'linux-arm64-musl', 'darwin-x64', 'darwin-arm64']
 
 const WINDOWS_MESSAGE =
   '@otlp-mmap/native does not support Windows: the OTLP-MMAP core relies on Unix file semantics ' +

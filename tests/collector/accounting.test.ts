@@ -7,7 +7,7 @@ import test from 'ava';
 import { rmSync } from 'node:fs';
 import fc from 'fast-check';
 import { Reader } from '@otlp-mmap/native';
-import { AggregationTemporality, type AnyValue, Event, MetricRef, SpanEvent } from '@otlp-mmap/protocol';
+import { AggregationTemporality, type AnyValue, type Event, MetricRef, type SpanEvent } from '@otlp-mmap/protocol';
 import { lastStatus, lostRecords, RINGS, tallyJsonLines, tallyReceiver, type ExportTally, type RingName } from '../helpers/accounting.js';
 import { tempDir } from '../helpers/files.js';
 import { OtlpReceiver } from '../helpers/otlp-receiver.js';
@@ -77,7 +77,11 @@ function prepare(writer: TestWriter): Setup {
   return {
     scope,
     sum: metric({ name: 'count', instrumentationScopeRef: scope, aggregation: { $case: 'sum', value: { aggregationTemporality: delta, isMonotonic: true } } }),
-    histogram: metric({ name: 'latency', instrumentationScopeRef: scope, aggregation: { $case: 'histogram', value: { aggregationTemporality: delta, bucketBoundaries: [1, 10] } } }),
+    histogram: metric({
+      name: 'latency',
+      instrumentationScopeRef: scope,
+      aggregation: { $case: 'histogram', value: { aggregationTemporality: delta, bucketBoundaries: [1, 10] } },
+    }),
     noAggregation: metric({ name: 'none', instrumentationScopeRef: scope, aggregation: undefined }),
     badScope: metric({ name: 'lost-scope', instrumentationScopeRef: 1n << 40n, aggregation: { $case: 'gauge', value: {} } }),
     aString: BigInt(writer.native.internString('not a metric definition')),
@@ -107,7 +111,11 @@ function write(writer: TestWriter, s: Setup, kind: Kind, i: number, ring: RingNa
     writer.span(m);
     written.spans++;
   };
-  const measure = (metricRef: bigint, value: { $case: 'asLong'; value: bigint } | { $case: 'asDouble'; value: number } | undefined, attributes = writer.attrs({ k: 'v' })): void => {
+  const measure = (
+    metricRef: bigint,
+    value: { $case: 'asLong'; value: bigint } | { $case: 'asDouble'; value: number } | undefined,
+    attributes = writer.attrs({ k: 'v' }),
+  ): void => {
     if (!writer.measurement({ metricRef, attributes, timeUnixNano: 1_700_000_000_000_000_000n, value, spanContext: undefined })) throw new Error('ring full');
     written.measurements++;
   };
@@ -124,7 +132,12 @@ function write(writer: TestWriter, s: Setup, kind: Kind, i: number, ring: RingNa
     case 'log':
       return event({ ...log, body: { value: { $case: 'stringValue', value: `log ${i}` } }, attributes: writer.attrs({ n: i }) });
     case 'log-unresolvable':
-      return event({ ...log, scopeRef: 1n << 41n, eventNameRef: 1n << 42n, attributes: [{ keyRef: 1n << 43n, value: { value: { $case: 'boolValue', value: true } } }] });
+      return event({
+        ...log,
+        scopeRef: 1n << 41n,
+        eventNameRef: 1n << 42n,
+        attributes: [{ keyRef: 1n << 43n, value: { value: { $case: 'boolValue', value: true } } }],
+      });
     case 'log-body-nested-40':
       return event({ ...log, body: nested(40) });
     case 'log-body-nested-60':
@@ -205,7 +218,7 @@ test('every record written is exported or counted under a named reason, per ring
         const writer = new TestWriter(path, WRITER_OPTIONS);
         const setup = prepare(writer);
         const written: Written = { events: 0, spans: 0, measurements: 0 };
-        list.forEach(({ kind, ring }, i) => write(writer, setup, kind, i + 1, ring, written));
+        for (const [i, { kind, ring }] of list.entries()) write(writer, setup, kind, i + 1, ring, written);
         writer.close();
         const reader = Reader.open(path);
         const readerCounters = Object.keys(reader.stats());
@@ -221,7 +234,18 @@ test('every record written is exported or counted under a named reason, per ring
         } else {
           const receiver = await OtlpReceiver.start();
           try {
-            const c = new CollectorProcess(['--input', path, ...FAST, '--endpoint', receiver.httpUrl, '--temporality', 'delta', '--stats', '--stats-interval', '50']);
+            const c = new CollectorProcess([
+              '--input',
+              path,
+              ...FAST,
+              '--endpoint',
+              receiver.httpUrl,
+              '--temporality',
+              'delta',
+              '--stats',
+              '--stats-interval',
+              '50',
+            ]);
             await waitFor(() => c.statusLines().length > 0 || !c.running, 20_000, 'the collector to read the file');
             const exit = await c.stop();
             t.is(exit.code, 0, c.stderr);
@@ -242,7 +266,11 @@ test('every record written is exported or counted under a named reason, per ring
         };
         for (const ring of RINGS) {
           const lost = lostRecords(status, ring, readerCounters);
-          t.is(exported[ring] + lost, written[ring], `${ring} (${mode}): ${exported[ring]} exported + ${lost} counted, ${written[ring]} written; kinds ${list.map((r) => r.kind).join(',')}`);
+          t.is(
+            exported[ring] + lost,
+            written[ring],
+            `${ring} (${mode}): ${exported[ring]} exported + ${lost} counted, ${written[ring]} written; kinds ${list.map((r) => r.kind).join(',')}`,
+          );
         }
         t.is(status.failed_events ?? 0, 0);
         t.is(status.failed_spans ?? 0, 0);
@@ -278,7 +306,7 @@ test('each kind of bad record is counted under its own reason', async (t) => {
     ['measurement-attributes-nested-60', 'measurements'],
     ['span-replaced', 'spans'],
   ];
-  kinds.forEach(([kind, ring], i) => write(writer, setup, kind, 100 + i, ring, written));
+  for (const [i, [kind, ring]] of kinds.entries()) write(writer, setup, kind, 100 + i, ring, written);
   for (const ring of RINGS) for (const kind of ['zeroed', 'empty', 'garbage'] as const) write(writer, setup, kind, 200, ring, written);
   writer.close();
   const d = await runCollector(['dump', path]);
@@ -309,7 +337,24 @@ test('what a replaced file still holds when the collector moves on (export queue
   await receiver.stop(); // the backend is down: the queues fill and reading stops
   const path = tmp.file('replaced.otlp-mmap');
   const writer = new TestWriter(path, WRITER_OPTIONS);
-  const c = new CollectorProcess(['--input', path, ...FAST, '--endpoint', receiver.httpUrl, '--queue-size', '10', '--batch-size', '5', '--read-batch', '10', '--shutdown-timeout', '500', '--stats', '--stats-interval', '50']);
+  const c = new CollectorProcess([
+    '--input',
+    path,
+    ...FAST,
+    '--endpoint',
+    receiver.httpUrl,
+    '--queue-size',
+    '10',
+    '--batch-size',
+    '5',
+    '--read-batch',
+    '10',
+    '--shutdown-timeout',
+    '500',
+    '--stats',
+    '--stats-interval',
+    '50',
+  ]);
   t.teardown(async () => {
     if (c.running) await c.stop('SIGKILL');
     await receiver.close();

@@ -1,7 +1,7 @@
 // ActiveSpans against an in-memory DictionaryView: the span life cycle rules.
 import test from 'ava';
 import type { AnyValue, KeyValueRef, SpanEvent } from '@otlp-mmap/protocol';
-import { ActiveSpans, type ActiveSpanLimits } from '@otlp-mmap/collector';
+import { ActiveSpans, type ActiveSpanLimits } from '../../packages/collector/src/spans/active-spans.js';
 import { spanDictionary } from './support/span-dictionary.js';
 
 /** Strings are their reference number in decimal; reference 13 does not resolve. */
@@ -27,7 +27,14 @@ test('UpdateAttributes appends, and a repeated key keeps the latest value in its
   spans.apply(end());
   spans.release(true);
   const [done] = spans.release(true);
-  t.deepEqual(done.span.attributes.map((a) => [a.key, a.value?.value?.value]), [['k1', 10n], ['k2', 2n], ['k3', 3n]]);
+  t.deepEqual(
+    done.span.attributes.map((a) => [a.key, a.value?.value?.value]),
+    [
+      ['k1', 10n],
+      ['k2', 2n],
+      ['k3', 3n],
+    ],
+  );
 });
 
 test('an ended span waits one read cycle for late span events, then is released', (t) => {
@@ -38,7 +45,10 @@ test('an ended span waits one read cycle for late span events, then is released'
   t.true(spans.addEvent(T, S, { timeUnixNano: 15n, name: 'late', attributes: [], droppedAttributesCount: 0 }));
   const released = spans.release(true);
   t.is(released.length, 1);
-  t.deepEqual(released[0].span.events.map((e) => e.name), ['late']);
+  t.deepEqual(
+    released[0].span.events.map((e) => e.name),
+    ['late'],
+  );
 });
 
 test('an ended span is not released while the events ring lags, until the grace time passes', (t) => {
@@ -80,7 +90,10 @@ test('an attribute whose key does not resolve is left out and counted', (t) => {
   const spans = table();
   spans.apply(start([kv(13, 1), kv(1, 1)]));
   t.is(spans.counters.unresolved, 1);
-  t.deepEqual(spans.takeAll()[0].span.attributes.map((a) => a.key), ['k1', 'otlp_mmap.span.incomplete']);
+  t.deepEqual(
+    spans.takeAll()[0].span.attributes.map((a) => a.key),
+    ['k1', 'otlp_mmap.span.incomplete'],
+  );
 });
 
 test('the age limit evicts open spans as incomplete with the latest known time as end time', (t) => {
@@ -122,12 +135,21 @@ test('the count cap evicts the oldest open span, never an ended span waiting for
   spans.apply(start([], id(1)));
   spans.apply(end(id(1)));
   for (const n of [2, 3, 4]) spans.apply(start([], id(n)));
-  t.deepEqual(spans.takeEvicted().map((e) => e.span.spanId[0]), [2]);
+  t.deepEqual(
+    spans.takeEvicted().map((e) => e.span.spanId[0]),
+    [2],
+  );
   t.is(spans.openCount, 2);
   spans.release(true);
   const released = spans.release(true);
-  t.deepEqual(released.map((e) => [e.span.spanId[0], e.span.endTimeUnixNano]), [[1, 20n]]);
-  t.deepEqual(spans.takeAll().map((e) => e.span.spanId[0]), [3, 4]);
+  t.deepEqual(
+    released.map((e) => [e.span.spanId[0], e.span.endTimeUnixNano]),
+    [[1, 20n]],
+  );
+  t.deepEqual(
+    spans.takeAll().map((e) => e.span.spanId[0]),
+    [3, 4],
+  );
 });
 
 test('under the count cap, spans are evicted oldest open first however starts, ends and evictions interleave', (t) => {
@@ -145,7 +167,10 @@ test('under the count cap, spans are evicted oldest open first however starts, e
   spans.release(true); // 3 and 5 leave the table
   for (const n of [7, 8, 9]) startAndCollect(n); // 7 fits, 8 evicts 4, 9 evicts 6
   t.deepEqual(evicted, [1, 2, 4, 6]);
-  t.deepEqual(spans.takeAll().map((e) => e.span.spanId[0]), [7, 8, 9]);
+  t.deepEqual(
+    spans.takeAll().map((e) => e.span.spanId[0]),
+    [7, 8, 9],
+  );
 });
 
 test('the age limit evicts open spans only: an ended span opened as long ago is released as ended', (t) => {
@@ -155,9 +180,15 @@ test('the age limit evicts open spans only: an ended span opened as long ago is 
   spans.apply(end(id(1)));
   spans.apply(start([], id(2)));
   now.t = 200;
-  t.deepEqual(spans.collectGarbage().map((e) => e.span.spanId[0]), [2]);
+  t.deepEqual(
+    spans.collectGarbage().map((e) => e.span.spanId[0]),
+    [2],
+  );
   t.is(spans.openCount, 0);
-  t.deepEqual([...spans.release(true), ...spans.release(true)].map((e) => [e.span.spanId[0], e.span.endTimeUnixNano]), [[1, 20n]]);
+  t.deepEqual(
+    [...spans.release(true), ...spans.release(true)].map((e) => [e.span.spanId[0], e.span.endTimeUnixNano]),
+    [[1, 20n]],
+  );
 });
 
 test('ids started again before the ended span is released: both spans are exported, later messages go to the new one', (t) => {
@@ -189,18 +220,27 @@ test('ids started again while the span is open: the earlier span is exported inc
   const [earlier, ...more] = spans.takeEvicted();
   t.deepEqual(more, []);
   t.is(earlier.span.name, 'n');
-  t.deepEqual(earlier.span.events.map((e) => e.name), ['first-event']);
+  t.deepEqual(
+    earlier.span.events.map((e) => e.name),
+    ['first-event'],
+  );
   t.true(earlier.span.attributes.some((a) => a.key === 'otlp_mmap.span.incomplete'));
   t.is(earlier.span.endTimeUnixNano, 15n, 'ends at the latest time known for it');
   spans.apply(end());
   spans.release(true);
-  t.deepEqual(spans.release(true).map((f) => f.span.name), ['again']);
+  t.deepEqual(
+    spans.release(true).map((f) => f.span.name),
+    ['again'],
+  );
 });
 
 test('a span replaced just before everything is taken is in what takeAll returns', (t) => {
   const spans = table();
   spans.apply(start());
   spans.apply(start());
-  t.deepEqual(spans.takeAll().map((f) => f.span.startTimeUnixNano), [10n, 10n]);
+  t.deepEqual(
+    spans.takeAll().map((f) => f.span.startTimeUnixNano),
+    [10n, 10n],
+  );
   t.is(spans.counters.replaced, 1);
 });

@@ -2,7 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import test from 'ava';
 import { ConfigError, parseConfig } from '@otlp-mmap/collector';
-import { defaultReadBatch } from '../../packages/collector/src/config/config.js';
+import { defaultReadBatch } from '../../packages/collector/src/config/read-batch.js';
 
 const otlp = (c: ReturnType<typeof parseConfig>, s: 'traces' | 'logs' | 'metrics') => {
   const target = c.targets[s];
@@ -52,7 +52,10 @@ test('per-signal protocol, headers, timeout and compression override the generic
 
 test('without any endpoint every signal goes to the JSON-lines default', (t) => {
   const c = parseConfig(['--input', 'f', '--output', 'o.jsonl'], {});
-  t.deepEqual(Object.values(c.targets).map((x) => x.kind), ['json-lines', 'json-lines', 'json-lines']);
+  t.deepEqual(
+    Object.values(c.targets).map((x) => x.kind),
+    ['json-lines', 'json-lines', 'json-lines'],
+  );
   t.is(c.output, 'o.jsonl');
 });
 
@@ -94,7 +97,37 @@ test('--read-bytes bounds a read in bytes: 64 MiB by default, SDK_MMAP_COLLECTOR
   t.is(parseConfig(['--input', 'x'], { SDK_MMAP_COLLECTOR_READ_BYTES: '1048576' }).readBytes, 1048576);
   t.is(parseConfig(['--input', 'x', '--read-bytes', '4096'], { SDK_MMAP_COLLECTOR_READ_BYTES: '1048576' }).readBytes, 4096);
   t.throws(() => parseConfig(['--input', 'x', '--read-bytes', '0'], {}), { instanceOf: ConfigError, message: /--read-bytes/ });
-  t.throws(() => parseConfig(['--input', 'x'], { SDK_MMAP_COLLECTOR_READ_BYTES: '64MiB' }), { instanceOf: ConfigError, message: /SDK_MMAP_COLLECTOR_READ_BYTES/ });
+  t.throws(() => parseConfig(['--input', 'x'], { SDK_MMAP_COLLECTOR_READ_BYTES: '64MiB' }), {
+    instanceOf: ConfigError,
+    message: /SDK_MMAP_COLLECTOR_READ_BYTES/,
+  });
+});
+
+test('a flag takes its value after = or as the next argument, even one that starts with a dash', (t) => {
+  t.is(parseConfig(['--input=a=b'], {}).input, 'a=b');
+  t.is(parseConfig(['--input', '--output'], {}).input, '--output');
+  t.throws(() => parseConfig(['--input', 'f', '--timeout', '-5', '--endpoint', 'http://x'], {}), {
+    instanceOf: ConfigError,
+    message: '--timeout: expected a whole number, got "-5"',
+  });
+});
+
+test('a repeated --header accumulates; any other repeated flag keeps its last value', (t) => {
+  const c = parseConfig(['--input', 'a', '--input', 'b', '--endpoint', 'http://x', '--header', 'k1=v1', '--header=k2=v2'], {});
+  t.is(c.input, 'b');
+  t.deepEqual(otlp(c, 'traces').headers, { k1: 'v1', k2: 'v2' });
+});
+
+test("bad command lines are refused with the collector's own one-line messages", (t) => {
+  const bad: [string[], string][] = [
+    [['--input', 'f', '--nope=1'], 'unknown option --nope (see --help)'],
+    [['--input', 'f', '--'], 'unknown option -- (see --help)'],
+    [['--input'], 'option --input needs a value (FILE)'],
+    [['--input', 'f', '--stats=yes'], 'option --stats takes no value'],
+    [['--input', 'f', '-h'], 'unexpected argument "-h" (see --help)'],
+    [['dump', 'f', '--input', 'g'], 'dump takes the file as its argument, not --input'],
+  ];
+  for (const [argv, message] of bad) t.throws(() => parseConfig(argv, {}), { instanceOf: ConfigError, message }, argv.join(' '));
 });
 
 test('certificate files come from the flag, else the per-signal variable, else the generic one; each remembers what named it', (t) => {
@@ -111,7 +144,10 @@ test('certificate files come from the flag, else the per-signal variable, else t
   t.deepEqual(otlp(c, 'logs').tls.clientKey, { path: '/etc/key.pem', what: 'OTEL_EXPORTER_OTLP_CLIENT_KEY' });
   t.deepEqual(otlp(c, 'logs').tls.clientCertificate, { path: '/etc/logs-cert.pem', what: 'OTEL_EXPORTER_OTLP_LOGS_CLIENT_CERTIFICATE' });
   t.is(otlp(c, 'metrics').tls.clientCertificate, undefined);
-  const flagged = parseConfig(['--input', 'f', '--certificate', '/flag/ca.pem', '--client-key', '/flag/key.pem', '--client-certificate', '/flag/cert.pem'], env);
+  const flagged = parseConfig(
+    ['--input', 'f', '--certificate', '/flag/ca.pem', '--client-key', '/flag/key.pem', '--client-certificate', '/flag/cert.pem'],
+    env,
+  );
   for (const signal of ['traces', 'logs', 'metrics'] as const) {
     t.deepEqual(otlp(flagged, signal).tls, {
       certificate: { path: '/flag/ca.pem', what: '--certificate' },
@@ -124,11 +160,21 @@ test('certificate files come from the flag, else the per-signal variable, else t
 test('a gRPC endpoint without a scheme is TLS unless OTEL_EXPORTER_OTLP_INSECURE=true; a scheme decides by itself', (t) => {
   const grpc = { OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' };
   t.is(otlp(parseConfig(['--input', 'f'], { ...grpc, OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4317' }), 'traces').url, 'https://collector:4317/');
-  const insecure = parseConfig(['--input', 'f'], { ...grpc, OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4317', OTEL_EXPORTER_OTLP_INSECURE: 'TRUE', OTEL_EXPORTER_OTLP_LOGS_INSECURE: 'false' });
+  const insecure = parseConfig(['--input', 'f'], {
+    ...grpc,
+    OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4317',
+    OTEL_EXPORTER_OTLP_INSECURE: 'TRUE',
+    OTEL_EXPORTER_OTLP_LOGS_INSECURE: 'false',
+  });
   t.is(otlp(insecure, 'traces').url, 'http://collector:4317/');
   t.is(otlp(insecure, 'logs').url, 'https://collector:4317/', 'the per-signal variable wins');
   t.is(otlp(parseConfig(['--input', 'f', '--insecure', 'true'], { ...grpc, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'c:1' }), 'traces').url, 'http://c:1/');
-  const schemes = parseConfig(['--input', 'f'], { ...grpc, OTEL_EXPORTER_OTLP_ENDPOINT: 'https://c:4317', OTEL_EXPORTER_OTLP_INSECURE: 'true', OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: 'http://c:4317' });
+  const schemes = parseConfig(['--input', 'f'], {
+    ...grpc,
+    OTEL_EXPORTER_OTLP_ENDPOINT: 'https://c:4317',
+    OTEL_EXPORTER_OTLP_INSECURE: 'true',
+    OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: 'http://c:4317',
+  });
   t.is(otlp(schemes, 'traces').url, 'https://c:4317/');
   t.is(otlp(schemes, 'logs').url, 'http://c:4317/');
   t.throws(() => parseConfig(['--input', 'f'], { ...grpc, OTEL_EXPORTER_OTLP_ENDPOINT: 'c:1', OTEL_EXPORTER_OTLP_INSECURE: 'yes' }), {
@@ -145,5 +191,8 @@ test("the collector's own metrics are on when metrics go to an OTLP endpoint, of
   t.false(parseConfig(['--input', 'f', '--traces-endpoint', 'http://c:4318/v1/traces'], {}).selfMetrics, 'metrics to JSON lines');
   t.true(parseConfig(['--input', 'f', '--self-metrics', 'on'], {}).selfMetrics);
   t.false(parseConfig(['dump', 'f', '--self-metrics', 'on'], {}).selfMetrics);
-  t.throws(() => parseConfig(['--input', 'f', '--self-metrics', 'yes'], {}), { instanceOf: ConfigError, message: '--self-metrics: expected on or off, got "yes"' });
+  t.throws(() => parseConfig(['--input', 'f', '--self-metrics', 'yes'], {}), {
+    instanceOf: ConfigError,
+    message: '--self-metrics: expected on or off, got "yes"',
+  });
 });

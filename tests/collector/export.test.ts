@@ -56,10 +56,7 @@ test('per-signal endpoints are used as-is and beat the generic one', async (t) =
   });
   await waitFor(() => receiver.spans().length >= 1 && receiver.logRecords().length >= 1, 15_000, 'span and log');
   await c.stop('SIGKILL');
-  t.deepEqual(
-    receiver.requests.map((r) => `${r.signal}:${r.protocol}`).sort(),
-    ['logs:grpc', 'traces:http/protobuf'],
-  );
+  t.deepEqual(receiver.requests.map((r) => `${r.signal}:${r.protocol}`).sort(), ['logs:grpc', 'traces:http/protobuf']);
 });
 
 test('gzip compression is applied on HTTP when configured', async (t) => {
@@ -78,7 +75,9 @@ test('without an endpoint, every signal is written as OTLP JSON lines to stdout'
   await waitFor(() => c.jsonLines().length >= 2, 15_000, 'two JSON lines');
   await c.stop();
   const lines = c.jsonLines();
-  const traces = lines.map((l) => ('resourceSpans' in l ? fromJson('traces', l) : undefined)).find(Boolean) as { resourceSpans: { scopeSpans: { spans: { name: string; spanId: Uint8Array }[] }[] }[] };
+  const traces = lines.map((l) => ('resourceSpans' in l ? fromJson('traces', l) : undefined)).find(Boolean) as {
+    resourceSpans: { scopeSpans: { spans: { name: string; spanId: Uint8Array }[] }[] }[];
+  };
   t.is(traces.resourceSpans[0].scopeSpans[0].spans[0].name, 'op');
   const raw = lines.find((l) => 'resourceSpans' in l) as { resourceSpans: { scopeSpans: { spans: Record<string, unknown>[] }[] }[] };
   const span = raw.resourceSpans[0].scopeSpans[0].spans[0];
@@ -94,16 +93,24 @@ test('--output writes the JSON lines to a file', async (t) => {
   writeSample(writer);
   const out = file('out.jsonl');
   const c = collector(['--output', out]);
-  await waitFor(() => {
-    try {
-      return readFileSync(out, 'utf8').trim().split('\n').length >= 2;
-    } catch {
-      return false;
-    }
-  }, 15_000, 'two lines in the output file');
+  await waitFor(
+    () => {
+      try {
+        return readFileSync(out, 'utf8').trim().split('\n').length >= 2;
+      } catch {
+        return false;
+      }
+    },
+    15_000,
+    'two lines in the output file',
+  );
   await c.stop();
   t.is(c.stdout, '');
-  const kinds = readFileSync(out, 'utf8').trim().split('\n').map((l) => Object.keys(JSON.parse(l) as object)[0]).sort();
+  const kinds = readFileSync(out, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => Object.keys(JSON.parse(l) as object)[0])
+    .sort();
   t.deepEqual(kinds, ['resourceLogs', 'resourceSpans']);
 });
 
@@ -137,7 +144,16 @@ for (const protocol of ['http/protobuf', 'grpc'] as const) {
       writer.endSpan(scope, 2, i);
     }
     // The collector's own metrics off: the refusals are for the spans.
-    const c = collector(['--endpoint', protocol === 'grpc' ? receiver.grpcUrl : receiver.httpUrl, '--protocol', protocol, '--batch-size', '20', '--self-metrics', 'off']);
+    const c = collector([
+      '--endpoint',
+      protocol === 'grpc' ? receiver.grpcUrl : receiver.httpUrl,
+      '--protocol',
+      protocol,
+      '--batch-size',
+      '20',
+      '--self-metrics',
+      'off',
+    ]);
     await waitFor(() => receiver.spans().length >= 20, 15_000, '20 spans');
     await c.stop();
     t.is(receiver.requests.filter((r) => !r.accepted).length, 3, 'three refused attempts');

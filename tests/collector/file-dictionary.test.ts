@@ -2,7 +2,8 @@
 // the bounds FORMAT.md 7.6 asks for (value_ref loops, depth, bad entries).
 import test from 'ava';
 import { AnyValue, InstrumentationScope, Resource, type KeyValueRef } from '@otlp-mmap/protocol';
-import { DictionaryError, FileDictionary, type DictionarySource } from '@otlp-mmap/collector';
+import { DictionaryError } from '../../packages/collector/src/dictionary/dictionary-view.js';
+import { FileDictionary, type DictionarySource } from '../../packages/collector/src/dictionary/file-dictionary.js';
 
 class FakeSource implements DictionarySource {
   readonly entries = new Map<number, Uint8Array>();
@@ -41,13 +42,24 @@ test('a scope resolves its name, version, attributes and resource; results are c
   const src = new FakeSource();
   const key = src.addString('service.name');
   const resource = src.add(Resource.encode({ attributes: [{ keyRef: key, value: str('svc') }], droppedAttributesCount: 0 }).finish());
-  const scope = src.add(InstrumentationScope.encode({ nameRef: src.addString('lib'), versionRef: src.addString('2.0'), attributes: [], droppedAttributesCount: 0, resourceRef: resource }).finish());
+  const scope = src.add(
+    InstrumentationScope.encode({
+      nameRef: src.addString('lib'),
+      versionRef: src.addString('2.0'),
+      attributes: [],
+      droppedAttributesCount: 0,
+      resourceRef: resource,
+    }).finish(),
+  );
   const dict = new FileDictionary(src);
   const resolved = dict.scope(scope);
   t.is(resolved.scope.name, 'lib');
   t.is(resolved.scope.version, '2.0');
   t.is(resolved.resourceRef, resource);
-  t.deepEqual(resolved.resource.attributes.map((a) => [a.key, a.value?.value?.value]), [['service.name', 'svc']]);
+  t.deepEqual(
+    resolved.resource.attributes.map((a) => [a.key, a.value?.value?.value]),
+    [['service.name', 'svc']],
+  );
   const reads = src.reads;
   dict.scope(scope);
   t.is(src.reads, reads, 'second resolution served from the cache');
@@ -55,14 +67,20 @@ test('a scope resolves its name, version, attributes and resource; results are c
 
 test('value_ref is followed, and nested arrays and kvlists resolve their keys', (t) => {
   const src = new FakeSource();
-  const inner = src.add(AnyValue.encode({ value: { $case: 'arrayValue', value: { values: [str('a'), { value: { $case: 'intValue', value: 3n } }] } } }).finish());
+  const inner = src.add(
+    AnyValue.encode({ value: { $case: 'arrayValue', value: { values: [str('a'), { value: { $case: 'intValue', value: 3n } }] } } }).finish(),
+  );
   const outer = src.add(AnyValue.encode(ref(inner)).finish());
   const k = src.addString('k');
   const dict = new FileDictionary(src);
   const v = dict.anyValue(ref(outer));
-  t.deepEqual(v, { value: { $case: 'arrayValue', value: { values: [{ value: { $case: 'stringValue', value: 'a' } }, { value: { $case: 'intValue', value: 3n } }] } } });
+  t.deepEqual(v, {
+    value: { $case: 'arrayValue', value: { values: [{ value: { $case: 'stringValue', value: 'a' } }, { value: { $case: 'intValue', value: 3n } }] } },
+  });
   const kv = dict.anyValue({ value: { $case: 'kvlistValue', value: { values: [{ keyRef: k, value: str('v') }] } } });
-  t.deepEqual(kv, { value: { $case: 'kvlistValue', value: { values: [{ key: 'k', value: { value: { $case: 'stringValue', value: 'v' } }, keyStrindex: 0 }] } } });
+  t.deepEqual(kv, {
+    value: { $case: 'kvlistValue', value: { values: [{ key: 'k', value: { value: { $case: 'stringValue', value: 'v' } }, keyStrindex: 0 }] } },
+  });
 });
 
 test('a value_ref loop is detected and reported, not followed forever', (t) => {
@@ -92,7 +110,10 @@ test('attributes whose key or value does not resolve are left out and reported o
   ];
   const dropped: bigint[] = [];
   const out = new FileDictionary(src).attributes(kvs, (e) => dropped.push(e.ref));
-  t.deepEqual(out.map((kv) => kv.value?.value?.value), ['kept']);
+  t.deepEqual(
+    out.map((kv) => kv.value?.value?.value),
+    ['kept'],
+  );
   t.deepEqual(dropped, [123_456n, garbage, -5n]);
 });
 
@@ -123,7 +144,14 @@ test('attributes with equal key and value share one resolved KeyValue; different
   t.deepEqual(second, first);
   t.deepEqual(
     first.map((a) => [a.key, a.value?.value?.$case, a.value?.value?.value]),
-    [['k', 'stringValue', '1'], ['k', 'intValue', 1n], ['k', 'doubleValue', 1], ['k', 'doubleValue', 0], ['k', 'doubleValue', -0], ['k', 'boolValue', true]],
+    [
+      ['k', 'stringValue', '1'],
+      ['k', 'intValue', 1n],
+      ['k', 'doubleValue', 1],
+      ['k', 'doubleValue', 0],
+      ['k', 'doubleValue', -0],
+      ['k', 'boolValue', true],
+    ],
   );
   t.true(Object.is(first[4].value?.value?.value, -0), '-0 is not taken for 0');
   t.true(Object.is(second[4].value?.value?.value, -0));

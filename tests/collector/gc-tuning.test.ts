@@ -21,6 +21,9 @@ test('an explicit choice wins: nothing is set', (t) => {
 
 test('without a choice the flag is applied in a running node process', (t) => {
   const script = `import { tuneGarbageCollector } from ${JSON.stringify(module)}; console.log(JSON.stringify(tuneGarbageCollector([], undefined))); globalThis.gc?.();`;
-  const out = execFileSync(process.execPath, ['--import=tsx', '--input-type=module', '-e', script], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
+  const out = execFileSync(process.execPath, ['--import=tsx', '--input-type=module', '-e', script], {
+    encoding: 'utf8',
+    env: { ...process.env, NODE_OPTIONS: '' },
+  });
   t.deepEqual(JSON.parse(out), ['--no-incremental-marking']);
 });

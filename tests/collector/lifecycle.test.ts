@@ -36,7 +36,11 @@ function newWriter(t: ExecutionContext, path: string): { next: TestWriter; newSc
 
 function duplicates(values: readonly string[]): string[] {
   const seen = new Set<string>();
-  return values.filter((v) => (seen.has(v) ? true : (seen.add(v), false)));
+  return values.filter((v) => {
+    if (seen.has(v)) return true;
+    seen.add(v);
+    return false;
+  });
 }
 
 test('while the receiver is down, reading stops at the queue bound (data stays in the file) and everything arrives once it is back', async (t) => {
@@ -48,11 +52,26 @@ test('while the receiver is down, reading stops at the queue bound (data stays i
     writer.startSpan(scope, 1, i, `s${i}`);
     writer.endSpan(scope, 1, i);
   }
-  const c = collector(['--endpoint', receiver.httpUrl, '--queue-size', '200', '--batch-size', '50', '--read-batch', '100', '--stats', '--stats-interval', '100']);
+  const c = collector([
+    '--endpoint',
+    receiver.httpUrl,
+    '--queue-size',
+    '200',
+    '--batch-size',
+    '50',
+    '--read-batch',
+    '100',
+    '--stats',
+    '--stats-interval',
+    '100',
+  ]);
   await waitFor(() => c.statusLines().length >= 10, 15_000, 'ten status lines while the receiver is down');
   const down = c.statusLines();
   const last = down.at(-1)!;
-  t.true(down.every((s) => s.queued_traces <= 200 + 100 + 50), 'queue bounded by capacity + one read + one batch');
+  t.true(
+    down.every((s) => s.queued_traces <= 200 + 100 + 50),
+    'queue bounded by capacity + one read + one batch',
+  );
   t.true(last.lag_spans > 0, 'backpressure left the rest in the ring');
   t.is(last.dropped_traces, 0);
   t.true(last.rss_mb < 300, `collector RSS ${last.rss_mb} MB while the receiver is down`);
@@ -74,7 +93,11 @@ test('a writer killed with SIGKILL mid-stream: every committed item is exported 
       return [];
     }
   };
-  const child = spawn(process.execPath, ['--conditions=source', '--import=tsx', fileURLToPath(new URL('./support/writer-child.ts', import.meta.url)), path, progress], { stdio: 'inherit' });
+  const child = spawn(
+    process.execPath,
+    ['--conditions=source', '--import=tsx', fileURLToPath(new URL('./support/writer-child.ts', import.meta.url)), path, progress],
+    { stdio: 'inherit' },
+  );
   const exited = new Promise((r) => child.on('exit', r));
   t.teardown(() => child.kill('SIGKILL'));
   await waitFor(() => committed().length > 0, 15_000, 'the writer child');
@@ -171,7 +194,10 @@ test('a file re-initialised by a new writer: the old file is flushed, the new on
   await c.stop();
   t.deepEqual(spanLabels(receiver.spans()), ['new-done@new/new-lib', 'old-done@old/old-lib', 'old-open@old/old-lib']);
   t.is(receiver.spans().find((s) => s.name === 'old-open')!.attributes['otlp_mmap.span.incomplete'], true);
-  t.deepEqual(receiver.logRecords().map((l) => `${String(l.body)}@${String(l.resource['service.name'])}`), ['old-log@old', 'new-log@new']);
+  t.deepEqual(
+    receiver.logRecords().map((l) => `${String(l.body)}@${String(l.resource['service.name'])}`),
+    ['old-log@old', 'new-log@new'],
+  );
   t.is(c.statusLines('final').at(-1)!.resets, 1);
 });
 
@@ -194,7 +220,7 @@ test('a file deleted and created anew at the input path is followed: what the ol
   t.is(c.statusLines('final').at(-1)!.resets, 1);
 });
 
-test('a file replaced by one that is not an OTLP-MMAP file: the old file\'s data is exported, then one error line about the new file and a non-zero exit', async (t) => {
+test("a file replaced by one that is not an OTLP-MMAP file: the old file's data is exported, then one error line about the new file and a non-zero exit", async (t) => {
   const { receiver, writer, path, collector } = await e2e(t);
   const scope = writer.scope('lib', writer.resource({ 'service.name': 'old' }));
   writer.startSpan(scope, 1, 1, 'old-done');
@@ -242,7 +268,10 @@ test('dump converts everything unread to OTLP JSON lines, marks open spans incom
   writer.log(scope, 'last log');
   const d = await runCollector(['dump', path]);
   t.is(d.exit.code, 0);
-  const lines = d.jsonLines() as { resourceSpans?: { scopeSpans: { spans: { name: string; attributes?: { key: string }[]; events?: { name: string }[] }[] }[] }[]; resourceLogs?: unknown[] }[];
+  const lines = d.jsonLines() as {
+    resourceSpans?: { scopeSpans: { spans: { name: string; attributes?: { key: string }[]; events?: { name: string }[] }[] }[] }[];
+    resourceLogs?: unknown[];
+  }[];
   const spans = lines.flatMap((l) => l.resourceSpans ?? []).flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans));
   t.deepEqual(spans.map((s) => s.name).sort(), ['finished', 'in-flight']);
   const open = spans.find((s) => s.name === 'in-flight')!;
@@ -278,7 +307,17 @@ test('bad options and bad files end with one clear error line and a non-zero exi
   t.regex(bogusEndpointEnv.stderr, /OTEL_EXPORTER_OTLP_ENDPOINT: not a URL/);
   const help = await runCollector(['--help']);
   t.is(help.exit.code, 0);
-  for (const option of ['--input', '--output', '--endpoint', '--protocol', '--stats', '--span-max-age', '--batch-timeout', '--metric-interval', '--temporality']) {
+  for (const option of [
+    '--input',
+    '--output',
+    '--endpoint',
+    '--protocol',
+    '--stats',
+    '--span-max-age',
+    '--batch-timeout',
+    '--metric-interval',
+    '--temporality',
+  ]) {
     t.true(help.stdout.includes(option), `--help documents ${option}`);
   }
 });

@@ -13,8 +13,14 @@ test('a partial batch of log records is shipped when the batch timeout expires',
   await waitFor(() => receiver.logRecords().length >= 3, 15_000, 'three log records');
   await c.stop();
   t.is(receiver.logs.length, 1, 'one request holding the partial batch of 3 (< batch size 100)');
-  t.deepEqual(receiver.logRecords().map((l) => l.body), ['line 0', 'line 1', 'line 2']);
-  t.deepEqual(receiver.logRecords().map((l) => l.attributes.i), [0n, 1n, 2n]);
+  t.deepEqual(
+    receiver.logRecords().map((l) => l.body),
+    ['line 0', 'line 1', 'line 2'],
+  );
+  t.deepEqual(
+    receiver.logRecords().map((l) => l.attributes.i),
+    [0n, 1n, 2n],
+  );
   t.is(receiver.logRecords()[0].record.severityNumber, 9);
   t.is(receiver.logRecords()[0].resource['service.name'], 'svc');
 });
@@ -26,7 +32,10 @@ test('log records are batched by size', async (t) => {
   const c = collector(['--endpoint', receiver.httpUrl, '--batch-size', '4', '--batch-timeout', '300']);
   await waitFor(() => receiver.logRecords().length >= 10, 15_000, 'ten log records');
   await c.stop();
-  t.deepEqual(receiver.logs.map((r) => r.resourceLogs[0].scopeLogs[0].logRecords.length), [4, 4, 2]);
+  t.deepEqual(
+    receiver.logs.map((r) => r.resourceLogs[0].scopeLogs[0].logRecords.length),
+    [4, 4, 2],
+  );
 });
 
 test('a log record whose body or attribute does not resolve is exported without it, counted, and the pipeline goes on', async (t) => {
@@ -34,7 +43,12 @@ test('a log record whose body or attribute does not resolve is exported without 
   const scope = writer.scope('app', 0n);
   const loop = writer.valueEntry({ value: { $case: 'valueRef', value: 0n } });
   writer.event({ scopeRef: scope, severityNumber: 13, body: { value: { $case: 'valueRef', value: 999_999_999n } }, attributes: writer.attrs({ ok: 'kept' }) });
-  writer.event({ scopeRef: scope, severityNumber: 13, body: { value: { $case: 'stringValue', value: 'has a bad attribute' } }, attributes: [{ keyRef: 888_888_888n, value: { value: { $case: 'stringValue', value: 'x' } } }, ...writer.attrs({ good: 1 })] });
+  writer.event({
+    scopeRef: scope,
+    severityNumber: 13,
+    body: { value: { $case: 'stringValue', value: 'has a bad attribute' } },
+    attributes: [{ keyRef: 888_888_888n, value: { value: { $case: 'stringValue', value: 'x' } } }, ...writer.attrs({ good: 1 })],
+  });
   writer.event({ scopeRef: scope, severityNumber: 13, body: { value: { $case: 'valueRef', value: loop } } });
   // Bytes that are not an Event at all, then a good record.
   t.true(writer.native.append(RING_EVENTS, Buffer.from([0x0a, 0xff, 0xff, 0xff])));
@@ -43,7 +57,10 @@ test('a log record whose body or attribute does not resolve is exported without 
   await waitFor(() => receiver.logRecords().length >= 4, 15_000, 'four log records');
   await c.stop();
   const logs = receiver.logRecords();
-  t.deepEqual(logs.map((l) => l.body), [undefined, 'has a bad attribute', undefined, 'after the bad ones']);
+  t.deepEqual(
+    logs.map((l) => l.body),
+    [undefined, 'has a bad attribute', undefined, 'after the bad ones'],
+  );
   t.deepEqual(logs[0].attributes, { ok: 'kept' });
   t.deepEqual(logs[1].attributes, { good: 1n });
   t.is(logs[1].record.droppedAttributesCount, 1);

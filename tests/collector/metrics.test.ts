@@ -23,7 +23,13 @@ test('measurements are aggregated and exported at the metric interval, grouped u
   const scope = writer.scope('meter', writer.resource({ 'service.name': 'metered' }));
   const requests = counter(writer, scope, 'requests');
   for (const v of [1n, 2n, 3n]) {
-    writer.measurement({ metricRef: requests, attributes: writer.attrs({ route: '/a' }), timeUnixNano: 1_700_000_000_000_000_000n, value: { $case: 'asLong', value: v }, spanContext: undefined });
+    writer.measurement({
+      metricRef: requests,
+      attributes: writer.attrs({ route: '/a' }),
+      timeUnixNano: 1_700_000_000_000_000_000n,
+      value: { $case: 'asLong', value: v },
+      spanContext: undefined,
+    });
   }
   const c = collector(['--endpoint', receiver.httpUrl, '--metric-interval', '200']);
   await waitFor(() => receiver.metricsReceived().some((m) => m.metric.name === 'requests'), 15_000, 'the requests metric');

@@ -1,7 +1,7 @@
 // The OTLP/JSON mapping of ts-proto objects (OTLP spec, "JSON Protobuf Encoding").
 import test from 'ava';
 import { otlpTraceService, type otlpLogsService } from '@otlp-mmap/protocol';
-import { toOtlpJson } from '@otlp-mmap/collector';
+import { toOtlpJson } from '../../packages/collector/src/otlp/otlp-json.js';
 
 const traceId = Uint8Array.from({ length: 16 }, (_, i) => i);
 const spanId = Uint8Array.from({ length: 8 }, (_, i) => 0xf0 + i);
@@ -9,7 +9,11 @@ const spanId = Uint8Array.from({ length: 8 }, (_, i) => 0xf0 + i);
 const request: otlpTraceService.ExportTraceServiceRequest = {
   resourceSpans: [
     {
-      resource: { attributes: [{ key: 'service.name', value: { value: { $case: 'stringValue', value: 'svc' } }, keyStrindex: 0 }], droppedAttributesCount: 0, entityRefs: [] },
+      resource: {
+        attributes: [{ key: 'service.name', value: { value: { $case: 'stringValue', value: 'svc' } }, keyStrindex: 0 }],
+        droppedAttributesCount: 0,
+        entityRefs: [],
+      },
       schemaUrl: '',
       scopeSpans: [
         {
@@ -38,7 +42,15 @@ const request: otlpTraceService.ExportTraceServiceRequest = {
                   value: {
                     value: {
                       $case: 'kvlistValue',
-                      value: { values: [{ key: 'arr', value: { value: { $case: 'arrayValue', value: { values: [{ value: { $case: 'stringValue', value: '' } }] } } }, keyStrindex: 0 }] },
+                      value: {
+                        values: [
+                          {
+                            key: 'arr',
+                            value: { value: { $case: 'arrayValue', value: { values: [{ value: { $case: 'stringValue', value: '' } }] } } },
+                            keyStrindex: 0,
+                          },
+                        ],
+                      },
                     },
                   },
                   keyStrindex: 0,
@@ -97,7 +109,19 @@ test('a log record keeps an empty body absent and maps its trace context', (t) =
             scope: undefined,
             schemaUrl: '',
             logRecords: [
-              { timeUnixNano: 5n, observedTimeUnixNano: 6n, severityNumber: 17, severityText: 'ERROR', body: undefined, attributes: [], droppedAttributesCount: 0, flags: 1, traceId, spanId, eventName: 'e' },
+              {
+                timeUnixNano: 5n,
+                observedTimeUnixNano: 6n,
+                severityNumber: 17,
+                severityText: 'ERROR',
+                body: undefined,
+                attributes: [],
+                droppedAttributesCount: 0,
+                flags: 1,
+                traceId,
+                spanId,
+                eventName: 'e',
+              },
             ],
           },
         ],

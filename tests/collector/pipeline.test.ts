@@ -2,7 +2,9 @@
 // ring and the spans ring are interleaved so span events reach their span.
 import test from 'ava';
 import { BinaryWriter, Event, SpanEvent, type otlpLogsService, type otlpTraceService } from '@otlp-mmap/protocol';
-import { parseConfig, Pipeline, type DictionaryView, type SignalSinks } from '@otlp-mmap/collector';
+import { parseConfig } from '@otlp-mmap/collector';
+import type { DictionaryView } from '../../packages/collector/src/dictionary/dictionary-view.js';
+import { Pipeline, type SignalSinks } from '../../packages/collector/src/pipeline/pipeline.js';
 
 const T = new Uint8Array(16).fill(7);
 const id = (n: number): Uint8Array => new Uint8Array(8).fill(n);
@@ -13,7 +15,12 @@ const start = (span: number): SpanEvent => ({
   spanId: id(span),
   event: { $case: 'start', value: { parentSpanId: new Uint8Array(0), flags: 1, name: `span-${span}`, kind: 1, startTimeUnixNano: 1n, attributes: [] } },
 });
-const end = (span: number): SpanEvent => ({ scopeRef: 0n, traceId: T, spanId: id(span), event: { $case: 'end', value: { endTimeUnixNano: 2n, status: undefined } } });
+const end = (span: number): SpanEvent => ({
+  scopeRef: 0n,
+  traceId: T,
+  spanId: id(span),
+  event: { $case: 'end', value: { endTimeUnixNano: 2n, status: undefined } },
+});
 const spanEvent = (span: number): Event => ({
   scopeRef: 0n,
   timeUnixNano: 1n,
@@ -41,7 +48,15 @@ function scriptedReader(script: { events: Event[][]; spans: SpanEvent[][] }) {
     entry: () => Buffer.alloc(0),
     string: () => '',
     // The pipeline reads the slot sizes once (a batch near --read-bytes may have stopped there).
-    info: () => ({ version: 1, startTimeUnixNano: 1n, fileSize: 0, events: ring, spans: ring, measurements: ring, dictionary: { offset: 0, end: 0, numEntries: 0 } }),
+    info: () => ({
+      version: 1,
+      startTimeUnixNano: 1n,
+      fileSize: 0,
+      events: ring,
+      spans: ring,
+      measurements: ring,
+      dictionary: { offset: 0, end: 0, numEntries: 0 },
+    }),
     stats: () => ({ skippedUncommitted: [0, 0, 0], corrupt: [0, 0, 0], read: [0, 0, 0], resyncs: [0, 0, 0], resyncSkipped: [0, 0, 0] }),
     isReset: () => false,
     truncation: () => null,
@@ -52,7 +67,12 @@ function scriptedReader(script: { events: Event[][]; spans: SpanEvent[][] }) {
 const dictionary: DictionaryView = {
   string: (r) => `name-${r}`,
   resource: () => ({ attributes: [], droppedAttributesCount: 0, entityRefs: [] }),
-  scope: (ref) => ({ ref, scope: { name: 's', version: '', attributes: [], droppedAttributesCount: 0 }, resourceRef: 0n, resource: { attributes: [], droppedAttributesCount: 0, entityRefs: [] } }),
+  scope: (ref) => ({
+    ref,
+    scope: { name: 's', version: '', attributes: [], droppedAttributesCount: 0 },
+    resourceRef: 0n,
+    resource: { attributes: [], droppedAttributesCount: 0, entityRefs: [] },
+  }),
   metric: () => {
     throw new Error('unused');
   },
@@ -83,18 +103,30 @@ test('a span event read after its EndSpan (events ring read first, one cycle lat
   pipeline.poll(reader);
   pipeline.poll(reader);
   pipeline.flushAll(false);
-  t.deepEqual(spans().map((s) => [s.name, s.events.map((e) => e.name)]), [['span-1', ['name-5']]]);
+  t.deepEqual(
+    spans().map((s) => [s.name, s.events.map((e) => e.name)]),
+    [['span-1', ['name-5']]],
+  );
   t.deepEqual(logRecords(), []);
 });
 
 test('a span event read before its StartSpan while the spans ring lags waits for the span instead of becoming a log', (t) => {
   const { pipeline, spans, logRecords } = setup(3);
-  const reader = scriptedReader({ events: [[spanEvent(9)]], spans: [[start(1), end(1), start(2)], [start(9), end(9)]] });
+  const reader = scriptedReader({
+    events: [[spanEvent(9)]],
+    spans: [
+      [start(1), end(1), start(2)],
+      [start(9), end(9)],
+    ],
+  });
   pipeline.poll(reader); // spans batch full: the ring lags, the event is kept back
   pipeline.poll(reader); // span 9 starts and ends; the kept event attaches
   pipeline.flushAll(true);
   const nine = spans().find((s) => s.name === 'span-9');
-  t.deepEqual(nine?.events.map((e) => e.name), ['name-5']);
+  t.deepEqual(
+    nine?.events.map((e) => e.name),
+    ['name-5'],
+  );
   t.deepEqual(logRecords(), []);
 });
 
@@ -112,24 +144,40 @@ test('with the spans ring caught up, an event for an unknown span becomes a log 
 
 test('arbitrary bytes in every ring never stop the pipeline: good messages after them are still exported', async (t) => {
   const fc = await import('fast-check');
-  const { FileDictionary } = await import('@otlp-mmap/collector');
-  const junkSource = { entry: (): Uint8Array => new Uint8Array([0x0a, 0x05, 0xff]), string: (ref: number): string => (ref % 3 === 0 ? 'k' : (() => { throw new Error('bad reference'); })()) };
+  const { FileDictionary } = await import('../../packages/collector/src/dictionary/file-dictionary.js');
+  const junkSource = {
+    entry: (): Uint8Array => new Uint8Array([0x0a, 0x05, 0xff]),
+    string: (ref: number): string =>
+      ref % 3 === 0
+        ? 'k'
+        : (() => {
+            throw new Error('bad reference');
+          })(),
+  };
   fc.assert(
-    fc.property(fc.array(fc.uint8Array({ maxLength: 64 }), { maxLength: 20 }), fc.array(fc.uint8Array({ maxLength: 64 }), { maxLength: 20 }), (eventJunk, spanJunk) => {
-      const { pipeline, spans } = setup(1000);
-      const frame = (messages: readonly Uint8Array[]): Buffer => {
-        const w = new BinaryWriter();
-        for (const m of messages) w.bytes(m);
-        return Buffer.from(w.finish());
-      };
-      const batches = [[frame(eventJunk)], [frame([...spanJunk, SpanEvent.encode(start(42)).finish(), SpanEvent.encode(end(42)).finish()])], [frame(eventJunk)]];
-      const reader = { ...scriptedReader({ events: [], spans: [] }), read: (ring: 0 | 1 | 2) => batches[ring].shift() ?? Buffer.alloc(0) };
-      pipeline.useFile(new FileDictionary(junkSource), { record: () => {}, collect: () => [] });
-      pipeline.poll(reader);
-      pipeline.poll(reader);
-      pipeline.flushAll(true);
-      return spans().some((s) => s.name === 'span-42');
-    }),
+    fc.property(
+      fc.array(fc.uint8Array({ maxLength: 64 }), { maxLength: 20 }),
+      fc.array(fc.uint8Array({ maxLength: 64 }), { maxLength: 20 }),
+      (eventJunk, spanJunk) => {
+        const { pipeline, spans } = setup(1000);
+        const frame = (messages: readonly Uint8Array[]): Buffer => {
+          const w = new BinaryWriter();
+          for (const m of messages) w.bytes(m);
+          return Buffer.from(w.finish());
+        };
+        const batches = [
+          [frame(eventJunk)],
+          [frame([...spanJunk, SpanEvent.encode(start(42)).finish(), SpanEvent.encode(end(42)).finish()])],
+          [frame(eventJunk)],
+        ];
+        const reader = { ...scriptedReader({ events: [], spans: [] }), read: (ring: 0 | 1 | 2) => batches[ring].shift() ?? Buffer.alloc(0) };
+        pipeline.useFile(new FileDictionary(junkSource), { record: () => {}, collect: () => [] });
+        pipeline.poll(reader);
+        pipeline.poll(reader);
+        pipeline.flushAll(true);
+        return spans().some((s) => s.name === 'span-42');
+      },
+    ),
     { numRuns: 200 },
   );
   t.pass();

@@ -45,7 +45,19 @@ test('reading a ring full of big messages holds at most about --read-bytes more 
   const bound = 8 * MiB;
   // One record per request and a queue of one: the export side holds one
   // record at a time, so what grows with a read is what the read holds.
-  const c = collector(['--endpoint', receiver.httpUrl, '--read-bytes', String(bound), '--batch-size', '1', '--queue-size', '1', '--stats', '--stats-interval', '100']);
+  const c = collector([
+    '--endpoint',
+    receiver.httpUrl,
+    '--read-bytes',
+    String(bound),
+    '--batch-size',
+    '1',
+    '--queue-size',
+    '1',
+    '--stats',
+    '--stats-interval',
+    '100',
+  ]);
   await waitFor(() => c.statusLines().length > 0, 30_000, 'the collector to start');
   const startKb = procStatusKb(c.child.pid!, 'VmHWM');
   const scope = writer.scope('lib', writer.resource({ 'service.name': 'big' }));
@@ -89,7 +101,9 @@ test('reading a ring full of big messages holds at most about --read-bytes more 
   // Requests may overlap, so records may arrive in another order.
   t.deepEqual(got.sort(), expected, 'every message, whole');
   const MiBof = (kb: number): number => Math.round(kb / 1024);
-  t.log(`VmHWM: ${MiBof(startKb)} MiB at start, ${MiBof(oneAtATimeKb)} MiB after messages one at a time, ${MiBof(peakKb)} MiB after a full ring (${perRing * 4} MiB) read with --read-bytes ${bound / MiB} MiB`);
+  t.log(
+    `VmHWM: ${MiBof(startKb)} MiB at start, ${MiBof(oneAtATimeKb)} MiB after messages one at a time, ${MiBof(peakKb)} MiB after a full ring (${perRing * 4} MiB) read with --read-bytes ${bound / MiB} MiB`,
+  );
   // Unbounded, one read holds the whole ring (124 MiB) plus its copies.
   t.true(peakKb - oneAtATimeKb <= 4 * (bound / 1024), `a full ring grew the peak by ${MiBof(peakKb - oneAtATimeKb)} MiB, more than 4 x --read-bytes`);
 });
@@ -140,7 +154,10 @@ test('a reader_index ahead of writer_index is resynchronised: records written me
   const exit = await c.stop('SIGTERM');
   t.is(exit.code, 0);
   t.deepEqual(
-    receiver.spans().map((s) => s.name).sort(),
+    receiver
+      .spans()
+      .map((s) => s.name)
+      .sort(),
     Array.from({ length: 10 }, (_, i) => `s${i + 1}`).sort(),
   );
   const final = c.statusLines('final').at(-1)!;
@@ -214,7 +231,11 @@ test('a 0444 file owned by another user is dumped by a user who can only read it
     // Owned by nobody and read by a process without capabilities: the kernel
     // checks permissions (root's capabilities would bypass them).
     chownSync(path, 65534, 65534);
-    t.throws(() => execFileSync('setpriv', ['--bounding-set=-all', '--inh-caps=-all', '--', 'sh', '-c', `: >> '${path}'`], { stdio: 'ignore' }), undefined, 'writing the file is refused');
+    t.throws(
+      () => execFileSync('setpriv', ['--bounding-set=-all', '--inh-caps=-all', '--', 'sh', '-c', `: >> '${path}'`], { stdio: 'ignore' }),
+      undefined,
+      'writing the file is refused',
+    );
   } else {
     t.log('not root: dumping a 0444 file of this user (writing it is refused to its owner too)');
   }

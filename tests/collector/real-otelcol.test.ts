@@ -44,7 +44,8 @@ function metricsOf(lines: readonly Json[]): { resource: Record<string, unknown>;
   for (const line of lines) {
     for (const rm of line.resourceMetrics as Json[]) {
       const resource: Record<string, unknown> = {};
-      for (const a of ((rm.resource as Json | undefined)?.attributes as Json[] | undefined) ?? []) resource[a.key as string] = Object.values(a.value as Json)[0];
+      for (const a of ((rm.resource as Json | undefined)?.attributes as Json[] | undefined) ?? [])
+        resource[a.key as string] = Object.values(a.value as Json)[0];
       for (const sm of rm.scopeMetrics as Json[]) for (const metric of sm.metrics as Json[]) out.push({ resource, metric });
     }
   }
@@ -121,16 +122,21 @@ test('a real OpenTelemetry Collector accepts the export over gRPC with mTLS: spa
     parent.end();
   });
 
-  collector = new CollectorProcess(['--input', path, ...FAST, '--endpoint', `https://127.0.0.1:${port}`, '--protocol', 'grpc', '--stats', '--stats-interval', '100000'], {
-    OTEL_EXPORTER_OTLP_CERTIFICATE: certs.ca.certPath,
-    OTEL_EXPORTER_OTLP_CLIENT_KEY: certs.client.keyPath,
-    OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE: certs.client.certPath,
-  });
+  collector = new CollectorProcess(
+    ['--input', path, ...FAST, '--endpoint', `https://127.0.0.1:${port}`, '--protocol', 'grpc', '--stats', '--stats-interval', '100000'],
+    {
+      OTEL_EXPORTER_OTLP_CERTIFICATE: certs.ca.certPath,
+      OTEL_EXPORTER_OTLP_CLIENT_KEY: certs.client.keyPath,
+      OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE: certs.client.certPath,
+    },
+  );
   const appMetric = (): boolean => metricsOf(readOutput(output).metrics).some((m) => m.metric.name === 'e2e.count');
   await waitFor(
     () => {
       const out = readOutput(output);
-      return out.traces.flatMap((r) => r.resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans))).length >= 2 && out.logs.length >= 1 && appMetric();
+      return (
+        out.traces.flatMap((r) => r.resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans))).length >= 2 && out.logs.length >= 1 && appMetric()
+      );
     },
     30_000,
     'the spans, the log record and the counter in the file exporter output',
@@ -148,7 +154,9 @@ test('a real OpenTelemetry Collector accepts the export over gRPC with mTLS: spa
 
   const out = readOutput(output);
   const spans = out.traces.flatMap((r) =>
-    r.resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans.map((span) => ({ span, resource: attributeMap(rs.resource?.attributes ?? []), scope: ss.scope?.name })))),
+    r.resourceSpans.flatMap((rs) =>
+      rs.scopeSpans.flatMap((ss) => ss.spans.map((span) => ({ span, resource: attributeMap(rs.resource?.attributes ?? []), scope: ss.scope?.name }))),
+    ),
   );
   t.is(spans.length, 2, 'each span once');
   const parent = spans.find((s) => s.span.name === 'parent')!;
@@ -164,7 +172,9 @@ test('a real OpenTelemetry Collector accepts the export over gRPC with mTLS: spa
   t.is(attributeMap(exception?.attributes ?? [])['exception.message'], 'kaboom');
   t.true(child.span.endTimeUnixNano > child.span.startTimeUnixNano);
 
-  const logs = out.logs.flatMap((r) => r.resourceLogs.flatMap((rl) => rl.scopeLogs.flatMap((sl) => sl.logRecords.map((record) => ({ record, scope: sl.scope?.name })))));
+  const logs = out.logs.flatMap((r) =>
+    r.resourceLogs.flatMap((rl) => rl.scopeLogs.flatMap((sl) => sl.logRecords.map((record) => ({ record, scope: sl.scope?.name })))),
+  );
   t.is(logs.length, 1);
   t.is(logs[0].record.body?.value?.$case === 'stringValue' ? logs[0].record.body.value.value : undefined, 'inside the parent span');
   t.is(Number(logs[0].record.severityNumber), Number(SeverityNumber.WARN));

@@ -150,11 +150,7 @@ test('cumulative preference: totals grow across collections from one fixed start
   const h2 = c2.latency.dataPoints[0];
   t.is(c2.latency.aggregationTemporality, CUMULATIVE);
   t.deepEqual(h1.explicitBounds, [10, 100]);
-  t.deepEqual(
-    [h1.count, h1.sum, h1.min, h1.max, h1.bucketCounts],
-    [3n, 65, 5, 50, [2n, 1n, 0n]],
-    'a value equal to a boundary counts in the lower bucket',
-  );
+  t.deepEqual([h1.count, h1.sum, h1.min, h1.max, h1.bucketCounts], [3n, 65, 5, 50, [2n, 1n, 0n]], 'a value equal to a boundary counts in the lower bucket');
   t.deepEqual([h2.count, h2.sum, h2.min, h2.max, h2.bucketCounts], [5n, 1165, 5, 1000, [2n, 2n, 1n]]);
   t.is(h2.startTimeUnixNano, h1.startTimeUnixNano);
   t.true(h1.startTimeUnixNano <= h1.timeUnixNano && h2.timeUnixNano > h1.timeUnixNano);

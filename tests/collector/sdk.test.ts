@@ -58,5 +58,8 @@ test('spans with a recorded exception, a log inside a span and a counter made th
   t.is(log.body, 'inside the parent span');
   t.is(Buffer.from(log.record.traceId).toString('hex'), parent!.traceId, 'the log carries the trace context');
   t.is(log.scope, 'e2e-logger');
-  t.true(receiver.metricsReceived().some((m) => m.metric.name === 'e2e.count'), 'the counter arrives (final collection at SIGTERM at the latest)');
+  t.true(
+    receiver.metricsReceived().some((m) => m.metric.name === 'e2e.count'),
+    'the counter arrives (final collection at SIGTERM at the latest)',
+  );
 });

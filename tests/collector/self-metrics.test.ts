@@ -22,7 +22,11 @@ function selfRequests(receiver: OtlpReceiver): Received[][] {
     .map((request) =>
       request.resourceMetrics
         .filter((rm) => attributeMap(rm.resource?.attributes ?? [])['service.name'] === SELF)
-        .flatMap((rm) => rm.scopeMetrics.flatMap((sm) => sm.metrics.map((metric) => ({ resource: attributeMap(rm.resource?.attributes ?? []), scope: sm.scope?.name ?? '', metric })))),
+        .flatMap((rm) =>
+          rm.scopeMetrics.flatMap((sm) =>
+            sm.metrics.map((metric) => ({ resource: attributeMap(rm.resource?.attributes ?? []), scope: sm.scope?.name ?? '', metric })),
+          ),
+        ),
     )
     .filter((metrics) => metrics.length > 0);
 }
@@ -30,7 +34,10 @@ function selfRequests(receiver: OtlpReceiver): Received[][] {
 function points(metric: otlpMetrics.Metric): { attributes: Record<string, unknown>; value: number }[] {
   const data = metric.data;
   if (data?.$case !== 'sum' && data?.$case !== 'gauge') throw new Error(`${metric.name}: not a sum`);
-  return data.value.dataPoints.map((p) => ({ attributes: attributeMap(p.attributes), value: Number(p.value?.$case === 'asInt' ? p.value.value : (p.value?.value ?? NaN)) }));
+  return data.value.dataPoints.map((p) => ({
+    attributes: attributeMap(p.attributes),
+    value: Number(p.value?.$case === 'asInt' ? p.value.value : (p.value?.value ?? NaN)),
+  }));
 }
 
 const SIGNAL_OF_ITEM: Record<string, string> = { span: 'traces', log: 'logs', metric_data_point: 'metrics' };
@@ -156,14 +163,30 @@ function withoutRates(line: Record<string, number>): Record<string, number> {
 }
 
 /** Runs a collector over a mix of good and bad records: traces (HTTP) retried once, logs to a closed port (given up), metrics over gRPC. */
-async function runMix(t: Parameters<typeof e2e>[0], extra: readonly string[] = []): Promise<{ c: CollectorProcess; metricsReceiver: OtlpReceiver; tracesReceiver: OtlpReceiver }> {
+async function runMix(
+  t: Parameters<typeof e2e>[0],
+  extra: readonly string[] = [],
+): Promise<{ c: CollectorProcess; metricsReceiver: OtlpReceiver; tracesReceiver: OtlpReceiver }> {
   const { receiver: tracesReceiver, writer, collector } = await e2e(t);
   const metricsReceiver = await OtlpReceiver.start();
   t.teardown(() => metricsReceiver.close());
   writeMix(writer);
   tracesReceiver.failNext(1);
   const c = collector(
-    ['--stats', '--stats-interval', '100000', '--retry-max-elapsed', '1500', '--traces-endpoint', `${tracesReceiver.httpUrl}/v1/traces`, '--logs-endpoint', 'http://127.0.0.1:9/v1/logs', '--metrics-endpoint', metricsReceiver.grpcUrl, ...extra],
+    [
+      '--stats',
+      '--stats-interval',
+      '100000',
+      '--retry-max-elapsed',
+      '1500',
+      '--traces-endpoint',
+      `${tracesReceiver.httpUrl}/v1/traces`,
+      '--logs-endpoint',
+      'http://127.0.0.1:9/v1/logs',
+      '--metrics-endpoint',
+      metricsReceiver.grpcUrl,
+      ...extra,
+    ],
     { OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: 'grpc' },
   );
   await waitFor(() => tracesReceiver.spans().length >= 5 && /logs: dropped 1 items/.test(c.stderr), 20_000, 'the spans delivered and the log record given up');
@@ -202,7 +225,10 @@ test("the collector's own metrics reach the metrics endpoint under its own resou
   t.true(requests.every((r) => r[0].resource['service.instance.id'] === resource['service.instance.id']));
   t.is(last[0].scope, '@otlp-mmap/collector');
   const app = metricsReceiver.metricsReceived().filter((m) => m.resource['service.name'] === 'the-app');
-  t.true(app.some((m) => m.metric.name === 'hits'), "the application's metric still arrives under the application's resource");
+  t.true(
+    app.some((m) => m.metric.name === 'hits'),
+    "the application's metric still arrives under the application's resource",
+  );
   t.false(app.some((m) => m.metric.name.startsWith('otel.') || m.metric.name.startsWith('otlp_mmap.')));
 
   // Semantic-convention attributes.
@@ -210,17 +236,35 @@ test("the collector's own metrics reach the metrics endpoint under its own resou
   const spansExported = points(byName.get('otel.sdk.exporter.span.exported')!);
   t.deepEqual(spansExported, [
     {
-      attributes: { 'otel.component.type': 'otlp_http_span_exporter', 'otel.component.name': 'otlp_http_span_exporter/0', 'server.address': '127.0.0.1', 'server.port': BigInt(new URL(tracesReceiver.httpUrl).port) },
+      attributes: {
+        'otel.component.type': 'otlp_http_span_exporter',
+        'otel.component.name': 'otlp_http_span_exporter/0',
+        'server.address': '127.0.0.1',
+        'server.port': BigInt(new URL(tracesReceiver.httpUrl).port),
+      },
       value: 6,
     },
   ]);
   const logsExported = points(byName.get('otel.sdk.exporter.log.exported')!);
   t.deepEqual(
     logsExported.find((p) => p.attributes['error.type'] !== undefined),
-    { attributes: { 'otel.component.type': 'otlp_http_log_exporter', 'otel.component.name': 'otlp_http_log_exporter/0', 'server.address': '127.0.0.1', 'server.port': 9n, 'error.type': 'ECONNREFUSED' }, value: 1 },
+    {
+      attributes: {
+        'otel.component.type': 'otlp_http_log_exporter',
+        'otel.component.name': 'otlp_http_log_exporter/0',
+        'server.address': '127.0.0.1',
+        'server.port': 9n,
+        'error.type': 'ECONNREFUSED',
+      },
+      value: 1,
+    },
     'a log record given up, with the cause of its last attempt',
   );
-  t.true(points(byName.get('otlp_mmap.collector.exporter.retries')!).some((p) => p.attributes['error.type'] === '503' && p.attributes['otel.component.type'] === 'otlp_http_span_exporter'));
+  t.true(
+    points(byName.get('otlp_mmap.collector.exporter.retries')!).some(
+      (p) => p.attributes['error.type'] === '503' && p.attributes['otel.component.type'] === 'otlp_http_span_exporter',
+    ),
+  );
   t.is(points(byName.get('otel.sdk.exporter.metric_data_point.inflight')!)[0].attributes['otel.component.type'], 'otlp_grpc_metric_exporter');
   const memory = byName.get('process.memory.usage')!;
   t.is(memory.unit, 'By');
@@ -252,7 +296,8 @@ test('with --temporality delta the counters are deltas that add up to the final 
   }
   t.is(sumRead, final.read_spans);
   const open = requests.at(-1)!.find((m) => m.metric.name === 'otlp_mmap.collector.span.open')!.metric;
-  if (open.data?.$case === 'sum') t.is(open.data.value.aggregationTemporality, AggregationTemporality.AGGREGATION_TEMPORALITY_CUMULATIVE, 'a level stays cumulative');
+  if (open.data?.$case === 'sum')
+    t.is(open.data.value.aggregationTemporality, AggregationTemporality.AGGREGATION_TEMPORALITY_CUMULATIVE, 'a level stays cumulative');
 });
 
 for (const [how, args, env] of [
@@ -271,7 +316,7 @@ for (const [how, args, env] of [
   });
 }
 
-test('by default the metrics go to JSON lines without any of the collector\'s own; --self-metrics on adds them there too', async (t) => {
+test("by default the metrics go to JSON lines without any of the collector's own; --self-metrics on adds them there too", async (t) => {
   const { writer, collector } = await e2e(t);
   writeMix(writer);
   const quiet = collector([]);

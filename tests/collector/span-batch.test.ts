@@ -7,7 +7,9 @@
 import test from 'ava';
 import fc from 'fast-check';
 import { AnyValue, BinaryWriter, SpanEvent, SpanEventDecoder, type EndSpan, type KeyValueRef, type StartSpan } from '@otlp-mmap/protocol';
-import { ActiveSpans, FileDictionary, type DictionarySource } from '@otlp-mmap/collector';
+import { SPAN_EVENT_SCOPE_REF, SPAN_EVENT_SPAN_ID } from '@otlp-mmap/protocol/tags';
+import { FileDictionary, type DictionarySource } from '../../packages/collector/src/dictionary/file-dictionary.js';
+import { ActiveSpans } from '../../packages/collector/src/spans/active-spans.js';
 import { decodeBatch } from '../../packages/collector/src/file/messages.js';
 import { applySpanBatch } from '../../packages/collector/src/spans/span-batch.js';
 
@@ -88,8 +90,8 @@ const spanEvent: fc.Arbitrary<SpanEvent> = fc.record({
 const alteration = fc.oneof(
   { weight: 8, arbitrary: fc.constant((b: Uint8Array) => b) },
   fc.constant((b: Uint8Array) => concat(b, new Uint8Array([0x90, 0x03, 0x01]))), // unknown field 50
-  fc.constant((b: Uint8Array) => concat(b, new BinaryWriter().uint32(18).bytes(spanIds[1]).finish())), // span_id again
-  fc.constant((b: Uint8Array) => concat(new BinaryWriter().uint32(160).int64(3n).finish(), b)), // scope_ref twice
+  fc.constant((b: Uint8Array) => concat(b, new BinaryWriter().uint32(SPAN_EVENT_SPAN_ID).bytes(spanIds[1]).finish())), // span_id again
+  fc.constant((b: Uint8Array) => concat(new BinaryWriter().uint32(SPAN_EVENT_SCOPE_REF).int64(3n).finish(), b)), // scope_ref twice
   fc.constant((b: Uint8Array) => b.subarray(0, Math.max(0, b.length - 1))), // truncated
 );
 
@@ -107,7 +109,11 @@ function batchOf(messages: Uint8Array[]): Uint8Array {
 }
 
 function table(): ActiveSpans {
-  return new ActiveSpans(new FileDictionary(new Source()), { maxAgeMs: 60_000, maxActive: 4, maxAttributes: 3, maxEvents: 4, maxLinks: 4, endGraceMs: 0 }, () => 0);
+  return new ActiveSpans(
+    new FileDictionary(new Source()),
+    { maxAgeMs: 60_000, maxActive: 4, maxAttributes: 3, maxEvents: 4, maxLinks: 4, endGraceMs: 0 },
+    () => 0,
+  );
 }
 
 test('a batch applied through the shortcut ends as it does decoded and applied message by message', (t) => {
@@ -120,7 +126,12 @@ test('a batch applied through the shortcut ends as it does decoded and applied m
       for (const batch of batches) {
         const bytes = batchOf(batch.map(([m, alter]) => alter(SpanEvent.encode(m).finish())));
         const fastCount = applySpanBatch(bytes, fast, () => fastBad++);
-        const slowCount = decodeBatch(bytes, SpanEventDecoder, (m) => slow.apply(m), () => slowBad++);
+        const slowCount = decodeBatch(
+          bytes,
+          SpanEventDecoder,
+          (m) => slow.apply(m),
+          () => slowBad++,
+        );
         t.is(fastCount, slowCount);
         t.deepEqual(fast.release(true), slow.release(true));
       }
@@ -176,9 +187,7 @@ test('after a switch to another file a repeated attribute is resolved in the new
 test('a key repeated at one position with values taking turns keeps the value of each span', (t) => {
   const spans = table();
   const routes = ['/a', '/b', '/a', '/b']; // the table keeps 4 open spans
-  const starts = routes.map((value, i) =>
-    startWith(new Uint8Array(8).fill(i + 1), { keyRef: 1n, value: { value: { $case: 'stringValue', value } } }),
-  );
+  const starts = routes.map((value, i) => startWith(new Uint8Array(8).fill(i + 1), { keyRef: 1n, value: { value: { $case: 'stringValue', value } } }));
   applySpanBatch(batchOf(starts), spans, () => t.fail());
   t.deepEqual(
     spans.takeAll().map((s) => s.span.attributes[0].value?.value?.value),

@@ -4,7 +4,7 @@
 import test from 'ava';
 import { randomBytes } from 'node:crypto';
 import type { SpanEvent } from '@otlp-mmap/protocol';
-import { ActiveSpans } from '@otlp-mmap/collector';
+import { ActiveSpans } from '../../packages/collector/src/spans/active-spans.js';
 import { idHashAt } from '../../packages/collector/src/spans/span-table.js';
 import { spanDictionary } from './support/span-dictionary.js';
 
@@ -52,7 +52,10 @@ test('two spans whose ids hash alike are both kept and each ends with its own En
   t.is(spans.openCount, 2);
   spans.apply(end(b, 30n));
   spans.apply(end(a, 20n));
-  t.deepEqual(released(spans).sort(), [['a', 20n], ['b', 30n]]);
+  t.deepEqual(released(spans).sort(), [
+    ['a', 20n],
+    ['b', 30n],
+  ]);
   t.is(spans.counters.unknownSpan, 0);
   t.is(spans.openCount, 0);
 });

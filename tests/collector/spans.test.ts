@@ -101,8 +101,20 @@ test('the count cap evicts the oldest open spans so memory stays bounded', async
   const c = collector(['--endpoint', receiver.httpUrl, '--max-active-spans', '2']);
   await waitFor(() => receiver.spans().length >= 3, 15_000, 'three evicted spans');
   await new Promise((r) => setTimeout(r, 300));
-  t.deepEqual(receiver.spans().map((s) => s.name).sort(), ['open-1', 'open-2', 'open-3']);
+  t.deepEqual(
+    receiver
+      .spans()
+      .map((s) => s.name)
+      .sort(),
+    ['open-1', 'open-2', 'open-3'],
+  );
   await c.stop();
   // At shutdown the two still open are flushed as incomplete too.
-  t.deepEqual(receiver.spans().map((s) => s.name).sort(), ['open-1', 'open-2', 'open-3', 'open-4', 'open-5']);
+  t.deepEqual(
+    receiver
+      .spans()
+      .map((s) => s.name)
+      .sort(),
+    ['open-1', 'open-2', 'open-3', 'open-4', 'open-5'],
+  );
 });

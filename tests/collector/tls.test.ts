@@ -63,7 +63,10 @@ for (const protocol of PROTOCOLS) {
     await waitFor(() => receiver.spans().length >= 1 && receiver.logRecords().length >= 1, 15_000, 'the span and the log record over mTLS');
     await c.stop();
     t.true(receiver.requests.length >= 2);
-    t.true(receiver.requests.every((r) => r.clientCertificate === 'otlp-mmap-collector'), 'every request came with the client certificate');
+    t.true(
+      receiver.requests.every((r) => r.clientCertificate === 'otlp-mmap-collector'),
+      'every request came with the client certificate',
+    );
   });
 
   test(`${protocol}: mTLS — without a client certificate the server refuses, nothing is delivered, and a line says why`, async (t) => {
@@ -78,7 +81,10 @@ for (const protocol of PROTOCOLS) {
     await c.stop();
     t.is(receiver.requests.length, 0, 'the server took no request');
     const line = c.stderr.split('\n').find((l) => l.includes('traces: export to'))!;
-    t.regex(line, /failed: (gRPC UNAVAILABLE: )?TLS: the server refused the handshake \(tlsv13 alert certificate required\); it may require a client certificate it trusts, and the collector sent no client certificate/);
+    t.regex(
+      line,
+      /failed: (gRPC UNAVAILABLE: )?TLS: the server refused the handshake \(tlsv13 alert certificate required\); it may require a client certificate it trusts, and the collector sent no client certificate/,
+    );
     t.is(receiver.spans().length, 0);
     const final = c.statusLines('final').at(-1)!;
     t.is(final.exported_traces, 0);
@@ -128,8 +134,14 @@ test('gRPC: an endpoint without a scheme is TLS by default and plaintext with OT
   });
   await waitFor(() => secure.spans().length >= 1 && plain.logRecords().length >= 1, 15_000, 'the span over TLS and the log record in plaintext');
   await c.stop();
-  t.deepEqual(secure.requests.map((r) => r.signal), ['traces']);
-  t.deepEqual(plain.requests.map((r) => r.signal), ['logs']);
+  t.deepEqual(
+    secure.requests.map((r) => r.signal),
+    ['traces'],
+  );
+  t.deepEqual(
+    plain.requests.map((r) => r.signal),
+    ['logs'],
+  );
   t.true(c.stderr.includes('logs: OTEL_EXPORTER_OTLP_CERTIFICATE is not used: the endpoint http://'), 'the unused certificate is pointed out');
 });
 
@@ -154,10 +166,22 @@ test('a certificate file that is missing, not PEM, or a key without its certific
   const notPem = file('not.pem');
   writeFileSync(notPem, 'hello\n');
   const cases: [Record<string, string>, string[], RegExp][] = [
-    [{ OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE: missing }, [], new RegExp(`error: cannot read OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE file ${missing}: no such file$`)],
+    [
+      { OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE: missing },
+      [],
+      new RegExp(`error: cannot read OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE file ${missing}: no such file$`),
+    ],
     [{}, ['--client-certificate', notPem, '--client-key', certs.client.keyPath], new RegExp(`error: --client-certificate file ${notPem} holds no PEM block`)],
-    [{ OTEL_EXPORTER_OTLP_CLIENT_KEY: certs.client.keyPath }, [], /error: OTEL_EXPORTER_OTLP_CLIENT_KEY \(.*client\.key\) is set without OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE/],
-    [{ OTEL_EXPORTER_OTLP_CLIENT_KEY: certs.client.keyPath, OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE: certs.server.certPath }, [], /do not make a usable key pair/],
+    [
+      { OTEL_EXPORTER_OTLP_CLIENT_KEY: certs.client.keyPath },
+      [],
+      /error: OTEL_EXPORTER_OTLP_CLIENT_KEY \(.*client\.key\) is set without OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE/,
+    ],
+    [
+      { OTEL_EXPORTER_OTLP_CLIENT_KEY: certs.client.keyPath, OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE: certs.server.certPath },
+      [],
+      /do not make a usable key pair/,
+    ],
   ];
   for (const [env, args, expected] of cases) {
     const c = await runCollector(['--input', path, '--endpoint', 'https://127.0.0.1:9', ...args], env);

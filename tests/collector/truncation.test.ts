@@ -88,7 +88,7 @@ test('a cut that leaves the rings whole: the collector counts the messages writt
   const next = new TestWriter(path);
   t.teardown(() => next.close());
   next.log(next.scope('lib', next.resource({ 'service.name': 'next' })), 'from the new file');
-  await waitFor(() => receiver.logRecords().length >= 2, 15_000, 'the new file\'s record');
+  await waitFor(() => receiver.logRecords().length >= 2, 15_000, "the new file's record");
   const exit = await collector.stop('SIGTERM');
   t.is(exit.code, 0);
   t.deepEqual(

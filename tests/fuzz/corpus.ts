@@ -84,19 +84,31 @@ function writeHandMadeSeed(path: string): string {
   const text = (value: string): AnyValue => ({ value: { $case: 'stringValue', value } });
   const ref = (value: bigint): AnyValue => ({ value: { $case: 'valueRef', value } });
   const resource = entry(Resource.encode({ attributes: [{ keyRef: str('service.name'), value: text('hand-made') }], droppedAttributesCount: 0 }).finish());
-  const scope = entry(InstrumentationScope.encode({ nameRef: str('hand'), versionRef: str('0'), attributes: [], droppedAttributesCount: 0, resourceRef: resource }).finish());
+  const scope = entry(
+    InstrumentationScope.encode({ nameRef: str('hand'), versionRef: str('0'), attributes: [], droppedAttributesCount: 0, resourceRef: resource }).finish(),
+  );
   const leaf = entry(AnyValue.encode(text('leaf')).finish());
   const middle = entry(AnyValue.encode(ref(leaf)).finish());
   const top = entry(AnyValue.encode({ value: { $case: 'kvlistValue', value: { values: [{ keyRef: str('k'), value: ref(middle) }] } } }).finish());
   // An entry whose value_ref points at itself: its reference is where the dictionary ends now.
   const selfRef = BigInt(w.info().dictionary.end);
   entry(AnyValue.encode(ref(selfRef)).finish());
-  const values: AnyValue[] = [ref(top), ref(selfRef), ref(str('a string, not an AnyValue')), ref(1n << 50n), { value: { $case: 'doubleValue', value: Number.NaN } }, { value: { $case: 'intValue', value: -(2n ** 63n) } }];
+  const values: AnyValue[] = [
+    ref(top),
+    ref(selfRef),
+    ref(str('a string, not an AnyValue')),
+    ref(1n << 50n),
+    { value: { $case: 'doubleValue', value: Number.NaN } },
+    { value: { $case: 'intValue', value: -(2n ** 63n) } },
+  ];
   const attributes = values.map((value, i) => ({ keyRef: str(`v${i}`), value }));
   const metric = (name: string, aggregation: MetricRef['aggregation']): bigint =>
     entry(MetricRef.encode({ name, description: '', unit: '', instrumentationScopeRef: scope, aggregation }).finish());
   const metrics = [
-    metric('odd.bounds', { $case: 'histogram', value: { aggregationTemporality: 2, bucketBoundaries: [5, Number.NaN, 1, Number.POSITIVE_INFINITY, -0, Number.NEGATIVE_INFINITY, 5] } }),
+    metric('odd.bounds', {
+      $case: 'histogram',
+      value: { aggregationTemporality: 2, bucketBoundaries: [5, Number.NaN, 1, Number.POSITIVE_INFINITY, -0, Number.NEGATIVE_INFINITY, 5] },
+    }),
     metric('many.bounds', { $case: 'histogram', value: { aggregationTemporality: 1, bucketBoundaries: Array.from({ length: 50 }, (_, i) => i * 0.5) } }),
     metric('exp.extreme', { $case: 'expHist', value: { aggregationTemporality: 1, maxBuckets: 1n << 40n, maxScale: 100n } }),
     metric('exp.tiny', { $case: 'expHist', value: { aggregationTemporality: 2, maxBuckets: 1n, maxScale: -100n } }),
@@ -125,15 +137,52 @@ function writeHandMadeSeed(path: string): string {
     const span = (event: SpanEvent['event']): void => {
       w.append(1 as never, SpanEvent.encode({ scopeRef: scope, traceId, spanId, event }).finish());
     };
-    span({ $case: 'start', value: { parentSpanId: new Uint8Array(8).fill(i - 1), flags: 0xffffffff, name: `hand ${i}`, kind: 99 as never, startTimeUnixNano: 2n ** 64n - 1n, attributes } });
+    span({
+      $case: 'start',
+      value: {
+        parentSpanId: new Uint8Array(8).fill(i - 1),
+        flags: 0xffffffff,
+        name: `hand ${i}`,
+        kind: 99 as never,
+        startTimeUnixNano: 2n ** 64n - 1n,
+        attributes,
+      },
+    });
     span({ $case: 'attributes', value: { attributes } });
-    span({ $case: 'link', value: { links: [{ traceId, spanId: new Uint8Array(8).fill(9), traceState: 'a=b', attributes, droppedAttributesCount: 2 ** 32 - 1, flags: 0x300 }] } });
+    span({
+      $case: 'link',
+      value: { links: [{ traceId, spanId: new Uint8Array(8).fill(9), traceState: 'a=b', attributes, droppedAttributesCount: 2 ** 32 - 1, flags: 0x300 }] },
+    });
     span({ $case: 'name', value: { name: 'renamed' } });
-    w.append(0 as never, Event.encode({ scopeRef: scope, timeUnixNano: time, severityNumber: 0, severityText: '', body: undefined, eventNameRef: str('hand.event'), spanContext: { traceId, spanId, flags: 1 }, attributes }).finish());
+    w.append(
+      0 as never,
+      Event.encode({
+        scopeRef: scope,
+        timeUnixNano: time,
+        severityNumber: 0,
+        severityText: '',
+        body: undefined,
+        eventNameRef: str('hand.event'),
+        spanContext: { traceId, spanId, flags: 1 },
+        attributes,
+      }).finish(),
+    );
     if (i % 2 === 0) span({ $case: 'end', value: { endTimeUnixNano: 0n, status: { message: 'x', code: 7 as never } } });
   }
   for (const body of values) {
-    w.append(0 as never, Event.encode({ scopeRef: scope, timeUnixNano: time, severityNumber: 99 as never, severityText: 'ODD', body, eventNameRef: 0n, spanContext: undefined, attributes }).finish());
+    w.append(
+      0 as never,
+      Event.encode({
+        scopeRef: scope,
+        timeUnixNano: time,
+        severityNumber: 99 as never,
+        severityText: 'ODD',
+        body,
+        eventNameRef: 0n,
+        spanContext: undefined,
+        attributes,
+      }).finish(),
+    );
   }
   w.close();
   return path;
@@ -169,14 +218,19 @@ async function writeSeed(path: string, histograms: 'explicit' | 'exponential'): 
   const meter = sdk.meterProvider.getMeter('fuzz-meter');
 
   const parent = tracer.startSpan('GET /users/:id', { kind: SpanKind.SERVER, attributes: ATTRIBUTES });
-  const child = tracer.startSpan('db.query', { attributes: { 'db.system': 'postgresql' }, links: [{ context: parent.spanContext(), attributes: { 'link.kind': 'follows' } }] });
+  const child = tracer.startSpan('db.query', {
+    attributes: { 'db.system': 'postgresql' },
+    links: [{ context: parent.spanContext(), attributes: { 'link.kind': 'follows' } }],
+  });
   child.addEvent('checkpoint', { step: 1, ok: true });
   child.recordException(new Error('kaboom'));
   child.setStatus({ code: SpanStatusCode.ERROR, message: 'failed' });
   child.setAttribute('late.attribute', 42);
   child.updateName('db.query renamed');
   child.end();
-  tracer.startSpan('with many attributes', { attributes: Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`key.${i}`, `value ${i}`.repeat(8)])) }).end();
+  tracer
+    .startSpan('with many attributes', { attributes: Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`key.${i}`, `value ${i}`.repeat(8)])) })
+    .end();
   for (let i = 0; i < 5; i++) tracer.startSpan('repeated', { attributes: ATTRIBUTES }).end();
   tracer.startSpan('left open', { attributes: { open: true } });
   parent.end();

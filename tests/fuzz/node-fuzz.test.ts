@@ -20,10 +20,14 @@ test('random and mutated inputs never throw, hang, lose a record uncounted or gr
   const tmp = tempDir('otlp-mmap-node-fuzz-');
   t.teardown(tmp.cleanup);
   const heartbeat = tmp.file('heartbeat');
-  const child = spawn(process.execPath, ['--conditions=source', '--import=tsx', RUNNER, '--seconds', String(SECONDS), '--heartbeat', heartbeat, '--findings', tmp.file('findings')], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--conditions=source', '--import=tsx', RUNNER, '--seconds', String(SECONDS), '--heartbeat', heartbeat, '--findings', tmp.file('findings')],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -50,7 +54,13 @@ test('random and mutated inputs never throw, hang, lose a record uncounted or gr
   clearInterval(watchdog);
   t.is(hung, undefined, `input ${hung} did not finish within ${HANG_MS} ms`);
   t.is(code, 0, stderr);
-  const summary = JSON.parse(stdout.trim().split('\n').at(-1)!) as { executions: number; dump: number; findings: unknown[]; peakRssMb: number; slowest: unknown };
+  const summary = JSON.parse(stdout.trim().split('\n').at(-1)!) as {
+    executions: number;
+    dump: number;
+    findings: unknown[];
+    peakRssMb: number;
+    slowest: unknown;
+  };
   t.log(`${summary.executions} inputs (${summary.dump} files), slowest ${JSON.stringify(summary.slowest)}, peak RSS ${summary.peakRssMb} MB`);
   t.deepEqual(summary.findings, []);
   t.true(summary.executions > 1000, 'the fuzz ran');

@@ -16,7 +16,13 @@ test('a link whose dropped_attributes_count is near 2^32, with an attribute that
   const scope = writer.scope('lib', 0n);
   writer.startSpan(scope, 1, 1, 'linked');
   writer.addLinks(scope, 1, 1, [
-    { ...ids(2, 2), traceState: '', attributes: [{ keyRef: 1n << 45n, value: { value: { $case: 'boolValue', value: true } } }], droppedAttributesCount: 2 ** 32 - 1, flags: 0 },
+    {
+      ...ids(2, 2),
+      traceState: '',
+      attributes: [{ keyRef: 1n << 45n, value: { value: { $case: 'boolValue', value: true } } }],
+      droppedAttributesCount: 2 ** 32 - 1,
+      flags: 0,
+    },
   ]);
   writer.endSpan(scope, 1, 1);
   writer.close();
@@ -24,7 +30,9 @@ test('a link whose dropped_attributes_count is near 2^32, with an attribute that
   t.is(d.exit.code, 0, d.stderr);
   const status = lastStatus(d.stderr, 'dump');
   t.is(status.dropped_traces, 0);
-  const line = d.jsonLines().find((l) => 'resourceSpans' in l) as { resourceSpans: { scopeSpans: { spans: { name: string; links: { droppedAttributesCount: number }[] }[] }[] }[] } | undefined;
+  const line = d.jsonLines().find((l) => 'resourceSpans' in l) as
+    | { resourceSpans: { scopeSpans: { spans: { name: string; links: { droppedAttributesCount: number }[] }[] }[] }[] }
+    | undefined;
   const span = line?.resourceSpans[0].scopeSpans[0].spans[0];
   t.is(span?.name, 'linked');
   t.is(span?.links[0].droppedAttributesCount, 2 ** 32 - 1);

@@ -21,7 +21,11 @@ for (const file of files) {
     let problem: string | undefined;
     if (file.endsWith('.json')) {
       const saved = JSON.parse(readFileSync(file, 'utf8')) as { firstEntry: number; dictionary: string; messages: string[][] };
-      const input: PipelineInput = { firstEntry: saved.firstEntry, dictionary: unhex(saved.dictionary), messages: saved.messages.map((ring) => ring.map(unhex)) };
+      const input: PipelineInput = {
+        firstEntry: saved.firstEntry,
+        dictionary: unhex(saved.dictionary),
+        messages: saved.messages.map((ring) => ring.map(unhex)),
+      };
       problem = runPipeline(input);
     } else {
       problem = (await runDump(new Uint8Array(readFileSync(file)), work)).problem;

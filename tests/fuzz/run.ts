@@ -195,7 +195,9 @@ async function main(): Promise<void> {
     const now = performance.now();
     if (now - lastReport > 10_000) {
       lastReport = now;
-      process.stderr.write(`fuzz: ${counts.pipeline} pipeline + ${counts.dump} dump inputs in ${Math.round((now - started) / 1000)} s, ${findings.length} findings\n`);
+      process.stderr.write(
+        `fuzz: ${counts.pipeline} pipeline + ${counts.dump} dump inputs in ${Math.round((now - started) / 1000)} s, ${findings.length} findings\n`,
+      );
     }
   }
   if (heartbeat !== undefined) closeSync(heartbeat);

@@ -13,7 +13,9 @@
  */
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CollectorError, dump, FileDictionary, parseConfig, Pipeline, type DictionarySource, type SignalSinks } from '@otlp-mmap/collector';
+import { CollectorError, dump, parseConfig } from '@otlp-mmap/collector';
+import { FileDictionary, type DictionarySource } from '../../packages/collector/src/dictionary/file-dictionary.js';
+import { Pipeline, type SignalSinks } from '../../packages/collector/src/pipeline/pipeline.js';
 import type { otlpLogsService, otlpTraceService } from '@otlp-mmap/protocol';
 import { MetricsAggregator } from '../../packages/collector/src/metrics/index.js';
 import { CODECS, type ExportRequest } from '../../packages/collector/src/otlp/signals.js';
@@ -85,7 +87,6 @@ export function runPipeline(input: PipelineInput): string | undefined {
   let logRecords = 0;
   let spans = 0;
   let spanEvents = 0;
-  let points = 0;
   const sinks: SignalSinks = {
     hasRoom: () => true,
     submit(signal, request: ExportRequest) {
@@ -103,8 +104,6 @@ export function runPipeline(input: PipelineInput): string | undefined {
             }
           }
         }
-      } else {
-        points++;
       }
     },
   };
@@ -129,11 +128,15 @@ export function runPipeline(input: PipelineInput): string | undefined {
   const m = metrics.stats();
   const dropped = Object.values(m.dropped).reduce((a, b) => a + b, 0);
   const problems: string[] = [];
-  for (let ring = 0; ring < 3; ring++) if (read[ring] !== input.messages[ring].length) problems.push(`ring ${ring}: ${read[ring]} read of ${input.messages[ring].length}`);
-  if (read[0] !== logRecords + spanEvents + bad[0] + failed[0]) problems.push(`events: ${read[0]} read, ${logRecords} log records + ${spanEvents} span events exported, ${bad[0] + failed[0]} counted`);
-  if (read[1] !== c.applied + c.invalid + c.unknownSpan + bad[1] + failed[1]) problems.push(`spans: ${read[1]} read, ${c.applied} applied, ${c.invalid + c.unknownSpan + bad[1] + failed[1]} counted`);
+  for (let ring = 0; ring < 3; ring++)
+    if (read[ring] !== input.messages[ring].length) problems.push(`ring ${ring}: ${read[ring]} read of ${input.messages[ring].length}`);
+  if (read[0] !== logRecords + spanEvents + bad[0] + failed[0])
+    problems.push(`events: ${read[0]} read, ${logRecords} log records + ${spanEvents} span events exported, ${bad[0] + failed[0]} counted`);
+  if (read[1] !== c.applied + c.invalid + c.unknownSpan + bad[1] + failed[1])
+    problems.push(`spans: ${read[1]} read, ${c.applied} applied, ${c.invalid + c.unknownSpan + bad[1] + failed[1]} counted`);
   if (spans !== c.started) problems.push(`spans: ${c.started} started, ${spans} exported`);
-  if (read[2] !== m.recorded + dropped + bad[2] + failed[2]) problems.push(`measurements: ${read[2]} read, ${m.recorded} aggregated, ${dropped + bad[2] + failed[2]} counted`);
+  if (read[2] !== m.recorded + dropped + bad[2] + failed[2])
+    problems.push(`measurements: ${read[2]} read, ${m.recorded} aggregated, ${dropped + bad[2] + failed[2]} counted`);
   if (pipeline.spans.openCount !== 0 || pipeline.spans.endedCount !== 0) problems.push('spans left in the table after the final flush');
   return problems.length > 0 ? problems.join('; ') : undefined;
 }
@@ -175,10 +178,16 @@ export async function runDump(file: Uint8Array, dir: string): Promise<DumpOutcom
   } catch {
     // nothing exported
   }
-  const tally = tallyJsonLines(text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>));
+  const tally = tallyJsonLines(
+    text
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => JSON.parse(l) as Record<string, unknown>),
+  );
   const f = (key: string): number => status[key] ?? 0;
   const problems: string[] = [];
-  for (const signal of ['traces', 'logs', 'metrics']) if (f(`dropped_${signal}`) !== 0) problems.push(`${f(`dropped_${signal}`)} ${signal} items dropped at export`);
+  for (const signal of ['traces', 'logs', 'metrics'])
+    if (f(`dropped_${signal}`) !== 0) problems.push(`${f(`dropped_${signal}`)} ${signal} items dropped at export`);
   for (const ring of ['events', 'spans', 'measurements']) if (f(`failed_${ring}`) !== 0) problems.push(`failed_${ring}=${f(`failed_${ring}`)}`);
   const spanEvents = tally.spans.reduce((n, s) => n + s.events, 0);
   if (f('read_events') !== tally.logRecords + spanEvents + f('undecodable_events')) {
@@ -189,9 +198,12 @@ export async function runDump(file: Uint8Array, dir: string): Promise<DumpOutcom
     if (key.startsWith('measurements_') && key !== 'measurements_per_s' && key !== 'measurements_aggregated') measurementDrops += value;
   }
   if (f('read_measurements') !== f('measurements_aggregated') + measurementDrops + f('undecodable_measurements')) {
-    problems.push(`measurements: ${f('read_measurements')} read, ${f('measurements_aggregated')} aggregated, ${measurementDrops + f('undecodable_measurements')} counted`);
+    problems.push(
+      `measurements: ${f('read_measurements')} read, ${f('measurements_aggregated')} aggregated, ${measurementDrops + f('undecodable_measurements')} counted`,
+    );
   }
   const spanLosses = f('undecodable_spans') + f('invalid_spans') + f('unknown_span_updates');
-  if (tally.spans.length + spanLosses > f('read_spans')) problems.push(`spans: ${tally.spans.length} exported and ${spanLosses} counted of ${f('read_spans')} read`);
+  if (tally.spans.length + spanLosses > f('read_spans'))
+    problems.push(`spans: ${tally.spans.length} exported and ${spanLosses} counted of ${f('read_spans')} read`);
   return { refused: false, problem: problems.length > 0 ? `${problems.join('; ')} [${summary}]` : undefined };
 }

@@ -12,15 +12,7 @@ import * as https from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
-import {
-  otlpLogsService,
-  otlpMetricsService,
-  otlpTraceService,
-  type otlpCommon,
-  type otlpLogs,
-  type otlpMetrics,
-  type otlpTrace,
-} from '@otlp-mmap/protocol';
+import { otlpLogsService, otlpMetricsService, otlpTraceService, type otlpCommon, type otlpLogs, type otlpMetrics, type otlpTrace } from '@otlp-mmap/protocol';
 
 export type ReceivedProtocol = 'grpc' | 'http/protobuf' | 'http/json';
 export type ReceivedSignal = 'traces' | 'logs' | 'metrics';
@@ -120,8 +112,9 @@ export class OtlpReceiver {
   async listen(): Promise<void> {
     const tls = this.options.tls;
     const server = tls
-      ? https.createServer({ cert: tls.cert, key: tls.key, ca: tls.clientCa, requestCert: tls.clientCa !== undefined, rejectUnauthorized: tls.clientCa !== undefined }, (req, res) =>
-          this.onHttp(req, res),
+      ? https.createServer(
+          { cert: tls.cert, key: tls.key, ca: tls.clientCa, requestCert: tls.clientCa !== undefined, rejectUnauthorized: tls.clientCa !== undefined },
+          (req, res) => this.onHttp(req, res),
         )
       : http.createServer((req, res) => this.onHttp(req, res));
     server.on('tlsClientError', (error) => this.tlsErrors.push(error.message));
@@ -135,9 +128,7 @@ export class OtlpReceiver {
     const grpcServer = new grpc.Server();
     for (const signal of ['traces', 'logs', 'metrics'] as const) this.addGrpcService(grpcServer, signal);
     this.grpcPort = await new Promise<number>((resolve, reject) =>
-      grpcServer.bindAsync(`127.0.0.1:${this.grpcPort}`, this.grpcCredentials(), (error, port) =>
-        error ? reject(error) : resolve(port),
-      ),
+      grpcServer.bindAsync(`127.0.0.1:${this.grpcPort}`, this.grpcCredentials(), (error, port) => (error ? reject(error) : resolve(port))),
     );
     this.grpcServer = grpcServer;
   }
@@ -145,18 +136,14 @@ export class OtlpReceiver {
   /** Every span received, flattened with its resource and scope. */
   spans(): ReceivedSpan[] {
     return this.traces.flatMap((r) =>
-      r.resourceSpans.flatMap((rs) =>
-        rs.scopeSpans.flatMap((ss) => ss.spans.map((span) => viewSpan(span, rs.resource?.attributes ?? [], ss.scope))),
-      ),
+      r.resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans.map((span) => viewSpan(span, rs.resource?.attributes ?? [], ss.scope)))),
     );
   }
 
   /** Every log record received, flattened with its resource and scope. */
   logRecords(): ReceivedLog[] {
     return this.logs.flatMap((r) =>
-      r.resourceLogs.flatMap((rl) =>
-        rl.scopeLogs.flatMap((sl) => sl.logRecords.map((record) => viewLog(record, rl.resource?.attributes ?? [], sl.scope))),
-      ),
+      r.resourceLogs.flatMap((rl) => rl.scopeLogs.flatMap((sl) => sl.logRecords.map((record) => viewLog(record, rl.resource?.attributes ?? [], sl.scope)))),
     );
   }
 
@@ -164,7 +151,9 @@ export class OtlpReceiver {
   metricsReceived(): { resource: Record<string, unknown>; scope: string; metric: otlpMetrics.Metric }[] {
     return this.metrics.flatMap((r) =>
       r.resourceMetrics.flatMap((rm) =>
-        rm.scopeMetrics.flatMap((sm) => sm.metrics.map((metric) => ({ resource: attributeMap(rm.resource?.attributes ?? []), scope: sm.scope?.name ?? '', metric }))),
+        rm.scopeMetrics.flatMap((sm) =>
+          sm.metrics.map((metric) => ({ resource: attributeMap(rm.resource?.attributes ?? []), scope: sm.scope?.name ?? '', metric })),
+        ),
       ),
     );
   }

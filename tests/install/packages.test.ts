@@ -227,10 +227,19 @@ test.serial('@otlp-mmap/native lists one platform package per target as optional
     t.is(manifest.version, native.version);
   }
   const files = tarballFiles(tarballs['@otlp-mmap/native']);
-  for (const f of ['rust/Cargo.toml', 'rust/Cargo.lock', 'rust/proto/mmap.proto', 'rust/crates/otlp-mmap-core/build.rs', 'rust/crates/otlp-mmap-node/src/lib.rs']) {
+  for (const f of [
+    'rust/Cargo.toml',
+    'rust/Cargo.lock',
+    'rust/proto/mmap.proto',
+    'rust/crates/otlp-mmap-core/build.rs',
+    'rust/crates/otlp-mmap-node/src/lib.rs',
+  ]) {
     t.true(files.includes(f), f);
   }
-  t.false(files.some((f) => f.endsWith('.node')), 'the main package ships no binary');
+  t.false(
+    files.some((f) => f.endsWith('.node')),
+    'the main package ships no binary',
+  );
 });
 
 test.serial('the ES module packages require a Node.js that can require() them (20.19+, 22.12+)', (t) => {
@@ -243,7 +252,7 @@ test.serial('the ES module packages require a Node.js that can require() them (2
   }
 });
 
-test.serial('npm installed this machine\'s platform package only, and every @otlp-mmap package from its tarball', (t) => {
+test.serial("npm installed this machine's platform package only, and every @otlp-mmap package from its tarball", (t) => {
   const scope = readdirSync(join(app, 'node_modules/@otlp-mmap')).sort();
   t.deepEqual(scope, ['collector', 'native', `native-${TARGET}`, 'protocol', 'sdk']);
   const lock = JSON.parse(readFileSync(join(app, 'package-lock.json'), 'utf8')) as { packages: Record<string, { resolved?: string }> };
@@ -265,13 +274,16 @@ test.serial('@opentelemetry/api is a peer dependency of the SDK: the application
   t.is(resolveFrom(join(app, 'node_modules/@otlp-mmap/sdk')), resolveFrom(app));
 });
 
-test.serial('an application started with --import @otlp-mmap/sdk/register and npx otlp-mmap-collector, both from the install: its spans come out of the collector', async (t) => {
-  const { spans, appOutput, collectorLog } = await runEndToEnd('prebuilt');
-  t.true(appOutput.includes('app done'), appOutput);
-  const names = spans.map((s) => s.name);
-  t.true(names.includes('installed-parent') && names.includes('installed-child'), `spans: ${names.join(', ')}\ncollector: ${collectorLog}`);
-  t.true(spans.every((s) => s.service === 'installed-prebuilt'));
-});
+test.serial(
+  'an application started with --import @otlp-mmap/sdk/register and npx otlp-mmap-collector, both from the install: its spans come out of the collector',
+  async (t) => {
+    const { spans, appOutput, collectorLog } = await runEndToEnd('prebuilt');
+    t.true(appOutput.includes('app done'), appOutput);
+    const names = spans.map((s) => s.name);
+    t.true(names.includes('installed-parent') && names.includes('installed-child'), `spans: ${names.join(', ')}\ncollector: ${collectorLog}`);
+    t.true(spans.every((s) => s.service === 'installed-prebuilt'));
+  },
+);
 
 test.serial('a CommonJS program can require() the SDK', (t) => {
   const file = join(work, 'required.otlp-mmap');
@@ -280,34 +292,44 @@ test.serial('a CommonJS program can require() the SDK', (t) => {
   t.true(existsSync(file));
 });
 
-test.serial('without the platform package: the binding fails to load naming the platform; the install fails clearly without cargo; with cargo it is built from the shipped sources and works', async (t) => {
-  const native = join(app, 'node_modules/@otlp-mmap/native');
-  rmSync(join(app, 'node_modules', PLATFORM_PACKAGE), { recursive: true, force: true });
+test.serial(
+  'without the platform package: the binding fails to load naming the platform; the install fails clearly without cargo; with cargo it is built from the shipped sources and works',
+  async (t) => {
+    const native = join(app, 'node_modules/@otlp-mmap/native');
+    rmSync(join(app, 'node_modules', PLATFORM_PACKAGE), { recursive: true, force: true });
 
-  const load = spawnSync(process.execPath, ['-e', "require('@otlp-mmap/native')"], { cwd: app, env: userEnv(), encoding: 'utf8' });
-  t.not(load.status, 0, `${load.stdout}${load.stderr}${JSON.stringify(readdirSync(join(app, 'node_modules/@otlp-mmap')))}${JSON.stringify(readdirSync(native))}`);
-  t.regex(load.stderr, /no native binding for this platform \(linux-x64-gnu/);
-  t.regex(load.stderr, /npm rebuild @otlp-mmap\/native/);
+    const load = spawnSync(process.execPath, ['-e', "require('@otlp-mmap/native')"], { cwd: app, env: userEnv(), encoding: 'utf8' });
+    t.not(
+      load.status,
+      0,
+      `${load.stdout}${load.stderr}${JSON.stringify(readdirSync(join(app, 'node_modules/@otlp-mmap')))}${JSON.stringify(readdirSync(native))}`,
+    );
+    t.regex(load.stderr, /no native binding for this platform \(linux-x64-gnu/);
+    t.regex(load.stderr, /npm rebuild @otlp-mmap\/native/);
 
-  // A PATH with node, npm and sh (npm runs scripts with it), but no cargo.
-  const bin = join(work, 'bin-without-cargo');
-  mkdirSync(bin);
-  symlinkSync(process.execPath, join(bin, 'node'));
-  for (const tool of ['npm', 'sh']) {
-    symlinkSync(realpathSync(execFileSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).trim()), join(bin, tool));
-  }
-  const withoutCargo = npm(['rebuild', '@otlp-mmap/native', '--foreground-scripts'], userEnv({ PATH: bin }));
-  t.not(withoutCargo.status, 0);
-  t.regex(`${withoutCargo.stdout}${withoutCargo.stderr}`, /no native binding for this platform \(linux-x64-gnu[\s\S]*rustup\.rs[\s\S]*No Rust toolchain was found/);
+    // A PATH with node, npm and sh (npm runs scripts with it), but no cargo.
+    const bin = join(work, 'bin-without-cargo');
+    mkdirSync(bin);
+    symlinkSync(process.execPath, join(bin, 'node'));
+    for (const tool of ['npm', 'sh']) {
+      symlinkSync(realpathSync(execFileSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).trim()), join(bin, tool));
+    }
+    const withoutCargo = npm(['rebuild', '@otlp-mmap/native', '--foreground-scripts'], userEnv({ PATH: bin }));
+    t.not(withoutCargo.status, 0);
+    t.regex(
+      `${withoutCargo.stdout}${withoutCargo.stderr}`,
+      /no native binding for this platform \(linux-x64-gnu[\s\S]*rustup\.rs[\s\S]*No Rust toolchain was found/,
+    );
 
-  const built = npm(['rebuild', '@otlp-mmap/native', '--foreground-scripts'], userEnv({ CARGO_TARGET_DIR: join(ROOT, 'target/install-fallback') }));
-  const log = `${built.stdout}${built.stderr}`;
-  t.is(built.status, 0, log);
-  t.regex(log, /building it from the shipped Rust sources with cargo/);
-  t.true(existsSync(join(native, `otlp-mmap.${TARGET}.node`)));
-  t.false(existsSync(join(app, 'node_modules', PLATFORM_PACKAGE)));
+    const built = npm(['rebuild', '@otlp-mmap/native', '--foreground-scripts'], userEnv({ CARGO_TARGET_DIR: join(ROOT, 'target/install-fallback') }));
+    const log = `${built.stdout}${built.stderr}`;
+    t.is(built.status, 0, log);
+    t.regex(log, /building it from the shipped Rust sources with cargo/);
+    t.true(existsSync(join(native, `otlp-mmap.${TARGET}.node`)));
+    t.false(existsSync(join(app, 'node_modules', PLATFORM_PACKAGE)));
 
-  const { spans, collectorLog } = await runEndToEnd('source-built');
-  const names = spans.map((s) => s.name);
-  t.true(names.includes('installed-parent') && names.includes('installed-child'), `spans: ${names.join(', ')}\ncollector: ${collectorLog}`);
-});
+    const { spans, collectorLog } = await runEndToEnd('source-built');
+    const names = spans.map((s) => s.name);
+    t.true(names.includes('installed-parent') && names.includes('installed-child'), `spans: ${names.join(', ')}\ncollector: ${collectorLog}`);
+  },
+);

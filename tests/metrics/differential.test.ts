@@ -73,9 +73,9 @@ const attributes = fc
   );
 
 function opFor(instruments: InstrumentSpec[], allowZeroInExponential: boolean): fc.Arbitrary<Op> {
-  return fc.integer({ min: 0, max: instruments.length - 1 }).chain((instrument) =>
-    fc.record({ instrument: fc.constant(instrument), attributes, value: valueFor(instruments[instrument], allowZeroInExponential) }),
-  );
+  return fc
+    .integer({ min: 0, max: instruments.length - 1 })
+    .chain((instrument) => fc.record({ instrument: fc.constant(instrument), attributes, value: valueFor(instruments[instrument], allowZeroInExponential) }));
 }
 
 function scenario(preference: Scenario['preference'], maxRounds: number): fc.Arbitrary<Scenario> {

@@ -59,7 +59,10 @@ test('the encoded-attributes cache stays bounded under unique attribute bytes, a
   t.is(encoded.agg.stats().series, limit);
   const points = encoded.points(100n);
   t.deepEqual(points, decoded.points(100n));
-  t.deepEqual(points.find(([key]) => key.includes('otel.metric.overflow')), ['[["otel.metric.overflow",true]]', BigInt(5000 - (limit - 1))]);
+  t.deepEqual(
+    points.find(([key]) => key.includes('otel.metric.overflow')),
+    ['[["otel.metric.overflow",true]]', BigInt(5000 - (limit - 1))],
+  );
 });
 
 test('attribute records that do not decode drop the measurement as unresolvedAttributes, and onDrop sees it', (t) => {
@@ -83,32 +86,44 @@ test('attribute records that do not decode drop the measurement as unresolvedAtt
 const primitive: fc.Arbitrary<Primitive> = fc.oneof(fc.constantFrom('a', 'b', 'c'), fc.constantFrom(1n, 2n), fc.boolean());
 const attributeSet = fc.dictionary(fc.constantFrom('k1', 'k2', 'k3', 'k4'), primitive, { maxKeys: 4 });
 const step = fc.oneof(
-  { weight: 9, arbitrary: fc.record({ kind: fc.constant('record' as const), value: fc.bigInt({ min: -3n, max: 20n }), attributes: attributeSet, reverse: fc.boolean() }) },
+  {
+    weight: 9,
+    arbitrary: fc.record({ kind: fc.constant('record' as const), value: fc.bigInt({ min: -3n, max: 20n }), attributes: attributeSet, reverse: fc.boolean() }),
+  },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('collect' as const) }) },
 );
 
 test('recordEncoded exports exactly what record exports (random sequences, cardinality limit, delta and cumulative)', (t) => {
   fc.assert(
-    fc.property(fc.array(step, { maxLength: 120 }), fc.constantFrom('delta', 'cumulative' as const), fc.integer({ min: 1, max: 6 }), (steps, temporality, limit) => {
-      const options: MetricsAggregatorOptions = { cardinalityLimit: limit, temporalityPreference: temporality as 'delta' | 'cumulative', startTimeUnixNano: 1n };
-      const encoded = setup(options);
-      const decoded = setup(options);
-      let time = 10n;
-      for (const s of steps) {
-        time += 10n;
-        if (s.kind === 'collect') {
-          t.deepEqual(encoded.agg.collect(time), decoded.agg.collect(time));
-          continue;
+    fc.property(
+      fc.array(step, { maxLength: 120 }),
+      fc.constantFrom('delta', 'cumulative' as const),
+      fc.integer({ min: 1, max: 6 }),
+      (steps, temporality, limit) => {
+        const options: MetricsAggregatorOptions = {
+          cardinalityLimit: limit,
+          temporalityPreference: temporality as 'delta' | 'cumulative',
+          startTimeUnixNano: 1n,
+        };
+        const encoded = setup(options);
+        const decoded = setup(options);
+        let time = 10n;
+        for (const s of steps) {
+          time += 10n;
+          if (s.kind === 'collect') {
+            t.deepEqual(encoded.agg.collect(time), decoded.agg.collect(time));
+            continue;
+          }
+          const entries = Object.entries(s.attributes);
+          if (s.reverse) entries.reverse();
+          const kvs = (dict: FakeDictionary) => entries.map(([k, v]) => dict.kv(k, v));
+          encoded.recordEncoded(s.value, kvs(encoded.dict), time);
+          decoded.record(s.value, kvs(decoded.dict), time);
         }
-        const entries = Object.entries(s.attributes);
-        if (s.reverse) entries.reverse();
-        const kvs = (dict: FakeDictionary) => entries.map(([k, v]) => dict.kv(k, v));
-        encoded.recordEncoded(s.value, kvs(encoded.dict), time);
-        decoded.record(s.value, kvs(decoded.dict), time);
-      }
-      t.deepEqual(encoded.agg.collect(time + 1n), decoded.agg.collect(time + 1n));
-      t.deepEqual(encoded.agg.stats(), decoded.agg.stats());
-    }),
+        t.deepEqual(encoded.agg.collect(time + 1n), decoded.agg.collect(time + 1n));
+        t.deepEqual(encoded.agg.stats(), decoded.agg.stats());
+      },
+    ),
     { numRuns: 200 },
   );
 });

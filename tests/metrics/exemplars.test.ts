@@ -37,9 +37,7 @@ test('a measurement made in a sampled span becomes an exemplar of its series', (
   const { agg, record } = setup(aggregations.counter);
   record(5n, 10n, sampled);
   const [p] = numberPoints(roundTrip(agg.collect(100n)), 'm');
-  t.deepEqual(p.exemplars, [
-    { filteredAttributes: [], timeUnixNano: 10n, value: { $case: 'asInt', value: 5n }, spanId: SPAN, traceId: TRACE },
-  ]);
+  t.deepEqual(p.exemplars, [{ filteredAttributes: [], timeUnixNano: 10n, value: { $case: 'asInt', value: 5n }, spanId: SPAN, traceId: TRACE }]);
 });
 
 test('with the trace_based filter, measurements outside a sampled span give no exemplar', (t) => {
@@ -79,7 +77,10 @@ test('an explicit histogram keeps at most one exemplar per bucket', (t) => {
 });
 
 test('an exponential histogram keeps min(20, max_buckets) exemplars', (t) => {
-  for (const [maxBuckets, expected] of [[160n, 20], [4n, 4]] as const) {
+  for (const [maxBuckets, expected] of [
+    [160n, 20],
+    [4n, 4],
+  ] as const) {
     const { agg, record } = setup(aggregations.expHist(maxBuckets, 20n));
     for (let i = 1; i <= 100; i++) record(i, BigInt(i), sampled);
     t.is(expHistogramPoints(agg.collect(1000n), 'm')[0].exemplars.length, expected);

@@ -212,7 +212,7 @@ test('the exported ExponentialHistogramDataPoint is valid OTLP and survives a pr
   const ref = dict.addMetric({ name: 'latency', unit: 's', aggregation: aggregations.expHist(8n, 20n) });
   const agg = new MetricsAggregator();
   const values = [0, 0.001, 0.5, 3, 1024, -7, -0.25, 0, 1e6];
-  values.forEach((v, i) => agg.record(measurement(ref, v, BigInt(10 + i), dict.kvs({ route: '/a' })), dict));
+  for (const [i, v] of values.entries()) agg.record(measurement(ref, v, BigInt(10 + i), dict.kvs({ route: '/a' })), dict);
   const exported = roundTrip(agg.collect(100n));
   const metric = metricNamed(exported, 'latency');
   t.is(metric?.unit, 's');
@@ -226,7 +226,10 @@ test('the exported ExponentialHistogramDataPoint is valid OTLP and survives a pr
   t.is(positive, 5n);
   t.is(negative, 2n);
   t.true(p.positive!.bucketCounts.length <= 8 && p.negative!.bucketCounts.length <= 8);
-  t.is(p.sum, values.reduce((a, c) => a + c, 0));
+  t.is(
+    p.sum,
+    values.reduce((a, c) => a + c, 0),
+  );
   t.is(p.min, -7);
   t.is(p.max, 1e6);
   t.true(p.scale >= -10 && p.scale <= 20);

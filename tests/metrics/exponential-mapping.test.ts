@@ -1,14 +1,6 @@
 import test from 'ava';
-import {
-  MAX_SCALE,
-  MIN_SCALE,
-  mappingForScale,
-} from '../../packages/collector/src/metrics/aggregators/exponential-histogram/mapping/mapping.js';
-import {
-  exponentField,
-  powerOfTwo,
-  significandIsZero,
-} from '../../packages/collector/src/metrics/aggregators/exponential-histogram/mapping/ieee754.js';
+import { MAX_SCALE, MIN_SCALE, mappingForScale } from '../../packages/collector/src/metrics/aggregators/exponential-histogram/mapping/mapping.js';
+import { exponentField, powerOfTwo, significandIsZero } from '../../packages/collector/src/metrics/aggregators/exponential-histogram/mapping/ieee754.js';
 
 const SCALES = Array.from({ length: MAX_SCALE - MIN_SCALE + 1 }, (_, i) => MIN_SCALE + i);
 const MIN_NORMAL = 2 ** -1022;

@@ -51,7 +51,10 @@ test('under the delta preference a gauge reports only the series measured since 
   t.is(numberPoints(collect(100n), 'g').length, 2);
   record(9, 120n, { k: 'b' });
   const points = numberPoints(collect(200n), 'g');
-  t.deepEqual(points.map((p) => [p.attributes[0].value?.value?.value, pointValue(p)]), [['b', 9]]);
+  t.deepEqual(
+    points.map((p) => [p.attributes[0].value?.value?.value, pointValue(p)]),
+    [['b', 9]],
+  );
 });
 
 test('a gauge keeps NaN as a value', (t) => {

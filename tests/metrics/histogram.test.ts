@@ -46,7 +46,10 @@ test('count, sum, min and max cover every recorded value, integers included', (t
   t.is(p.sum, 40.5);
   t.is(p.min, -2.5);
   t.is(p.max, 40);
-  t.is(p.bucketCounts.reduce((a, c) => a + c, 0n), p.count);
+  t.is(
+    p.bucketCounts.reduce((a, c) => a + c, 0n),
+    p.count,
+  );
 });
 
 test('NaN and infinite values are dropped and counted', (t) => {
@@ -96,6 +99,9 @@ test('a histogram is exported with its temporality and encodes as valid OTLP', (
   const exported = roundTrip(agg.collect(10n));
   const metric = metricNamed(exported, 'h');
   t.is(metric?.description, 'd');
-  t.is(metric?.data?.$case === 'histogram' ? metric.data.value.aggregationTemporality : undefined, otlpMetrics.AggregationTemporality.AGGREGATION_TEMPORALITY_DELTA);
+  t.is(
+    metric?.data?.$case === 'histogram' ? metric.data.value.aggregationTemporality : undefined,
+    otlpMetrics.AggregationTemporality.AGGREGATION_TEMPORALITY_DELTA,
+  );
   t.deepEqual(histogramPoints(exported, 'h')[0].bucketCounts, [1n, 0n]);
 });

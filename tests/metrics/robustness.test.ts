@@ -69,7 +69,10 @@ test('arbitrary measurements never make record or collect throw, every one is co
         let time = 0n;
         for (const [i, m] of measurements.entries()) {
           agg.record(m, dict);
-          if (i % 17 === 16) roundTrip(agg.collect((time += 10n)));
+          if (i % 17 === 16) {
+            time += 10n;
+            roundTrip(agg.collect(time));
+          }
         }
         roundTrip(agg.collect(time + 10n));
         const stats = agg.stats();

@@ -87,11 +87,7 @@ const anyDouble = fc.double({ noNaN: true, noDefaultInfinity: true });
 /** Doubles whose sums are exact in any order (k / 1024, |k| ≤ 2^30). */
 const exactDouble = fc.integer({ min: -(2 ** 30), max: 2 ** 30 }).map((k) => k / 1024);
 /** Integers whose sums stay exact (an INT stream is summed as int64 by the collector, as doubles by sdk-metrics). */
-const integer = fc.oneof(
-  fc.integer({ min: -1000, max: 1000 }),
-  fc.integer({ min: -1e9, max: 1e9 }),
-  fc.constantFrom(0, -1, 2 ** 31, -(2 ** 31), 1e12),
-);
+const integer = fc.oneof(fc.integer({ min: -1000, max: 1000 }), fc.integer({ min: -1e9, max: 1e9 }), fc.constantFrom(0, -1, 2 ** 31, -(2 ** 31), 1e12));
 
 /**
  * Values for each instrument, negative ones included everywhere (Counter
@@ -106,18 +102,16 @@ function valueFor(spec: InstrumentSpec, s: Pick<Scenario, 'boundaries' | 'intBou
     case 'upDownCounter':
       return spec.int ? integer : fc.oneof(exactDouble, tiny, fc.constant(0));
     case 'gauge':
-      return spec.int ? fc.oneof(integer, fc.maxSafeInteger(), fc.maxSafeInteger().map((v) => -v)) : fc.oneof(anyDouble, tiny, huge);
+      return spec.int
+        ? fc.oneof(
+            integer,
+            fc.maxSafeInteger(),
+            fc.maxSafeInteger().map((v) => -v),
+          )
+        : fc.oneof(anyDouble, tiny, huge);
     case 'histogram':
       if (spec.int) return fc.oneof(integer, fc.constantFrom(...s.intBoundaries));
-      return fc.oneof(
-        anyDouble,
-        exactDouble,
-        tiny,
-        huge,
-        powerOfTwo,
-        fc.constantFrom(0, 5, 10, 25, 1000, 10_000),
-        fc.constantFrom(...s.boundaries),
-      );
+      return fc.oneof(anyDouble, exactDouble, tiny, huge, powerOfTwo, fc.constantFrom(0, 5, 10, 25, 1000, 10_000), fc.constantFrom(...s.boundaries));
   }
 }
 
@@ -137,7 +131,10 @@ const attributes: fc.Arbitrary<Attributes> = fc
 
 const sortedUnique = (values: fc.Arbitrary<number>, maxLength: number) =>
   fc
-    .uniqueArray(values.map((v) => (Object.is(v, -0) ? 0 : v)), { minLength: 1, maxLength, comparator: 'SameValueZero' })
+    .uniqueArray(
+      values.map((v) => (Object.is(v, -0) ? 0 : v)),
+      { minLength: 1, maxLength, comparator: 'SameValueZero' },
+    )
     .map((list) => list.sort((x, y) => x - y));
 
 const scenario: fc.Arbitrary<Scenario> = fc
@@ -178,6 +175,7 @@ function recorders(meter: Meter, s: Scenario): ((op: Op) => void)[] {
         return (op: Op) => histogram.record(op.value, op.attributes);
       }
     }
+    throw new Error(`unknown instrument kind ${(spec as { kind: string }).kind}`);
   });
 }
 
@@ -260,7 +258,10 @@ function collectionOfRound(receiver: OtlpReceiver, round: number): otlpMetricsSe
         (sm) =>
           sm.scope?.name === MARKER_SCOPE &&
           sm.metrics.some(
-            (m) => m.name === MARKER_NAME && m.data?.$case === 'gauge' && m.data.value.dataPoints.some((p) => p.value?.$case === 'asInt' && p.value.value === BigInt(round)),
+            (m) =>
+              m.name === MARKER_NAME &&
+              m.data?.$case === 'gauge' &&
+              m.data.value.dataPoints.some((p) => p.value?.$case === 'asInt' && p.value.value === BigInt(round)),
           ),
       ),
     ),

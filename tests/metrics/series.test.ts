@@ -79,7 +79,10 @@ test('the default cardinality limit is 2000 series per metric, overflow included
   for (let i = 0; i < 2100; i++) record(1n, dict.kvs({ i: BigInt(i) }));
   const exported = points(100n);
   t.is(exported.length, 2000);
-  t.deepEqual(exported.find(([k]) => k.includes('overflow')), ['[["otel.metric.overflow",true]]', 101n]);
+  t.deepEqual(
+    exported.find(([k]) => k.includes('overflow')),
+    ['[["otel.metric.overflow",true]]', 101n],
+  );
 });
 
 test('with cumulative export, series keep their place under the limit across collections', (t) => {
@@ -169,18 +172,26 @@ test('exported metrics are grouped by resource, then by instrumentation scope', 
   const s2 = dict.addScope('lib-b', '', r1);
   const s3 = dict.addScope('lib-a', '1.0', r2);
   const agg = new MetricsAggregator();
-  for (const [name, scope] of [['x', s1], ['y', s1], ['z', s2], ['w', s3]] as const) {
+  for (const [name, scope] of [
+    ['x', s1],
+    ['y', s1],
+    ['z', s2],
+    ['w', s3],
+  ] as const) {
     const ref = dict.addMetric({ name, aggregation: aggregations.counter }, scope);
     agg.record(measurement(ref, 1n, 1n), dict);
   }
   const exported = agg.collect(10n);
   t.deepEqual(
-    exported.map((rm) => [
-      rm.resource?.attributes[0].value?.value?.value,
-      rm.scopeMetrics.map((sm) => [sm.scope?.name, sm.metrics.map((m) => m.name)]),
-    ]),
+    exported.map((rm) => [rm.resource?.attributes[0].value?.value?.value, rm.scopeMetrics.map((sm) => [sm.scope?.name, sm.metrics.map((m) => m.name)])]),
     [
-      ['one', [['lib-a', ['x', 'y']], ['lib-b', ['z']]]],
+      [
+        'one',
+        [
+          ['lib-a', ['x', 'y']],
+          ['lib-b', ['z']],
+        ],
+      ],
       ['two', [['lib-a', ['w']]]],
     ],
   );

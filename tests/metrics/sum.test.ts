@@ -30,11 +30,20 @@ test('a counter is exported as a cumulative monotonic sum by default, accumulati
   const first = collect(100n);
   t.is(sumOf(first)?.aggregationTemporality, CUMULATIVE);
   t.true(sumOf(first)?.isMonotonic);
-  t.deepEqual(numberPoints(first, 'm').map((p) => [pointValue(p), p.startTimeUnixNano, p.timeUnixNano]), [[7n, 10n, 100n]]);
+  t.deepEqual(
+    numberPoints(first, 'm').map((p) => [pointValue(p), p.startTimeUnixNano, p.timeUnixNano]),
+    [[7n, 10n, 100n]],
+  );
   record(5n, 150n);
-  t.deepEqual(numberPoints(collect(200n), 'm').map((p) => [pointValue(p), p.startTimeUnixNano, p.timeUnixNano]), [[12n, 10n, 200n]]);
+  t.deepEqual(
+    numberPoints(collect(200n), 'm').map((p) => [pointValue(p), p.startTimeUnixNano, p.timeUnixNano]),
+    [[12n, 10n, 200n]],
+  );
   // No new measurement: the cumulative point is reported again.
-  t.deepEqual(numberPoints(collect(300n), 'm').map((p) => [pointValue(p), p.startTimeUnixNano]), [[12n, 10n]]);
+  t.deepEqual(
+    numberPoints(collect(300n), 'm').map((p) => [pointValue(p), p.startTimeUnixNano]),
+    [[12n, 10n]],
+  );
 });
 
 test('delta sums restart at every collection, each interval starting at the previous collection time', (t) => {
@@ -43,12 +52,21 @@ test('delta sums restart at every collection, each interval starting at the prev
   record(4n, 20n);
   const first = collect(100n);
   t.is(sumOf(first)?.aggregationTemporality, DELTA);
-  t.deepEqual(numberPoints(first, 'm').map((p) => [pointValue(p), p.startTimeUnixNano, p.timeUnixNano]), [[7n, 10n, 100n]]);
+  t.deepEqual(
+    numberPoints(first, 'm').map((p) => [pointValue(p), p.startTimeUnixNano, p.timeUnixNano]),
+    [[7n, 10n, 100n]],
+  );
   record(1n, 150n);
-  t.deepEqual(numberPoints(collect(200n), 'm').map((p) => [pointValue(p), p.startTimeUnixNano, p.timeUnixNano]), [[1n, 100n, 200n]]);
+  t.deepEqual(
+    numberPoints(collect(200n), 'm').map((p) => [pointValue(p), p.startTimeUnixNano, p.timeUnixNano]),
+    [[1n, 100n, 200n]],
+  );
   record(2n, 250n);
   record(2n, 260n);
-  t.deepEqual(numberPoints(collect(300n), 'm').map((p) => [pointValue(p), p.startTimeUnixNano, p.timeUnixNano]), [[4n, 200n, 300n]]);
+  t.deepEqual(
+    numberPoints(collect(300n), 'm').map((p) => [pointValue(p), p.startTimeUnixNano, p.timeUnixNano]),
+    [[4n, 200n, 300n]],
+  );
 });
 
 test('a delta series without measurements in an interval is not reported', (t) => {
@@ -73,9 +91,15 @@ test('a cumulative sum keeps the last observed total with a fixed start time', (
   const { record, collect } = setup('observableUpDownCounter', { startTimeUnixNano: 1n });
   record(10n, 10n);
   record(12n, 20n);
-  t.deepEqual(numberPoints(collect(100n), 'm').map((p) => [pointValue(p), p.startTimeUnixNano, p.timeUnixNano]), [[12n, 1n, 100n]]);
+  t.deepEqual(
+    numberPoints(collect(100n), 'm').map((p) => [pointValue(p), p.startTimeUnixNano, p.timeUnixNano]),
+    [[12n, 1n, 100n]],
+  );
   record(5n, 150n); // not monotonic: a decrease is just a lower total
-  t.deepEqual(numberPoints(collect(200n), 'm').map((p) => [pointValue(p), p.startTimeUnixNano]), [[5n, 1n]]);
+  t.deepEqual(
+    numberPoints(collect(200n), 'm').map((p) => [pointValue(p), p.startTimeUnixNano]),
+    [[5n, 1n]],
+  );
   t.false(sumOf(collect(300n))?.isMonotonic);
 });
 
@@ -89,31 +113,52 @@ test('a decrease of a monotonic cumulative sum is a reset that starts at the pre
   const { record, collect } = setup('observableCounter', { startTimeUnixNano: 1n });
   record(10n, 10n);
   record(15n, 20n);
-  t.deepEqual(numberPoints(collect(100n), 'm').map((p) => [pointValue(p), p.startTimeUnixNano]), [[15n, 1n]]);
+  t.deepEqual(
+    numberPoints(collect(100n), 'm').map((p) => [pointValue(p), p.startTimeUnixNano]),
+    [[15n, 1n]],
+  );
   record(3n, 150n);
-  t.deepEqual(numberPoints(collect(200n), 'm').map((p) => [pointValue(p), p.startTimeUnixNano]), [[3n, 20n]]);
+  t.deepEqual(
+    numberPoints(collect(200n), 'm').map((p) => [pointValue(p), p.startTimeUnixNano]),
+    [[3n, 20n]],
+  );
   record(4n, 250n);
-  t.deepEqual(numberPoints(collect(300n), 'm').map((p) => [pointValue(p), p.startTimeUnixNano]), [[4n, 20n]]);
+  t.deepEqual(
+    numberPoints(collect(300n), 'm').map((p) => [pointValue(p), p.startTimeUnixNano]),
+    [[4n, 20n]],
+  );
 });
 
 test('a reset right after the first observation still gets a new start time', (t) => {
   const { record, collect } = setup('observableCounter');
   record(10n, 10n);
   record(3n, 20n);
-  t.deepEqual(numberPoints(collect(100n), 'm').map((p) => [pointValue(p), p.startTimeUnixNano]), [[3n, 20n]]);
+  t.deepEqual(
+    numberPoints(collect(100n), 'm').map((p) => [pointValue(p), p.startTimeUnixNano]),
+    [[3n, 20n]],
+  );
 });
 
 test('observed totals exported as delta report the change since the previous collection', (t) => {
   const { record, collect } = setup('observableCounter', { temporalityPreference: 'delta', startTimeUnixNano: 1n });
   record(10n, 10n);
-  t.deepEqual(numberPoints(collect(100n), 'm').map((p) => [pointValue(p), p.startTimeUnixNano, p.timeUnixNano]), [[10n, 1n, 100n]]);
+  t.deepEqual(
+    numberPoints(collect(100n), 'm').map((p) => [pointValue(p), p.startTimeUnixNano, p.timeUnixNano]),
+    [[10n, 1n, 100n]],
+  );
   record(14n, 150n);
   record(17n, 160n);
-  t.deepEqual(numberPoints(collect(200n), 'm').map((p) => [pointValue(p), p.startTimeUnixNano, p.timeUnixNano]), [[7n, 100n, 200n]]);
+  t.deepEqual(
+    numberPoints(collect(200n), 'm').map((p) => [pointValue(p), p.startTimeUnixNano, p.timeUnixNano]),
+    [[7n, 100n, 200n]],
+  );
   // Not observed in the interval: nothing to report.
   t.is(metricNamed(collect(300n), 'm'), undefined);
   record(20n, 350n);
-  t.deepEqual(numberPoints(collect(400n), 'm').map((p) => [pointValue(p), p.startTimeUnixNano]), [[3n, 300n]]);
+  t.deepEqual(
+    numberPoints(collect(400n), 'm').map((p) => [pointValue(p), p.startTimeUnixNano]),
+    [[3n, 300n]],
+  );
 });
 
 test('after a reset, observed totals exported as delta report the new total from the reset', (t) => {
@@ -121,7 +166,10 @@ test('after a reset, observed totals exported as delta report the new total from
   record(10n, 10n);
   collect(100n);
   record(4n, 150n);
-  t.deepEqual(numberPoints(collect(200n), 'm').map((p) => [pointValue(p), p.startTimeUnixNano]), [[4n, 10n]]);
+  t.deepEqual(
+    numberPoints(collect(200n), 'm').map((p) => [pointValue(p), p.startTimeUnixNano]),
+    [[4n, 10n]],
+  );
 });
 
 test('a negative increment to a monotonic delta sum is dropped and counted', (t) => {

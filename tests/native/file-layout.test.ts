@@ -10,7 +10,10 @@ const HEADER_SIZE = 64;
 const RING_HEADER_SIZE = 32;
 const DICTIONARY_HEADER_SIZE = 64;
 
-interface RingConfig { slots: number; slotSize: number }
+interface RingConfig {
+  slots: number;
+  slotSize: number;
+}
 
 function view(path: string): DataView {
   const bytes = readFileSync(path);
@@ -41,8 +44,20 @@ function readVarint(v: DataView, offset: number): { value: number; next: number 
 }
 
 const configs: Array<{ name: string; events: RingConfig; spans: RingConfig; measurements: RingConfig; dictionarySize: number }> = [
-  { name: 'small rings', events: { slots: 2, slotSize: 16 }, spans: { slots: 4, slotSize: 64 }, measurements: { slots: 8, slotSize: 32 }, dictionarySize: 4096 },
-  { name: 'typical rings', events: { slots: 1024, slotSize: 512 }, spans: { slots: 2048, slotSize: 2048 }, measurements: { slots: 4096, slotSize: 256 }, dictionarySize: 1 << 20 },
+  {
+    name: 'small rings',
+    events: { slots: 2, slotSize: 16 },
+    spans: { slots: 4, slotSize: 64 },
+    measurements: { slots: 8, slotSize: 32 },
+    dictionarySize: 4096,
+  },
+  {
+    name: 'typical rings',
+    events: { slots: 1024, slotSize: 512 },
+    spans: { slots: 2048, slotSize: 2048 },
+    measurements: { slots: 4096, slotSize: 256 },
+    dictionarySize: 1 << 20,
+  },
 ];
 
 for (const c of configs) {
@@ -67,7 +82,11 @@ for (const c of configs) {
     t.true(start >= before && start <= after, 'start_time_unix_nano is the creation time');
     for (let i = 48; i < 64; i++) t.is(v.getUint8(i), 0, `reserved header byte ${i} is zero`);
 
-    for (const [offset, rc] of [[events, c.events], [spans, c.spans], [measurements, c.measurements]] as const) {
+    for (const [offset, rc] of [
+      [events, c.events],
+      [spans, c.spans],
+      [measurements, c.measurements],
+    ] as const) {
       t.is(i64(v, offset), rc.slots, 'num_buffers');
       t.is(i64(v, offset + 8), rc.slotSize, 'buffer_size');
       t.is(i64(v, offset + 16), -1, 'reader_index starts at -1');

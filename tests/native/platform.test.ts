@@ -36,10 +36,22 @@ test('the name computed for this machine is that of the binary its build produce
 });
 
 test('target names follow the napi-rs platform packages', (t) => {
-  t.is(as('darwin', 'arm64', () => platform.targetName()), 'darwin-arm64');
-  t.is(as('darwin', 'x64', () => platform.targetName()), 'darwin-x64');
-  t.is(as('linux', 'arm64', () => platform.targetName()), 'linux-arm64-gnu');
-  t.is(as('linux', 'arm', () => platform.targetName()), 'linux-arm-gnueabihf');
+  t.is(
+    as('darwin', 'arm64', () => platform.targetName()),
+    'darwin-arm64',
+  );
+  t.is(
+    as('darwin', 'x64', () => platform.targetName()),
+    'darwin-x64',
+  );
+  t.is(
+    as('linux', 'arm64', () => platform.targetName()),
+    'linux-arm64-gnu',
+  );
+  t.is(
+    as('linux', 'arm', () => platform.targetName()),
+    'linux-arm-gnueabihf',
+  );
   t.deepEqual(platform.PREBUILT_TARGETS, ['linux-x64-gnu', 'linux-x64-musl', 'linux-arm64-gnu', 'linux-arm64-musl', 'darwin-x64', 'darwin-arm64']);
 });
 

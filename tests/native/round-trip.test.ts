@@ -11,7 +11,6 @@ function setup(t: import('ava').ExecutionContext, options?: Parameters<typeof Wr
   return writerAndReader(t, 'round-trip.mmap', options);
 }
 
-
 test('span events written through the binding are read back in order and decode unchanged', (t) => {
   const { writer, reader } = setup(t);
   const sent = Array.from({ length: 50 }, (_, i) =>
@@ -59,7 +58,10 @@ test('a message larger than a slot is refused with ERR_MESSAGE_TOO_LARGE and the
   const { writer, reader } = setup(t, { events: { slots: 4, slotSize: 64 } });
   const max = writer.maxMessageSize(Ring.Events);
   t.true(max > 0 && max < 64);
-  t.is(errorCode(() => writer.append(Ring.Events, new Uint8Array(max + 1))), 'ERR_MESSAGE_TOO_LARGE');
+  t.is(
+    errorCode(() => writer.append(Ring.Events, new Uint8Array(max + 1))),
+    'ERR_MESSAGE_TOO_LARGE',
+  );
   t.true(writer.append(Ring.Events, new Uint8Array(max).fill(1)), 'a message of exactly the maximum fits');
   const got = decodeFramed(reader.read(Ring.Events, 10), { decode: (b: Uint8Array) => b });
   t.is(got.length, 1);
@@ -98,8 +100,16 @@ test('an entry larger than the initial dictionary grows the file and reads back 
 
 test('a reference outside the dictionary is refused with ERR_BAD_REFERENCE', (t) => {
   const { reader } = setup(t);
-  t.is(errorCode(() => reader.entry(8)), 'ERR_BAD_REFERENCE', 'inside the header');
-  t.is(errorCode(() => reader.entry(1 << 40)), 'ERR_BAD_REFERENCE', 'past the end');
+  t.is(
+    errorCode(() => reader.entry(8)),
+    'ERR_BAD_REFERENCE',
+    'inside the header',
+  );
+  t.is(
+    errorCode(() => reader.entry(1 << 40)),
+    'ERR_BAD_REFERENCE',
+    'past the end',
+  );
 });
 
 test('a reader that reopens the file resumes after the last message it consumed', (t) => {
@@ -148,13 +158,24 @@ test('files of another version are refused with ERR_VERSION naming the version',
 test('a bad writer option is refused with ERR_INVALID_OPTION', (t) => {
   const tmp = tempDir();
   t.teardown(tmp.cleanup);
-  t.is(errorCode(() => Writer.create(tmp.file('a.mmap'), { events: { slots: 3 } })), 'ERR_INVALID_OPTION', 'slots not a power of two');
-  t.is(errorCode(() => Writer.create(tmp.file('b.mmap'), { spans: { slotSize: 12 } })), 'ERR_INVALID_OPTION', 'slot size not a multiple of 8');
+  t.is(
+    errorCode(() => Writer.create(tmp.file('a.mmap'), { events: { slots: 3 } })),
+    'ERR_INVALID_OPTION',
+    'slots not a power of two',
+  );
+  t.is(
+    errorCode(() => Writer.create(tmp.file('b.mmap'), { spans: { slotSize: 12 } })),
+    'ERR_INVALID_OPTION',
+    'slot size not a multiple of 8',
+  );
 });
 
 test('a closed writer throws ERR_CLOSED instead of touching unmapped memory', (t) => {
   const { writer } = setup(t);
   writer.close();
   writer.close();
-  t.is(errorCode(() => writer.append(Ring.Events, new Uint8Array([1]))), 'ERR_CLOSED');
+  t.is(
+    errorCode(() => writer.append(Ring.Events, new Uint8Array([1]))),
+    'ERR_CLOSED',
+  );
 });

@@ -23,7 +23,6 @@ const gc = runInNewContext('gc') as () => void;
 
 const raw = { decode: (b: Uint8Array) => [...b] };
 
-
 test('an appender appends the first length bytes of its buffer to the ring it is given', (t) => {
   const { writer, reader } = setup(t);
   const append = writer.scratchAppender(256);
@@ -51,7 +50,10 @@ test('an appender answers false on a full ring and true again once the reader co
 test('an appender refuses a message larger than a slot with ERR_MESSAGE_TOO_LARGE, claiming nothing', (t) => {
   const { writer, reader } = setup(t, { events: { slots: 4, slotSize: 64 } });
   const append = writer.scratchAppender(4096);
-  t.is(errorCode(() => append(Ring.Events, 1000)), 'ERR_MESSAGE_TOO_LARGE');
+  t.is(
+    errorCode(() => append(Ring.Events, 1000)),
+    'ERR_MESSAGE_TOO_LARGE',
+  );
   append.buffer[0] = 5;
   t.true(append(Ring.Events, 1));
   t.deepEqual(decodeFramed(reader.read(Ring.Events, 10), raw), [[5]]);
@@ -60,25 +62,52 @@ test('an appender refuses a message larger than a slot with ERR_MESSAGE_TOO_LARG
 test('an appender refuses a length outside its buffer, a fractional length and an unknown ring', (t) => {
   const { writer } = setup(t);
   const append = writer.scratchAppender(16);
-  t.is(errorCode(() => append(Ring.Events, 17)), 'ERR_INVALID_OPTION');
-  t.is(errorCode(() => append(Ring.Events, -1)), 'ERR_INVALID_OPTION');
-  t.is(errorCode(() => append(Ring.Events, 1.5)), 'ERR_INVALID_OPTION');
-  t.is(errorCode(() => append(7 as Ring, 1)), 'ERR_INVALID_OPTION');
-  t.is(errorCode(() => (append as unknown as (r: unknown, l: unknown) => boolean)('spans', 1)), 'ERR_INVALID_ARG_TYPE');
+  t.is(
+    errorCode(() => append(Ring.Events, 17)),
+    'ERR_INVALID_OPTION',
+  );
+  t.is(
+    errorCode(() => append(Ring.Events, -1)),
+    'ERR_INVALID_OPTION',
+  );
+  t.is(
+    errorCode(() => append(Ring.Events, 1.5)),
+    'ERR_INVALID_OPTION',
+  );
+  t.is(
+    errorCode(() => append(7 as Ring, 1)),
+    'ERR_INVALID_OPTION',
+  );
+  t.is(
+    errorCode(() => (append as unknown as (r: unknown, l: unknown) => boolean)('spans', 1)),
+    'ERR_INVALID_ARG_TYPE',
+  );
 });
 
 test('a capacity of zero or beyond 64 MiB is refused with ERR_INVALID_OPTION', (t) => {
   const { writer } = setup(t);
-  t.is(errorCode(() => writer.scratchAppender(0)), 'ERR_INVALID_OPTION');
-  t.is(errorCode(() => writer.scratchAppender(2 ** 27)), 'ERR_INVALID_OPTION');
+  t.is(
+    errorCode(() => writer.scratchAppender(0)),
+    'ERR_INVALID_OPTION',
+  );
+  t.is(
+    errorCode(() => writer.scratchAppender(2 ** 27)),
+    'ERR_INVALID_OPTION',
+  );
 });
 
 test('an appender of a closed writer throws ERR_CLOSED, and a closed writer makes no appender', (t) => {
   const { writer } = setup(t);
   const append = writer.scratchAppender(16);
   writer.close();
-  t.is(errorCode(() => append(Ring.Events, 1)), 'ERR_CLOSED');
-  t.is(errorCode(() => writer.scratchAppender(16)), 'ERR_CLOSED');
+  t.is(
+    errorCode(() => append(Ring.Events, 1)),
+    'ERR_CLOSED',
+  );
+  t.is(
+    errorCode(() => writer.scratchAppender(16)),
+    'ERR_CLOSED',
+  );
 });
 
 test('an appender whose buffer was transferred away keeps appending from the memory it owns', (t) => {

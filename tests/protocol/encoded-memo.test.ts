@@ -3,15 +3,8 @@
 // it is nested; it is frozen so that those bytes cannot go stale.
 import test from 'ava';
 import fc from 'fast-check';
-import {
-  BinaryWriter,
-  FlatWriter,
-  hasMemoizedEncoding,
-  memoizeEncoding,
-  otlpCommon,
-  otlpTrace,
-  useEncodingMemo,
-} from '@otlp-mmap/protocol';
+import { BinaryWriter, FlatWriter, memoizeEncoding, otlpCommon, otlpTrace, useEncodingMemo } from '@otlp-mmap/protocol';
+import { hasMemoizedEncoding } from '../../packages/protocol/src/wire/encoded-memo.js';
 
 useEncodingMemo(otlpCommon.KeyValue);
 
@@ -33,7 +26,10 @@ const keyValue = fc.record({
  */
 function span(attributes: otlpCommon.KeyValue[]): otlpTrace.Span {
   const nested: otlpCommon.KeyValue = { key: 'nested', value: { value: { $case: 'kvlistValue', value: { values: attributes } } }, keyStrindex: 0 };
-  return { ...otlpTrace.Span.fromPartial({ traceId: new Uint8Array(16).fill(1), spanId: new Uint8Array(8).fill(2), name: 's' }), attributes: [...attributes, nested] };
+  return {
+    ...otlpTrace.Span.fromPartial({ traceId: new Uint8Array(16).fill(1), spanId: new Uint8Array(8).fill(2), name: 's' }),
+    attributes: [...attributes, nested],
+  };
 }
 
 test('memoized attributes encode to the same bytes as fresh equal ones, in any writer and at any depth', (t) => {
@@ -54,12 +50,18 @@ test('memoized attributes encode to the same bytes as fresh equal ones, in any w
 test('a memoized attribute is frozen down to its value: changing it throws', (t) => {
   const kv = memoizeEncoding(otlpCommon.KeyValue, { key: 'http.route', value: { value: { $case: 'stringValue', value: '/a' } }, keyStrindex: 0 });
   t.true(hasMemoizedEncoding(kv));
-  t.throws(() => {
-    (kv as { key: string }).key = 'other';
-  }, { instanceOf: TypeError });
-  t.throws(() => {
-    (kv.value!.value as { value: string }).value = '/b';
-  }, { instanceOf: TypeError });
+  t.throws(
+    () => {
+      (kv as { key: string }).key = 'other';
+    },
+    { instanceOf: TypeError },
+  );
+  t.throws(
+    () => {
+      (kv.value!.value as { value: string }).value = '/b';
+    },
+    { instanceOf: TypeError },
+  );
   t.is(kv.key, 'http.route');
 });
 

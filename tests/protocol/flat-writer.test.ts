@@ -67,7 +67,11 @@ const span = partial({
 });
 const traceRequest = partial({
   resourceSpans: fc.array(
-    partial({ resource, scopeSpans: fc.array(partial({ scope, spans: fc.array(span, { maxLength: 40 }), schemaUrl: text }), { maxLength: 3 }), schemaUrl: text }),
+    partial({
+      resource,
+      scopeSpans: fc.array(partial({ scope, spans: fc.array(span, { maxLength: 40 }), schemaUrl: text }), { maxLength: 3 }),
+      schemaUrl: text,
+    }),
     { maxLength: 3 },
   ),
 });
@@ -87,7 +91,11 @@ const logRecord = partial({
 });
 const logsRequest = partial({
   resourceLogs: fc.array(
-    partial({ resource, scopeLogs: fc.array(partial({ scope, logRecords: fc.array(logRecord, { maxLength: 40 }), schemaUrl: text }), { maxLength: 3 }), schemaUrl: text }),
+    partial({
+      resource,
+      scopeLogs: fc.array(partial({ scope, logRecords: fc.array(logRecord, { maxLength: 40 }), schemaUrl: text }), { maxLength: 3 }),
+      schemaUrl: text,
+    }),
     { maxLength: 3 },
   ),
 });
@@ -95,15 +103,43 @@ const logsRequest = partial({
 const exemplar = partial({
   filteredAttributes: attributes,
   timeUnixNano: uint64,
-  value: fc.oneof(double.map((value) => ({ $case: 'asDouble' as const, value })), int64.map((value) => ({ $case: 'asInt' as const, value }))),
+  value: fc.oneof(
+    double.map((value) => ({ $case: 'asDouble' as const, value })),
+    int64.map((value) => ({ $case: 'asInt' as const, value })),
+  ),
   spanId: bytes,
   traceId: bytes,
 });
 const common = { attributes, startTimeUnixNano: uint64, timeUnixNano: uint64, exemplars: fc.array(exemplar, { maxLength: 2 }), flags: uint32 };
-const numberPoint = partial({ ...common, value: fc.oneof(double.map((value) => ({ $case: 'asDouble' as const, value })), int64.map((value) => ({ $case: 'asInt' as const, value }))) });
-const histogramPoint = partial({ ...common, count: uint64, sum: double, bucketCounts: fc.array(uint64, { maxLength: 30 }), explicitBounds: fc.array(double, { maxLength: 30 }), min: double, max: double });
+const numberPoint = partial({
+  ...common,
+  value: fc.oneof(
+    double.map((value) => ({ $case: 'asDouble' as const, value })),
+    int64.map((value) => ({ $case: 'asInt' as const, value })),
+  ),
+});
+const histogramPoint = partial({
+  ...common,
+  count: uint64,
+  sum: double,
+  bucketCounts: fc.array(uint64, { maxLength: 30 }),
+  explicitBounds: fc.array(double, { maxLength: 30 }),
+  min: double,
+  max: double,
+});
 const buckets = partial({ offset: int32, bucketCounts: fc.array(uint64, { maxLength: 30 }) });
-const exponentialPoint = partial({ ...common, count: uint64, sum: double, scale: int32, zeroCount: uint64, positive: buckets, negative: buckets, min: double, max: double, zeroThreshold: double });
+const exponentialPoint = partial({
+  ...common,
+  count: uint64,
+  sum: double,
+  scale: int32,
+  zeroCount: uint64,
+  positive: buckets,
+  negative: buckets,
+  min: double,
+  max: double,
+  zeroThreshold: double,
+});
 const summaryPoint = partial({
   ...common,
   count: uint64,
@@ -118,7 +154,10 @@ const metric = partial({
   unit: text,
   data: fc.oneof(
     partial({ dataPoints: points(numberPoint) }).map((value) => ({ $case: 'gauge' as const, value })),
-    partial({ dataPoints: points(numberPoint), aggregationTemporality: temporality, isMonotonic: fc.boolean() }).map((value) => ({ $case: 'sum' as const, value })),
+    partial({ dataPoints: points(numberPoint), aggregationTemporality: temporality, isMonotonic: fc.boolean() }).map((value) => ({
+      $case: 'sum' as const,
+      value,
+    })),
     partial({ dataPoints: points(histogramPoint), aggregationTemporality: temporality }).map((value) => ({ $case: 'histogram' as const, value })),
     partial({ dataPoints: points(exponentialPoint), aggregationTemporality: temporality }).map((value) => ({ $case: 'exponentialHistogram' as const, value })),
     partial({ dataPoints: points(summaryPoint) }).map((value) => ({ $case: 'summary' as const, value })),
@@ -127,7 +166,11 @@ const metric = partial({
 });
 const metricsRequest = partial({
   resourceMetrics: fc.array(
-    partial({ resource, scopeMetrics: fc.array(partial({ scope, metrics: fc.array(metric, { maxLength: 8 }), schemaUrl: text }), { maxLength: 3 }), schemaUrl: text }),
+    partial({
+      resource,
+      scopeMetrics: fc.array(partial({ scope, metrics: fc.array(metric, { maxLength: 8 }), schemaUrl: text }), { maxLength: 3 }),
+      schemaUrl: text,
+    }),
     { maxLength: 3 },
   ),
 });
@@ -152,25 +195,34 @@ function sameBytes<T>(codec: Codec<T>, request: unknown, flat: FlatWriter): bool
 
 test('trace export requests encode to the same bytes as with BinaryWriter', (t) => {
   const flat = new FlatWriter();
-  fc.assert(fc.property(traceRequest, (r) => sameBytes(otlpTraceService.ExportTraceServiceRequest, r, flat)), { numRuns: 300 });
+  fc.assert(
+    fc.property(traceRequest, (r) => sameBytes(otlpTraceService.ExportTraceServiceRequest, r, flat)),
+    { numRuns: 300 },
+  );
   t.pass();
 });
 
 test('logs export requests encode to the same bytes as with BinaryWriter', (t) => {
   const flat = new FlatWriter();
-  fc.assert(fc.property(logsRequest, (r) => sameBytes(otlpLogsService.ExportLogsServiceRequest, r, flat)), { numRuns: 300 });
+  fc.assert(
+    fc.property(logsRequest, (r) => sameBytes(otlpLogsService.ExportLogsServiceRequest, r, flat)),
+    { numRuns: 300 },
+  );
   t.pass();
 });
 
 test('metrics export requests encode to the same bytes as with BinaryWriter', (t) => {
   const flat = new FlatWriter();
-  fc.assert(fc.property(metricsRequest, (r) => sameBytes(otlpMetricsService.ExportMetricsServiceRequest, r, flat)), { numRuns: 300 });
+  fc.assert(
+    fc.property(metricsRequest, (r) => sameBytes(otlpMetricsService.ExportMetricsServiceRequest, r, flat)),
+    { numRuns: 300 },
+  );
   t.pass();
 });
 
 test('strings with lone surrogates become U+FFFD as TextEncoder makes them, short or long', (t) => {
   const writer = new FlatWriter();
-  for (const value of ['\ud800', 'a\udc00b', '\udbff\udfff\ud800', 'x'.repeat(100) + '\ud83d', '\ud83d\ude00'.repeat(50) + '\udfff']) {
+  for (const value of ['\ud800', 'a\udc00b', '\udbff\udfff\ud800', `${'x'.repeat(100)}\ud83d`, `${'\ud83d\ude00'.repeat(50)}\udfff`]) {
     const stock = Buffer.from(new BinaryWriter().string(value).finish());
     t.deepEqual(Buffer.from(writer.string(value).finish()), stock, JSON.stringify(value));
     t.deepEqual(Buffer.from(writer.string(value).finish()), stock, `${JSON.stringify(value)} again (cached)`);
@@ -216,8 +268,21 @@ test('values a field cannot hold throw the errors BinaryWriter throws', (t) => {
 test('numbers given as strings or numbers in 64-bit fields encode as BinaryWriter encodes them', (t) => {
   const writes: ((w: BinaryWriter) => unknown)[] = [
     (w) => w.int64('-5').uint64('18446744073709551615').fixed64(12).sfixed64('-9223372036854775808').sint64(-3n).sint64('9223372036854775807'),
-    (w) => w.uint32('300' as unknown as number).int32('-7' as unknown as number).sint32(-2147483648).float(Number.NaN).double(-0).bool(true),
-    (w) => w.int64(4294967296n).int64(-1n).uint64(2n ** 35n).tag(536870911, 2).raw(new Uint8Array(100).fill(9)),
+    (w) =>
+      w
+        .uint32('300' as unknown as number)
+        .int32('-7' as unknown as number)
+        .sint32(-2147483648)
+        .float(Number.NaN)
+        .double(-0)
+        .bool(true),
+    (w) =>
+      w
+        .int64(4294967296n)
+        .int64(-1n)
+        .uint64(2n ** 35n)
+        .tag(536870911, 2)
+        .raw(new Uint8Array(100).fill(9)),
   ];
   for (const write of writes) {
     const stock = new BinaryWriter();

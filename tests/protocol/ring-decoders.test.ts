@@ -89,7 +89,10 @@ const measurement: fc.Arbitrary<Measurement> = fc.record({
   attributes,
   timeUnixNano: uint64,
   value: fc.option(
-    fc.oneof(int64.map((value) => ({ $case: 'asLong' as const, value })), fc.double().map((value) => ({ $case: 'asDouble' as const, value }))),
+    fc.oneof(
+      int64.map((value) => ({ $case: 'asLong' as const, value })),
+      fc.double().map((value) => ({ $case: 'asDouble' as const, value })),
+    ),
     { nil: undefined },
   ),
   spanContext: fc.option(spanContext, { nil: undefined }),
@@ -120,11 +123,24 @@ function run<T>(
   }
 }
 
-function sameAsGenerated<T>(t: import('ava').ExecutionContext, generated: Codec<T>, fast: { decode(input: BinaryReader, length?: number): T }, input: Uint8Array, offset: number, length: number | undefined): void {
+function sameAsGenerated<T>(
+  t: import('ava').ExecutionContext,
+  generated: Codec<T>,
+  fast: { decode(input: BinaryReader, length?: number): T },
+  input: Uint8Array,
+  offset: number,
+  length: number | undefined,
+): void {
   const expected = run((r, l) => generated.decode(r, l), input, offset, length);
   // The fast decoders on a plain BinaryReader, and on the caching RingReader the collector uses.
-  t.deepEqual(run((r, l) => fast.decode(r, l), input, offset, length), expected);
-  t.deepEqual(run((r, l) => fast.decode(r, l), input, offset, length, RingReader), expected);
+  t.deepEqual(
+    run((r, l) => fast.decode(r, l), input, offset, length),
+    expected,
+  );
+  t.deepEqual(
+    run((r, l) => fast.decode(r, l), input, offset, length, RingReader),
+    expected,
+  );
 }
 
 /** The framing a ring batch gives: other bytes before and after the message. */
@@ -205,15 +221,25 @@ const twoMeasurements = fc.tuple(measurement, measurement).map(([a, b]) => {
 
 test('EncodedMeasurement: decodes every message as the generated decoder does, attributes decoded from their range', (t) => {
   fc.assert(
-    fc.property(fc.oneof(measurement.map((m) => Measurement.encode(m).finish()), twoMeasurements), framed, (body, { before, after }) => {
-      const input = new Uint8Array([...before, ...body, ...after]);
-      const expected = run((r, l) => Measurement.decode(r, l), input, before.length, body.length);
-      t.true(expected.ok);
-      for (const Reader of [BinaryReader, RingReader]) {
-        t.deepEqual(runEncoded(input, before.length, body.length, Reader), expected);
-        t.deepEqual(runEncoded(body, 0, undefined, Reader), run((r, l) => Measurement.decode(r, l), body, 0, undefined));
-      }
-    }),
+    fc.property(
+      fc.oneof(
+        measurement.map((m) => Measurement.encode(m).finish()),
+        twoMeasurements,
+      ),
+      framed,
+      (body, { before, after }) => {
+        const input = new Uint8Array([...before, ...body, ...after]);
+        const expected = run((r, l) => Measurement.decode(r, l), input, before.length, body.length);
+        t.true(expected.ok);
+        for (const Reader of [BinaryReader, RingReader]) {
+          t.deepEqual(runEncoded(input, before.length, body.length, Reader), expected);
+          t.deepEqual(
+            runEncoded(body, 0, undefined, Reader),
+            run((r, l) => Measurement.decode(r, l), body, 0, undefined),
+          );
+        }
+      },
+    ),
     { numRuns: 300 },
   );
 });
@@ -222,7 +248,10 @@ test('EncodedMeasurement: on malformed input it never decodes anything the gener
   let compared = 0;
   fc.assert(
     fc.property(
-      fc.oneof(measurement.map((m) => Measurement.encode(m).finish()), twoMeasurements),
+      fc.oneof(
+        measurement.map((m) => Measurement.encode(m).finish()),
+        twoMeasurements,
+      ),
       fc.array(fc.record({ at: fc.nat(), value: fc.integer({ min: 0, max: 255 }) }), { minLength: 1, maxLength: 4 }),
       fc.nat(),
       fc.uint8Array({ maxLength: 64 }),
@@ -255,7 +284,10 @@ test('EncodedMeasurement: equal attribute bytes decode to equal attributes, what
       const decodeRange = (m: Measurement) => {
         const body = Measurement.encode({ ...m, attributes: attrs }).finish();
         const decoded = EncodedMeasurementDecoder.decode(body);
-        return { bytes: body.subarray(decoded.attributesStart, decoded.attributesEnd), attributes: decodeAttributeRecords(body, decoded.attributesStart, decoded.attributesEnd) };
+        return {
+          bytes: body.subarray(decoded.attributesStart, decoded.attributesEnd),
+          attributes: decodeAttributeRecords(body, decoded.attributesStart, decoded.attributesEnd),
+        };
       };
       const x = decodeRange(a);
       const y = decodeRange(b);
@@ -280,10 +312,22 @@ test('nesting deeper than the generated decoder allows is refused with the same 
   // An Event whose body is an AnyValue array nested 120 levels deep.
   let value: AnyValue = { value: { $case: 'intValue', value: 1n } };
   for (let i = 0; i < 120; i++) value = { value: { $case: 'arrayValue', value: { values: [value] } } };
-  const body = Event.encode({ scopeRef: 1n, timeUnixNano: 0n, severityNumber: 0, severityText: '', body: value, eventNameRef: 0n, spanContext: undefined, attributes: [] }).finish();
+  const body = Event.encode({
+    scopeRef: 1n,
+    timeUnixNano: 0n,
+    severityNumber: 0,
+    severityText: '',
+    body: value,
+    eventNameRef: 0n,
+    spanContext: undefined,
+    attributes: [],
+  }).finish();
   const expected = run((r, l) => Event.decode(r, l), body, 0, body.length);
   t.false(expected.ok);
-  t.deepEqual(run((r, l) => EventDecoder.decode(r, l), body, 0, body.length), expected);
+  t.deepEqual(
+    run((r, l) => EventDecoder.decode(r, l), body, 0, body.length),
+    expected,
+  );
 });
 
 test('RingReader reads strings and int64 values exactly as BinaryReader does, cached or not', (t) => {

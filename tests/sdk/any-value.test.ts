@@ -105,7 +105,17 @@ test('a nested plain object becomes kvlist_value', async (t) => {
 });
 
 test('a Map becomes kvlist_value with stringified keys', async (t) => {
-  t.deepEqual((await bodyOf(new Map<unknown, unknown>([['a', 1], [2, 'b']]))).body, { a: 1n, '2': 'b' });
+  t.deepEqual(
+    (
+      await bodyOf(
+        new Map<unknown, unknown>([
+          ['a', 1],
+          [2, 'b'],
+        ]),
+      )
+    ).body,
+    { a: 1n, '2': 'b' },
+  );
 });
 
 test('a Date becomes its ISO string', async (t) => {

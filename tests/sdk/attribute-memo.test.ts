@@ -96,12 +96,7 @@ test('a measurement recorded from an attribute getter of the same instrument lea
   };
   counter.add(1, attrs);
   counter.add(1, attrs);
-  t.deepEqual(readBack().attrs, [
-    { outer: 'o', n: 1n },
-    { outer: 'inner' },
-    { outer: 'o', n: 1n },
-    { outer: 'o', n: 1n },
-  ]);
+  t.deepEqual(readBack().attrs, [{ outer: 'o', n: 1n }, { outer: 'inner' }, { outer: 'o', n: 1n }, { outer: 'o', n: 1n }]);
 });
 
 test('an attribute getter that throws while attributes are re-encoded leaves no stale bytes for the next call', (t) => {

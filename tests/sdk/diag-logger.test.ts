@@ -81,7 +81,10 @@ test('a diag logger the application installed is kept and receives the warnings;
     ${START}
     globalThis.result = seen;`;
   const { stderr, result } = run(script, { OTEL_LOG_LEVEL: 'debug', OTEL_TRACES_SAMPLER: 'bogus' });
-  t.true((result as string[]).some((m) => m.includes('OTEL_TRACES_SAMPLER="bogus"')), JSON.stringify(result));
+  t.true(
+    (result as string[]).some((m) => m.includes('OTEL_TRACES_SAMPLER="bogus"')),
+    JSON.stringify(result),
+  );
   t.is(stderr, '');
 });
 

@@ -34,9 +34,9 @@ test('consecutive id words are not correlated bit by bit', (t) => {
 });
 
 test('two processes draw different ids', (t) => {
-  const script = "import('./packages/sdk/src/trace/ids.ts').then((m) => console.log([m.randomWord(), m.randomWord(), m.randomWord(), m.randomWord()].join(',')))";
-  const run = (): string =>
-    execFileSync(process.execPath, ['--import=tsx', '--input-type=module', '-e', script], { encoding: 'utf8' }).trim();
+  const script =
+    "import('./packages/sdk/src/trace/ids.ts').then((m) => console.log([m.randomWord(), m.randomWord(), m.randomWord(), m.randomWord()].join(',')))";
+  const run = (): string => execFileSync(process.execPath, ['--import=tsx', '--input-type=module', '-e', script], { encoding: 'utf8' }).trim();
   const a = run();
   const b = run();
   t.regex(a, /^\d+,\d+,\d+,\d+$/);

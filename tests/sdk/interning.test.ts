@@ -96,7 +96,10 @@ test('attribute keys that change places between calls keep their own references'
   );
   t.deepEqual(
     rb.measurements().map((m) => rb.attrs(m.attributes)),
-    [{ x: 'a', y: 'b' }, { y: 'b', z: 'c' }],
+    [
+      { x: 'a', y: 'b' },
+      { y: 'b', z: 'c' },
+    ],
   );
   rb.close();
   await cleanup();

@@ -16,10 +16,13 @@ test('a Counter is a monotonic DELTA Sum and each add is one measurement', async
   counter.add(2, { route: '/a', method: 'GET', code: 200, ok: true });
   const rb = new FileReadBack(path);
   const ms = rb.measurements();
-  t.deepEqual(ms.map((m) => m.value), [
-    { $case: 'asLong', value: 1n },
-    { $case: 'asLong', value: 2n },
-  ]);
+  t.deepEqual(
+    ms.map((m) => m.value),
+    [
+      { $case: 'asLong', value: 1n },
+      { $case: 'asLong', value: 2n },
+    ],
+  );
   t.deepEqual(rb.attrs(ms[0].attributes), { route: '/a', method: 'GET', code: 200n, ok: true });
   const def = rb.metric(ms[0].metricRef);
   t.like(def, { name: 'http.requests', description: 'Requests served', unit: '{request}' });
@@ -140,10 +143,13 @@ test('an ObservableCounter is a monotonic CUMULATIVE Sum observed on forceFlush'
   total = 25;
   await sdk.forceFlush();
   const ms = rb.measurements().filter((m) => rb.metric(m.metricRef).name === 'cpu.time');
-  t.deepEqual(ms.map((m) => m.value), [
-    { $case: 'asLong', value: 10n },
-    { $case: 'asLong', value: 25n },
-  ]);
+  t.deepEqual(
+    ms.map((m) => m.value),
+    [
+      { $case: 'asLong', value: 10n },
+      { $case: 'asLong', value: 25n },
+    ],
+  );
   t.deepEqual(rb.metric(ms[0].metricRef).aggregation, { $case: 'sum', value: { aggregationTemporality: CUMULATIVE, isMonotonic: true } });
   rb.close();
   await cleanup();
@@ -222,15 +228,16 @@ test('a batch callback observes several instruments in one collection', async (t
   const meter = sdk.meterProvider.getMeter('m');
   const a = meter.createObservableCounter('batch.a', { valueType: ValueType.INT });
   const b = meter.createObservableGauge('batch.b');
-  meter.addBatchObservableCallback((r) => {
-    r.observe(a, 7);
-    r.observe(b, 0.5, { k: 'v' });
-  }, [a, b]);
+  meter.addBatchObservableCallback(
+    (r) => {
+      r.observe(a, 7);
+      r.observe(b, 0.5, { k: 'v' });
+    },
+    [a, b],
+  );
   await sdk.forceFlush();
   const rb = new FileReadBack(path);
-  const byName = Object.fromEntries(
-    rb.measurements().map((m) => [rb.metric(m.metricRef).name, { value: m.value, attrs: rb.attrs(m.attributes) }]),
-  );
+  const byName = Object.fromEntries(rb.measurements().map((m) => [rb.metric(m.metricRef).name, { value: m.value, attrs: rb.attrs(m.attributes) }]));
   t.deepEqual(byName['batch.a'], { value: { $case: 'asLong', value: 7n }, attrs: {} });
   t.deepEqual(byName['batch.b'], { value: { $case: 'asDouble', value: 0.5 }, attrs: { k: 'v' } });
   rb.close();
@@ -254,10 +261,13 @@ test('a throwing callback does not stop the other callbacks', async (t) => {
 test('observable instruments are collected on the timer', async (t) => {
   const { sdk, path, cleanup } = startTestSdk({ metricCollectionIntervalMillis: 50 });
   let calls = 0;
-  sdk.meterProvider.getMeter('m').createObservableGauge('ticks').addCallback((r) => {
-    calls++;
-    r.observe(1);
-  });
+  sdk.meterProvider
+    .getMeter('m')
+    .createObservableGauge('ticks')
+    .addCallback((r) => {
+      calls++;
+      r.observe(1);
+    });
   const deadline = Date.now() + 10_000;
   while (calls < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
   const rb = new FileReadBack(path);
@@ -303,7 +313,10 @@ test('a measurement too large for a slot is dropped and counted', async (t) => {
   counter.add(1, { big: 'x'.repeat(1000) });
   counter.add(2);
   const rb = new FileReadBack(path);
-  t.deepEqual(rb.measurements().map((m) => m.value), [{ $case: 'asDouble', value: 2 }]);
+  t.deepEqual(
+    rb.measurements().map((m) => m.value),
+    [{ $case: 'asDouble', value: 2 }],
+  );
   t.is(sdk.droppedCounts().measurements, 1);
   rb.close();
   await cleanup();

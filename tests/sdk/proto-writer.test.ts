@@ -1,10 +1,11 @@
+import { SPAN_EVENT_START } from '@otlp-mmap/protocol/tags';
 import test from 'ava';
 import { ProtoWriter } from '../../packages/sdk/src/encoding/proto-writer.js';
 
 /** A SpanEvent header, then `size` content bytes, closed; with one or two bytes reserved for the length. */
 function encode(size: number, wide: boolean): string {
   const w = new ProtoWriter(64);
-  w.spanEventHeader(300, 1, 2, 3, 0xffffffff, 5, 0x80000000, 0x5a, wide);
+  w.spanEventHeader(300, 1, 2, 3, 0xffffffff, 5, 0x80000000, SPAN_EVENT_START, wide);
   for (let i = 0; i < size; i++) {
     w.ensure(1);
     w.buf[w.pos++] = i & 255;

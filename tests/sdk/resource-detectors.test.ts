@@ -152,7 +152,10 @@ test.serial('an unknown detector name is reported to diag and the others still r
   try {
     const resource = await resourceOf({ OTEL_NODE_RESOURCE_DETECTORS: 'aws,os' });
     t.true('os.type' in resource);
-    t.true(warnings.some((w) => w.includes('unknown resource detector "aws"')), warnings.join('\n'));
+    t.true(
+      warnings.some((w) => w.includes('unknown resource detector "aws"')),
+      warnings.join('\n'),
+    );
   } finally {
     diag.disable();
   }

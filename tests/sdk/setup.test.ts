@@ -82,10 +82,9 @@ test('a slot count that is not a power of two is rejected', (t) => {
 
 test.serial('an invalid SDK_MMAP_* value is rejected naming the variable', (t) => {
   const tmp = tempPath();
-  t.throws(
-    () => withEnv({ SDK_MMAP_EVENTS_SLOT_SIZE: 'big' }, () => startMmapSdk({ path: tmp.path, registerGlobals: false })),
-    { message: /SDK_MMAP_EVENTS_SLOT_SIZE/ },
-  );
+  t.throws(() => withEnv({ SDK_MMAP_EVENTS_SLOT_SIZE: 'big' }, () => startMmapSdk({ path: tmp.path, registerGlobals: false })), {
+    message: /SDK_MMAP_EVENTS_SLOT_SIZE/,
+  });
   tmp.cleanup();
 });
 
@@ -138,9 +137,7 @@ test.serial('OTEL_TRACES_SAMPLER=always_off makes every span non-recording', asy
 
 test.serial('OTEL_TRACES_SAMPLER=traceidratio with OTEL_TRACES_SAMPLER_ARG=0 samples nothing', async (t) => {
   const tmp = tempPath();
-  const sdk = withEnv({ OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '0' }, () =>
-    startMmapSdk({ path: tmp.path, registerGlobals: false }),
-  );
+  const sdk = withEnv({ OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '0' }, () => startMmapSdk({ path: tmp.path, registerGlobals: false }));
   const tracer = sdk.tracerProvider.getTracer('t');
   t.false([1, 2, 3, 4, 5].some(() => tracer.startSpan('s').isRecording()));
   await sdk.shutdown();
@@ -178,7 +175,10 @@ test('shutdown is idempotent and telemetry after it is ignored', async (t) => {
     sdk.loggerProvider.getLogger('l').emit({ body: 'late' });
   });
   const rb = new FileReadBack(tmp.path);
-  t.deepEqual(rb.spans().map((e) => e.event?.$case), ['start']);
+  t.deepEqual(
+    rb.spans().map((e) => e.event?.$case),
+    ['start'],
+  );
   t.is(rb.events().length, 0);
   rb.close();
   tmp.cleanup();
@@ -187,7 +187,10 @@ test('shutdown is idempotent and telemetry after it is ignored', async (t) => {
 test('shutdown runs a last collection of observable instruments', async (t) => {
   const tmp = tempPath();
   const sdk = startMmapSdk({ path: tmp.path, registerGlobals: false });
-  sdk.meterProvider.getMeter('m').createObservableGauge('final').addCallback((r) => r.observe(1));
+  sdk.meterProvider
+    .getMeter('m')
+    .createObservableGauge('final')
+    .addCallback((r) => r.observe(1));
   await sdk.shutdown();
   const rb = new FileReadBack(tmp.path);
   t.true(rb.measurements().some((m) => rb.metric(m.metricRef).name === 'final'));
@@ -195,7 +198,7 @@ test('shutdown runs a last collection of observable instruments', async (t) => {
   tmp.cleanup();
 });
 
-test('with attach, a second SDK writes into the first one\'s file', async (t) => {
+test("with attach, a second SDK writes into the first one's file", async (t) => {
   const tmp = tempPath();
   const first = startMmapSdk({ path: tmp.path, registerGlobals: false, spans: { slots: 256, slotSize: 1024 } });
   const second = startMmapSdk({ path: tmp.path, registerGlobals: false, attach: true });

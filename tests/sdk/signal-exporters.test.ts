@@ -114,7 +114,10 @@ test.serial('an exporter this SDK does not have (zipkin, console) is reported to
   const { read, done } = await recordEach({ OTEL_TRACES_EXPORTER: 'zipkin', OTEL_LOGS_EXPORTER: 'console' });
   captured.stop();
   t.like(read, { spans: 2, logRecords: 1 });
-  t.true(captured.warnings.some((w) => w.includes('OTEL_TRACES_EXPORTER="zipkin" is not supported')), captured.warnings.join('\n'));
+  t.true(
+    captured.warnings.some((w) => w.includes('OTEL_TRACES_EXPORTER="zipkin" is not supported')),
+    captured.warnings.join('\n'),
+  );
   t.true(captured.warnings.some((w) => w.includes('OTEL_LOGS_EXPORTER="console" is not supported')));
   await done();
 });

@@ -142,7 +142,7 @@ test('values alternating among two and then a third at one position read back ca
   const tracer = sdk.tracerProvider.getTracer('memo');
   const agents = ['curl/8.5.0', 'Mozilla/5.0', 'Mozilla/5.0', 'curl/8.5.0', 'curl/8.5.0', 'kube-probe/1.29', 'Mozilla/5.0', 'curl/8.5.0'];
   const codes = [200, 404, 200, 404, 404, 500, 200, 500];
-  agents.forEach((agent, i) => tracer.startSpan('GET', { attributes: { agent, code: codes[i] } }));
+  for (const [i, agent] of agents.entries()) tracer.startSpan('GET', { attributes: { agent, code: codes[i] } });
   t.deepEqual(
     starts().map((s) => s.attrs),
     agents.map((agent, i) => ({ agent, code: BigInt(codes[i]) })),

@@ -47,10 +47,14 @@ for (const cut of CUTS) {
     t.regex(during.errorMessages[0], /was truncated/);
 
     // Resumes in a file re-created at the same path.
-    await app.until(() => {
-      const start = startTime(tmp.path);
-      return start !== undefined && start !== originalStart;
-    }, 10_000, 'a re-created file');
+    await app.until(
+      () => {
+        const start = startTime(tmp.path);
+        return start !== undefined && start !== originalStart;
+      },
+      10_000,
+      'a re-created file',
+    );
     t.log(`re-created ${Date.now() - cutAt} ms after the cut`);
     app.phase('after');
     const marked = await app.status(); // answered after the phase changed
@@ -84,7 +88,7 @@ for (const cut of CUTS) {
   });
 }
 
-test('a cut that no write meets (inside the dictionary, no new keys) is noticed by the SDK\'s size check, and the file re-created', async (t) => {
+test("a cut that no write meets (inside the dictionary, no new keys) is noticed by the SDK's size check, and the file re-created", async (t) => {
   // Every tick writes only to the rings, which the cut leaves whole: nothing faults. Only the SDK's
   // periodic look at the file size can notice.
   const tmp = tempPath();
@@ -97,10 +101,14 @@ test('a cut that no write meets (inside the dictionary, no new keys) is noticed 
   const originalStart = startTime(tmp.path);
   cutFile(tmp.path, cutSize(tmp.path, 'inside the dictionary'));
   const cutAt = Date.now();
-  await app.until(() => {
-    const start = startTime(tmp.path);
-    return start !== undefined && start !== originalStart;
-  }, 10_000, 'a re-created file');
+  await app.until(
+    () => {
+      const start = startTime(tmp.path);
+      return start !== undefined && start !== originalStart;
+    },
+    10_000,
+    'a re-created file',
+  );
   t.log(`re-created ${Date.now() - cutAt} ms after the cut`);
   const s = await app.status();
   t.is(s.diagErrors, 1);

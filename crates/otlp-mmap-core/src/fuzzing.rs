@@ -49,7 +49,7 @@ const READ_MESSAGES: usize = 8;
 const ROUNDS: u64 = 4;
 
 /// A directory of this process for the fuzzed file, in `/dev/shm` (memory:
-/// ~30 times more runs per second than a disk-backed `/tmp` here) when it
+/// many times more runs per second than a disk-backed `/tmp`) when it
 /// exists, else in the temporary directory. A libFuzzer process leaves it
 /// behind (one small file); the stable harness removes it.
 fn work_dir() -> &'static Path {

@@ -2,8 +2,8 @@
 //! call made for every span event, log record and measurement.
 //!
 //! The `#[napi]` method glue of napi-rs 3 records a "native borrow" of the
-//! receiver on every call (mutexes and vectors), which costs several hundred
-//! nanoseconds — more than the append itself. This callback does only what
+//! receiver on every call (mutexes and vectors), which costs more than the
+//! append itself (docs/design.md has the figures). This callback does only what
 //! the call needs: read the arguments, unwrap and type-check the receiver,
 //! borrow the message bytes in place (no copy, no allocation), append, return
 //! a boolean. [`install`] puts it on `Writer.prototype` when the module loads,
@@ -75,6 +75,11 @@ fn status(s: sys::napi_status, what: &str) -> napi::Result<()> {
 /// An error to throw: `(code, message, is_type_error)`.
 pub(crate) type Thrown = (&'static str, String, bool);
 
+/// `Writer.prototype.append(ring, message, length?)`, as Node-API calls it.
+///
+/// # Safety
+/// Called by Node-API only (installed by [`install`]), with the env and the
+/// callback info of the current call.
 unsafe extern "C" fn append(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
     // SAFETY: called by Node-API with a valid env and callback info.
     let result = unsafe { append_inner(env, info) };
@@ -113,6 +118,10 @@ pub(crate) unsafe fn finish(env: sys::napi_env, result: Result<bool, Thrown>) ->
     }
 }
 
+/// The append itself: the arguments read and checked, the message appended.
+///
+/// # Safety
+/// `env` and `info` are those of the current `append` callback.
 unsafe fn append_inner(env: sys::napi_env, info: sys::napi_callback_info) -> Result<bool, Thrown> {
     let mut argc = 3usize;
     let mut argv = [ptr::null_mut(); 3];
@@ -147,8 +156,8 @@ unsafe fn append_inner(env: sys::napi_env, info: sys::napi_callback_info) -> Res
 
     // SAFETY: argv[1] is an argument value of this call (or undefined).
     let message = unsafe { bytes_of(env, argv[1]) }?;
-    // SAFETY: argv[2] is an argument value of this call.
     let message = if argc >= 3 {
+        // SAFETY: argv[2] is an argument value of this call.
         unsafe { prefix(env, argv[2], message) }?
     } else {
         message
@@ -178,6 +187,11 @@ pub(crate) fn forget(writer: *const Writer) {
 /// The `Writer` wrapped in `this`. The first call for a given `Writer`
 /// checks the type tag napi-rs put on the object (a property lookup that
 /// costs more than the append); later calls find the address in `VERIFIED`.
+///
+/// # Safety
+/// `this` is the receiver of the current callback of `env`; the `Writer`
+/// returned must not be used after the callback returns (`'a` is chosen by
+/// the caller), nor while JavaScript runs.
 unsafe fn receiver<'a>(env: sys::napi_env, this: sys::napi_value) -> Result<&'a Writer, Thrown> {
     let wrong = || {
         (
@@ -213,6 +227,11 @@ unsafe fn receiver<'a>(env: sys::napi_env, this: sys::napi_value) -> Result<&'a 
 }
 
 /// The bytes of a Uint8Array (or Buffer), borrowed in place.
+///
+/// # Safety
+/// `value` is an argument of the current callback of `env`; the slice must
+/// not be used after the callback returns, nor while JavaScript runs (which
+/// could detach or resize the array).
 unsafe fn bytes_of<'a>(env: sys::napi_env, value: sys::napi_value) -> Result<&'a [u8], Thrown> {
     let mut kind = 0;
     let mut length = 0usize;
@@ -247,6 +266,9 @@ unsafe fn bytes_of<'a>(env: sys::napi_env, value: sys::napi_value) -> Result<&'a
 }
 
 /// `message[..length]` when `length` is a number; all of it when undefined/null.
+///
+/// # Safety
+/// `value` is a live value of `env`.
 unsafe fn prefix(
     env: sys::napi_env,
     value: sys::napi_value,
@@ -259,8 +281,8 @@ unsafe fn prefix(
         return Ok(message);
     }
     let mut length = 0f64;
-    // SAFETY: valid env and value.
     if kind != sys::ValueType::napi_number
+        // SAFETY: valid env and value.
         || unsafe { sys::napi_get_value_double(env, value, &mut length) } != sys::Status::napi_ok
     {
         return Err((

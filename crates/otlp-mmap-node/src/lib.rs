@@ -1,6 +1,15 @@
-//! Node-API binding of `otlp-mmap-core` (JS package `@otlp-mmap/native`).
-//! `#[napi]` items only: convert arguments, call the core, convert back. The
-//! JS contract is `docs/binding-api.md`.
+//! Node-API binding of `otlp-mmap-core` (JS package `@otlp-mmap/native`):
+//! converts arguments, calls the core, converts back. The JS contract is
+//! `docs/binding-api.md`.
+//!
+//! The API is declared here with `#[napi]` items, for which napi-rs
+//! generates the glue and the typings. The two calls made once per telemetry
+//! item are hand-written Node-API callbacks instead, because the generated
+//! glue costs more than their work: `Writer.prototype.append`
+//! ([`fast_append`], put over the generated method when the module loads)
+//! and the function `Writer.scratchAppender` returns ([`scratch_appender`]).
+//! Those two modules hold the crate's `unsafe` code, apart from the calls
+//! here that set them up; each says why what it does is sound.
 
 use napi::bindgen_prelude::{
     BigInt, Buffer, BufferSlice, Env, FromNapiValue, Object, This, Unknown,

@@ -170,6 +170,10 @@ pub(crate) unsafe fn create(
 }
 
 /// Finalizer of the external buffer: drops its share of the memory.
+///
+/// # Safety
+/// Called by Node-API only, once, as the finalizer of the buffer made in
+/// [`create`], whose hint is the `Arc<Scratch>` leaked for it.
 unsafe extern "C" fn release_buffer(_env: sys::napi_env, _data: *mut c_void, hint: *mut c_void) {
     // SAFETY: `hint` is the `Arc` leaked for this buffer in `create`, and a
     // finalizer runs once.
@@ -178,6 +182,11 @@ unsafe extern "C" fn release_buffer(_env: sys::napi_env, _data: *mut c_void, hin
 
 /// Finalizer of the appender function: releases the writer and its share of
 /// the memory.
+///
+/// # Safety
+/// `data` is the `Box<Appender>` leaked in [`create`], released once: by
+/// Node-API as the function's finalizer, or by `create` when no finalizer
+/// was added; `env` is the env the reference in it belongs to.
 unsafe extern "C" fn release_appender(env: sys::napi_env, data: *mut c_void, _hint: *mut c_void) {
     // SAFETY: `data` is the `Box<Appender>` leaked in `create`, released once.
     let state = unsafe { Box::from_raw(data as *mut Appender) };
@@ -187,6 +196,10 @@ unsafe extern "C" fn release_appender(env: sys::napi_env, data: *mut c_void, _hi
 }
 
 /// `appender(ring, length)`: appends `buffer[0..length)` to `ring`.
+///
+/// # Safety
+/// Called by Node-API only, as the function made in [`create`] (whose data
+/// is its `Appender`), with the env and callback info of the current call.
 unsafe extern "C" fn call(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
     // SAFETY: called by Node-API with a valid env and callback info.
     let result = unsafe { call_inner(env, info) };
@@ -194,6 +207,12 @@ unsafe extern "C" fn call(env: sys::napi_env, info: sys::napi_callback_info) -> 
     unsafe { finish(env, result) }
 }
 
+/// The append itself: the arguments read and checked, the scratch bytes
+/// appended.
+///
+/// # Safety
+/// `env` and `info` are those of the current call of an appender function
+/// made by [`create`].
 unsafe fn call_inner(env: sys::napi_env, info: sys::napi_callback_info) -> Result<bool, Thrown> {
     let mut argc = 2usize;
     let mut argv = [ptr::null_mut(); 2];

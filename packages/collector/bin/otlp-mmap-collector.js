@@ -4,8 +4,8 @@
 // Run as a command, it gives V8 a young generation of 16 MB from the start
 // (`--min-semi-space-size=16`): the collector's objects (a span, from its
 // StartSpan until its batch is encoded) then die young instead of being
-// promoted while the young generation grows, which measured ~20 % less CPU
-// per span and ~10 MB less RSS (bench/collector.ts). The flag can only be
+// promoted while the young generation grows: less CPU per span and less RSS
+// (bench/collector.ts; the figures are in the package README). The flag can only be
 // given when node starts: with `node packages/collector`, pass it to node
 // yourself (`node --min-semi-space-size=16 packages/collector ...`).
 import { existsSync } from 'node:fs';

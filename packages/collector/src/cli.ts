@@ -3,23 +3,15 @@
  * `dump`), handles SIGTERM/SIGINT, and turns every startup problem into one
  * line on stderr and a non-zero exit.
  */
-import { ConfigError, helpText, parseConfig, wantsHelp, type CollectorConfig } from './config/config.js';
-import { Collector, CollectorError, dump, type CollectorDeps } from './collector.js';
-import { MetricsAggregator } from './metrics/index.js';
+import { ConfigError, parseConfig, type CollectorConfig } from './config/config.js';
+import { helpText, wantsHelp } from './config/help.js';
+import { Collector, CollectorError, dump } from './collector.js';
 import { tuneGarbageCollector } from './runtime/gc-tuning.js';
 
 const NAME = 'otlp-mmap-collector';
 
 function log(line: string): void {
   process.stderr.write(`${NAME}: ${line}\n`);
-}
-
-function deps(config: CollectorConfig): CollectorDeps {
-  return {
-    log,
-    createMetrics: (startTimeUnixNano) =>
-      new MetricsAggregator({ temporalityPreference: config.temporality, cardinalityLimit: config.cardinalityLimit, startTimeUnixNano }),
-  };
 }
 
 /** Runs the command with `argv` (without node and script); resolves to the exit code. */
@@ -40,10 +32,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   try {
     if (config.command === 'dump') {
-      await dump(config, deps(config));
+      await dump(config, { log });
       return 0;
     }
-    const collector = new Collector(config, deps(config));
+    const collector = new Collector(config, { log });
     let signals = 0;
     const onSignal = (signal: NodeJS.Signals): void => {
       signals++;

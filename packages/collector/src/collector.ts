@@ -4,6 +4,7 @@ import { FileDictionary } from './dictionary/file-dictionary.js';
 import { Exporters } from './export/exporters.js';
 import { TlsFileError } from './export/tls.js';
 import { errorCode, openReader, type FileInfo, type MmapReader, type ReaderStats } from './file/native-reader.js';
+import { MetricsAggregator } from './metrics/index.js';
 import { Pipeline, type MetricsSink } from './pipeline/pipeline.js';
 import { collectStats, type CollectorStats } from './stats/collector-stats.js';
 import { addRingCounters, statusLine, type RingCounters, type StatusSnapshot } from './stats/status-line.js';
@@ -20,12 +21,28 @@ export class CollectorError extends Error {
   }
 }
 
-/** Dependencies a collector run gets from outside (so tests and `dump` can choose). */
+/** What a collector run gets from outside; every member has a default. */
 export interface CollectorDeps {
-  /** A fresh metrics aggregation for one file. */
-  readonly createMetrics: (fileStartTimeUnixNano: bigint) => MetricsSink;
-  /** Where diagnostics go (one line each). */
-  readonly log: (line: string) => void;
+  /** Where diagnostics go, one line each. Default: stderr, each line prefixed with `otlp-mmap-collector: `. */
+  readonly log?: (line: string) => void;
+  /**
+   * A fresh metrics aggregation for one file. Default: the aggregation the
+   * configuration asks for (`temporality`, `cardinalityLimit`).
+   *
+   * @internal
+   */
+  readonly createMetrics?: (fileStartTimeUnixNano: bigint) => MetricsSink;
+}
+
+/** `deps`, with the defaults for what it leaves out. */
+function withDefaults(config: CollectorConfig, deps: CollectorDeps): Required<CollectorDeps> {
+  return {
+    log: deps.log ?? ((line) => process.stderr.write(`otlp-mmap-collector: ${line}\n`)),
+    createMetrics:
+      deps.createMetrics ??
+      ((startTimeUnixNano) =>
+        new MetricsAggregator({ temporalityPreference: config.temporality, cardinalityLimit: config.cardinalityLimit, startTimeUnixNano })),
+  };
 }
 
 /** How long a file that exists but does not validate is given to finish its initialisation. */
@@ -147,8 +164,17 @@ function createExporters(config: CollectorConfig, log: (line: string) => void): 
  * `shutdownTimeoutMs`). With `selfMetrics`, it also exports metrics of its
  * own at each metric collection, and once more at the end, with the
  * numbers of the final status line.
+ *
+ * @example
+ * ```ts
+ * const collector = new Collector(parseConfig(['--input', '/dev/shm/app.otlp-mmap', '--endpoint', 'http://localhost:4318']));
+ * const done = collector.run();
+ * process.once('SIGTERM', () => collector.stop());
+ * await done;
+ * ```
  */
 export class Collector {
+  private readonly deps: Required<CollectorDeps>;
   private readonly exporters: Exporters;
   private readonly telemetry: SelfTelemetry | undefined;
   private pipeline: Pipeline | undefined;
@@ -165,21 +191,31 @@ export class Collector {
   /** Reader counters of the files read before the current one (re-initialisations). */
   private retiredStats: RingCounters | undefined;
 
+  /**
+   * @param config what to read and where to export (see {@link parseConfig}).
+   * @param deps where diagnostics go (default: stderr).
+   */
   constructor(
     private readonly config: CollectorConfig,
-    private readonly deps: CollectorDeps,
+    deps: CollectorDeps = {},
   ) {
-    this.exporters = createExporters(config, (line) => deps.log(line));
+    this.deps = withDefaults(config, deps);
+    this.exporters = createExporters(config, (line) => this.deps.log(line));
     this.telemetry = config.selfMetrics ? new SelfTelemetry(config, this.exporters) : undefined;
   }
 
-  /** Asks the run loop to finish (SIGTERM/SIGINT). */
+  /** Asks the run loop to finish (SIGTERM/SIGINT): it drains the rings, flushes, and {@link run} resolves. */
   stop(): void {
     this.stopping = true;
     this.wake?.();
   }
 
-  /** Runs until {@link stop}; resolves after the final flush. */
+  /**
+   * Runs until {@link stop}: waits for the input file, reads it, exports;
+   * resolves after the final flush. Rejects with a {@link CollectorError}
+   * when it cannot go on (the output cannot be opened, the file never
+   * appears within `waitTimeoutMs`, or does not validate).
+   */
   async run(): Promise<void> {
     try {
       await this.exporters.ready();
@@ -328,7 +364,10 @@ export class Collector {
     pipeline.flushAll(true);
     pipeline.collectMetrics();
     pipeline.read.resets++;
-    this.retiredStats = addRingCounters(this.retiredStats, this.guard('reading counters', () => old.stats()));
+    this.retiredStats = addRingCounters(
+      this.retiredStats,
+      this.guard('reading counters', () => old.stats()),
+    );
     old.close();
     this.reader = undefined; // closed: if no new file opens, shutdown has nothing left to read
     const opened = await openWhenReady(this.config, () => this.stopping);
@@ -442,8 +481,13 @@ export const EXIT_TRUNCATED = 3;
  * reading: what was read before is converted and written as usual, the
  * summary line counts the truncation and the messages known lost, and
  * `dump` fails with one line and exit code {@link EXIT_TRUNCATED}.
+ *
+ * @param config what to read and where to write, as
+ *   `parseConfig(['dump', file, ...])` gives it (every signal to JSON lines).
+ * @param deps where diagnostics and the summary line go (default: stderr).
  */
-export async function dump(config: CollectorConfig, deps: CollectorDeps): Promise<void> {
+export async function dump(config: CollectorConfig, given: CollectorDeps = {}): Promise<void> {
+  const deps = withDefaults(config, given);
   if (!existsSync(config.input)) throw new CollectorError(`cannot read ${config.input}: no such file`);
   let reader: MmapReader;
   try {

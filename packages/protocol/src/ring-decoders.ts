@@ -34,6 +34,69 @@ import type {
   StartSpan,
   Status,
 } from './gen/mmap.js';
+import * as T from './gen/mmap-tags.js';
+
+// Module-local copies of the field tags: V8 folds a module's own constants
+// into optimised code (a switch on them compiles as one on literals), but
+// loads an imported binding each time it is used.
+const {
+  SPAN_EVENT_SCOPE_REF,
+  SPAN_EVENT_TRACE_ID,
+  SPAN_EVENT_SPAN_ID,
+  SPAN_EVENT_START,
+  SPAN_EVENT_END,
+  SPAN_EVENT_NAME,
+  SPAN_EVENT_ATTRIBUTES,
+  SPAN_EVENT_LINK,
+  START_SPAN_PARENT_SPAN_ID,
+  START_SPAN_FLAGS,
+  START_SPAN_NAME,
+  START_SPAN_KIND,
+  START_SPAN_START_TIME_UNIX_NANO,
+  START_SPAN_ATTRIBUTES,
+  END_SPAN_END_TIME_UNIX_NANO,
+  END_SPAN_STATUS,
+  CHANGE_SPAN_NAME_NAME,
+  UPDATE_ATTRIBUTES_ATTRIBUTES,
+  ADD_LINK_LINKS,
+  LINK_TRACE_ID,
+  LINK_SPAN_ID,
+  LINK_TRACE_STATE,
+  LINK_ATTRIBUTES,
+  LINK_DROPPED_ATTRIBUTES_COUNT,
+  LINK_FLAGS,
+  STATUS_MESSAGE,
+  STATUS_CODE,
+  EVENT_SCOPE_REF,
+  EVENT_TIME_UNIX_NANO,
+  EVENT_SEVERITY_NUMBER,
+  EVENT_SEVERITY_TEXT,
+  EVENT_BODY,
+  EVENT_EVENT_NAME_REF,
+  EVENT_SPAN_CONTEXT,
+  EVENT_ATTRIBUTES,
+  MEASUREMENT_METRIC_REF,
+  MEASUREMENT_ATTRIBUTES,
+  MEASUREMENT_TIME_UNIX_NANO,
+  MEASUREMENT_AS_LONG,
+  MEASUREMENT_AS_DOUBLE,
+  MEASUREMENT_SPAN_CONTEXT,
+  KEY_VALUE_REF_KEY_REF,
+  KEY_VALUE_REF_VALUE,
+  ANY_VALUE_STRING_VALUE,
+  ANY_VALUE_BOOL_VALUE,
+  ANY_VALUE_INT_VALUE,
+  ANY_VALUE_DOUBLE_VALUE,
+  ANY_VALUE_ARRAY_VALUE,
+  ANY_VALUE_KVLIST_VALUE,
+  ANY_VALUE_BYTES_VALUE,
+  ANY_VALUE_VALUE_REF,
+  ARRAY_VALUE_VALUES,
+  KEY_VALUE_LIST_VALUES,
+  SPAN_CONTEXT_SPAN_ID,
+  SPAN_CONTEXT_TRACE_ID,
+  SPAN_CONTEXT_FLAGS,
+} = T;
 
 /** Shared default of absent bytes fields (ts-proto allocates a new empty array each time). */
 const EMPTY_BYTES = new Uint8Array(0);
@@ -175,7 +238,6 @@ export class RingReader extends BinaryReader {
   }
 }
 
-
 /** Same limit and message as the generated decoders. */
 const MAX_DEPTH = 100;
 
@@ -201,28 +263,28 @@ function decodeAnyValue(reader: BinaryReader, length: number, depth: number): An
   while (reader.pos < end) {
     const tag = reader.uint32();
     switch (tag) {
-      case 10:
+      case ANY_VALUE_STRING_VALUE:
         message.value = { $case: 'stringValue', value: reader.string() };
         continue;
-      case 16:
+      case ANY_VALUE_BOOL_VALUE:
         message.value = { $case: 'boolValue', value: reader.bool() };
         continue;
-      case 24:
+      case ANY_VALUE_INT_VALUE:
         message.value = { $case: 'intValue', value: reader.int64() as bigint };
         continue;
-      case 33:
+      case ANY_VALUE_DOUBLE_VALUE:
         message.value = { $case: 'doubleValue', value: reader.double() };
         continue;
-      case 42:
+      case ANY_VALUE_ARRAY_VALUE:
         message.value = { $case: 'arrayValue', value: decodeArrayValue(reader, reader.uint32(), depth + 1) };
         continue;
-      case 50:
+      case ANY_VALUE_KVLIST_VALUE:
         message.value = { $case: 'kvlistValue', value: decodeKeyValueList(reader, reader.uint32(), depth + 1) };
         continue;
-      case 58:
+      case ANY_VALUE_BYTES_VALUE:
         message.value = { $case: 'bytesValue', value: reader.bytes() };
         continue;
-      case 64:
+      case ANY_VALUE_VALUE_REF:
         message.value = { $case: 'valueRef', value: reader.int64() as bigint };
         continue;
     }
@@ -237,7 +299,7 @@ function decodeArrayValue(reader: BinaryReader, length: number, depth: number): 
   const message: ArrayValue = { values: [] };
   while (reader.pos < end) {
     const tag = reader.uint32();
-    if (tag === 10) {
+    if (tag === ARRAY_VALUE_VALUES) {
       message.values.push(decodeAnyValue(reader, reader.uint32(), depth + 1));
       continue;
     }
@@ -252,7 +314,7 @@ function decodeKeyValueList(reader: BinaryReader, length: number, depth: number)
   const message: KeyValueList = { values: [] };
   while (reader.pos < end) {
     const tag = reader.uint32();
-    if (tag === 10) {
+    if (tag === KEY_VALUE_LIST_VALUES) {
       message.values.push(decodeKeyValueRef(reader, reader.uint32(), depth + 1));
       continue;
     }
@@ -267,11 +329,11 @@ function decodeKeyValueRef(reader: BinaryReader, length: number, depth: number):
   const message: KeyValueRef = { keyRef: 0n, value: undefined };
   while (reader.pos < end) {
     const tag = reader.uint32();
-    if (tag === 8) {
+    if (tag === KEY_VALUE_REF_KEY_REF) {
       message.keyRef = reader.int64() as bigint;
       continue;
     }
-    if (tag === 18) {
+    if (tag === KEY_VALUE_REF_VALUE) {
       message.value = decodeAnyValue(reader, reader.uint32(), depth + 1);
       continue;
     }
@@ -287,13 +349,13 @@ function decodeSpanContext(reader: BinaryReader, length: number, depth: number):
   while (reader.pos < end) {
     const tag = reader.uint32();
     switch (tag) {
-      case 10:
+      case SPAN_CONTEXT_SPAN_ID:
         message.spanId = reader.bytes();
         continue;
-      case 18:
+      case SPAN_CONTEXT_TRACE_ID:
         message.traceId = reader.bytes();
         continue;
-      case 29:
+      case SPAN_CONTEXT_FLAGS:
         message.flags = reader.fixed32();
         continue;
     }
@@ -309,22 +371,22 @@ function decodeStartSpan(reader: BinaryReader, length: number, depth: number): S
   while (reader.pos < end) {
     const tag = reader.uint32();
     switch (tag) {
-      case 34:
+      case START_SPAN_PARENT_SPAN_ID:
         message.parentSpanId = reader.bytes();
         continue;
-      case 133:
+      case START_SPAN_FLAGS:
         message.flags = reader.fixed32();
         continue;
-      case 42:
+      case START_SPAN_NAME:
         message.name = reader.string();
         continue;
-      case 48:
+      case START_SPAN_KIND:
         message.kind = reader.int32();
         continue;
-      case 57:
+      case START_SPAN_START_TIME_UNIX_NANO:
         message.startTimeUnixNano = reader.fixed64() as bigint;
         continue;
-      case 74:
+      case START_SPAN_ATTRIBUTES:
         message.attributes.push(decodeKeyValueRef(reader, reader.uint32(), depth + 1));
         continue;
     }
@@ -339,11 +401,11 @@ function decodeStatus(reader: BinaryReader, length: number, depth: number): Stat
   const message: Status = { message: '', code: 0 };
   while (reader.pos < end) {
     const tag = reader.uint32();
-    if (tag === 18) {
+    if (tag === STATUS_MESSAGE) {
       message.message = reader.string();
       continue;
     }
-    if (tag === 24) {
+    if (tag === STATUS_CODE) {
       message.code = reader.int32();
       continue;
     }
@@ -358,11 +420,11 @@ function decodeEndSpan(reader: BinaryReader, length: number, depth: number): End
   const message: EndSpan = { endTimeUnixNano: 0n, status: undefined };
   while (reader.pos < end) {
     const tag = reader.uint32();
-    if (tag === 65) {
+    if (tag === END_SPAN_END_TIME_UNIX_NANO) {
       message.endTimeUnixNano = reader.fixed64() as bigint;
       continue;
     }
-    if (tag === 122) {
+    if (tag === END_SPAN_STATUS) {
       message.status = decodeStatus(reader, reader.uint32(), depth + 1);
       continue;
     }
@@ -392,7 +454,7 @@ function decodeChangeSpanName(reader: BinaryReader, length: number, depth: numbe
   const message = { name: '' };
   while (reader.pos < end) {
     const tag = reader.uint32();
-    if (tag === 42) {
+    if (tag === CHANGE_SPAN_NAME_NAME) {
       message.name = reader.string();
       continue;
     }
@@ -408,22 +470,22 @@ function decodeLink(reader: BinaryReader, length: number, depth: number): Link {
   while (reader.pos < end) {
     const tag = reader.uint32();
     switch (tag) {
-      case 10:
+      case LINK_TRACE_ID:
         message.traceId = reader.bytes();
         continue;
-      case 18:
+      case LINK_SPAN_ID:
         message.spanId = reader.bytes();
         continue;
-      case 26:
+      case LINK_TRACE_STATE:
         message.traceState = reader.string();
         continue;
-      case 34:
+      case LINK_ATTRIBUTES:
         message.attributes.push(decodeKeyValueRef(reader, reader.uint32(), depth + 1));
         continue;
-      case 40:
+      case LINK_DROPPED_ATTRIBUTES_COUNT:
         message.droppedAttributesCount = reader.uint32();
         continue;
-      case 53:
+      case LINK_FLAGS:
         message.flags = reader.fixed32();
         continue;
     }
@@ -438,7 +500,7 @@ function decodeAddLink(reader: BinaryReader, length: number, depth: number): { l
   const links: Link[] = [];
   while (reader.pos < end) {
     const tag = reader.uint32();
-    if (tag === 106) {
+    if (tag === ADD_LINK_LINKS) {
       links.push(decodeLink(reader, reader.uint32(), depth + 1));
       continue;
     }
@@ -453,28 +515,28 @@ function decodeSpanEvent(reader: BinaryReader, length: number | undefined): Span
   while (reader.pos < end) {
     const tag = reader.uint32();
     switch (tag) {
-      case 160:
+      case SPAN_EVENT_SCOPE_REF:
         message.scopeRef = reader.int64() as bigint;
         continue;
-      case 10:
+      case SPAN_EVENT_TRACE_ID:
         message.traceId = reader.bytes();
         continue;
-      case 18:
+      case SPAN_EVENT_SPAN_ID:
         message.spanId = reader.bytes();
         continue;
-      case 90:
+      case SPAN_EVENT_START:
         message.event = { $case: 'start', value: decodeStartSpan(reader, reader.uint32(), 1) };
         continue;
-      case 98:
+      case SPAN_EVENT_END:
         message.event = { $case: 'end', value: decodeEndSpan(reader, reader.uint32(), 1) };
         continue;
-      case 106:
+      case SPAN_EVENT_NAME:
         message.event = { $case: 'name', value: decodeChangeSpanName(reader, reader.uint32(), 1) };
         continue;
-      case 114:
-        message.event = { $case: 'attributes', value: { attributes: decodeKeyValueRefList(reader, reader.uint32(), 1, 74) } };
+      case SPAN_EVENT_ATTRIBUTES:
+        message.event = { $case: 'attributes', value: { attributes: decodeKeyValueRefList(reader, reader.uint32(), 1, UPDATE_ATTRIBUTES_ATTRIBUTES) } };
         continue;
-      case 122:
+      case SPAN_EVENT_LINK:
         message.event = { $case: 'link', value: decodeAddLink(reader, reader.uint32(), 1) };
         continue;
     }
@@ -498,28 +560,28 @@ function decodeEvent(reader: BinaryReader, length: number | undefined): Event {
   while (reader.pos < end) {
     const tag = reader.uint32();
     switch (tag) {
-      case 8:
+      case EVENT_SCOPE_REF:
         message.scopeRef = reader.int64() as bigint;
         continue;
-      case 17:
+      case EVENT_TIME_UNIX_NANO:
         message.timeUnixNano = reader.fixed64() as bigint;
         continue;
-      case 24:
+      case EVENT_SEVERITY_NUMBER:
         message.severityNumber = reader.int32();
         continue;
-      case 34:
+      case EVENT_SEVERITY_TEXT:
         message.severityText = reader.string();
         continue;
-      case 42:
+      case EVENT_BODY:
         message.body = decodeAnyValue(reader, reader.uint32(), 1);
         continue;
-      case 48:
+      case EVENT_EVENT_NAME_REF:
         message.eventNameRef = reader.int64() as bigint;
         continue;
-      case 58:
+      case EVENT_SPAN_CONTEXT:
         message.spanContext = decodeSpanContext(reader, reader.uint32(), 1);
         continue;
-      case 66:
+      case EVENT_ATTRIBUTES:
         message.attributes.push(decodeKeyValueRef(reader, reader.uint32(), 1));
         continue;
     }
@@ -534,22 +596,22 @@ function decodeMeasurement(reader: BinaryReader, length: number | undefined): Me
   while (reader.pos < end) {
     const tag = reader.uint32();
     switch (tag) {
-      case 8:
+      case MEASUREMENT_METRIC_REF:
         message.metricRef = reader.int64() as bigint;
         continue;
-      case 18:
+      case MEASUREMENT_ATTRIBUTES:
         message.attributes.push(decodeKeyValueRef(reader, reader.uint32(), 1));
         continue;
-      case 25:
+      case MEASUREMENT_TIME_UNIX_NANO:
         message.timeUnixNano = reader.fixed64() as bigint;
         continue;
-      case 32:
+      case MEASUREMENT_AS_LONG:
         message.value = { $case: 'asLong', value: reader.int64() as bigint };
         continue;
-      case 41:
+      case MEASUREMENT_AS_DOUBLE:
         message.value = { $case: 'asDouble', value: reader.double() };
         continue;
-      case 50:
+      case MEASUREMENT_SPAN_CONTEXT:
         message.spanContext = decodeSpanContext(reader, reader.uint32(), 1);
         continue;
     }
@@ -595,10 +657,10 @@ function decodeEncodedMeasurement(reader: BinaryReader, length: number | undefin
     const tagAt = reader.pos;
     const tag = reader.uint32();
     switch (tag) {
-      case 8:
+      case MEASUREMENT_METRIC_REF:
         message.metricRef = reader.int64() as bigint;
         continue;
-      case 18: {
+      case MEASUREMENT_ATTRIBUTES: {
         if (attributesStart < 0) {
           attributesStart = tagAt;
         } else if (attributesEnd !== tagAt) {
@@ -612,16 +674,16 @@ function decodeEncodedMeasurement(reader: BinaryReader, length: number | undefin
         attributesEnd = reader.pos;
         continue;
       }
-      case 25:
+      case MEASUREMENT_TIME_UNIX_NANO:
         message.timeUnixNano = reader.fixed64() as bigint;
         continue;
-      case 32:
+      case MEASUREMENT_AS_LONG:
         message.value = { $case: 'asLong', value: reader.int64() as bigint };
         continue;
-      case 41:
+      case MEASUREMENT_AS_DOUBLE:
         message.value = { $case: 'asDouble', value: reader.double() };
         continue;
-      case 50:
+      case MEASUREMENT_SPAN_CONTEXT:
         message.spanContext = decodeSpanContext(reader, reader.uint32(), 1);
         continue;
     }
@@ -651,7 +713,7 @@ export function decodeAttributeRecords(input: Uint8Array, start: number, end: nu
   const attributes: KeyValueRef[] = [];
   while (reader.pos < reader.len) {
     const tag = reader.uint32();
-    if (tag !== 18) throw new Error(`not an attribute record (tag ${tag})`);
+    if (tag !== MEASUREMENT_ATTRIBUTES) throw new Error(`not an attribute record (tag ${tag})`);
     const entryLength = reader.uint32();
     const entryEnd = reader.pos + entryLength;
     if (entryEnd > reader.len) throw new RangeError('premature EOF');

@@ -12,13 +12,7 @@ import { diag, type TextMapPropagator } from '@opentelemetry/api';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { B3InjectEncoding, B3Propagator } from '@opentelemetry/propagator-b3';
 import { JaegerPropagator } from '@opentelemetry/propagator-jaeger';
-import {
-  AlwaysOffSampler,
-  AlwaysOnSampler,
-  ParentBasedSampler,
-  type Sampler,
-  TraceIdRatioBasedSampler,
-} from '@opentelemetry/sdk-trace-base';
+import { AlwaysOffSampler, AlwaysOnSampler, ParentBasedSampler, type Sampler, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace-base';
 import type { MmapSdkOptions, RingSizeOptions } from './options.js';
 
 export const DEFAULT_SPANS: Required<RingSizeOptions> = { slots: 4096, slotSize: 2048 };
@@ -78,9 +72,7 @@ export function sdkDisabled(options: MmapSdkOptions, env: Env = process.env): bo
 export function resolveConfig(options: MmapSdkOptions, env: Env = process.env): ResolvedConfig {
   const path = options.path ?? nonEmpty(env.SDK_MMAP_EXPORTER_FILE);
   if (path === undefined || path === '') {
-    throw new Error(
-      'otlp-mmap: no file to write to: pass the `path` option or set SDK_MMAP_EXPORTER_FILE',
-    );
+    throw new Error('otlp-mmap: no file to write to: pass the `path` option or set SDK_MMAP_EXPORTER_FILE');
   }
   const sampler = options.sampler ?? samplerFromEnv(env);
   const generalCount = otelInt(env, 'OTEL_ATTRIBUTE_COUNT_LIMIT');
@@ -91,8 +83,7 @@ export function resolveConfig(options: MmapSdkOptions, env: Env = process.env): 
   if (histogram !== 'explicit' && histogram !== 'exponential') {
     throw new Error(`otlp-mmap: histogramAggregation must be "explicit" or "exponential", not ${JSON.stringify(histogram)}`);
   }
-  const interval =
-    options.metricCollectionIntervalMillis ?? otelInt(env, 'OTEL_METRIC_EXPORT_INTERVAL') ?? DEFAULT_METRIC_INTERVAL_MS;
+  const interval = options.metricCollectionIntervalMillis ?? otelInt(env, 'OTEL_METRIC_EXPORT_INTERVAL') ?? DEFAULT_METRIC_INTERVAL_MS;
   if (!(interval > 0) || !Number.isFinite(interval)) {
     throw new Error(`otlp-mmap: metricCollectionIntervalMillis must be a positive number, not ${interval}`);
   }
@@ -109,24 +100,15 @@ export function resolveConfig(options: MmapSdkOptions, env: Env = process.env): 
     defaultSampler: options.sampler === undefined && isDefaultSamplerEnv(env),
     spanLimits: {
       attributeCountLimit: limit(sl.attributeCountLimit ?? otelInt(env, 'OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT') ?? generalCount, 128),
-      attributeValueLengthLimit: limit(
-        sl.attributeValueLengthLimit ?? otelInt(env, 'OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT') ?? generalLength,
-        Infinity,
-      ),
+      attributeValueLengthLimit: limit(sl.attributeValueLengthLimit ?? otelInt(env, 'OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT') ?? generalLength, Infinity),
       eventCountLimit: limit(sl.eventCountLimit ?? otelInt(env, 'OTEL_SPAN_EVENT_COUNT_LIMIT'), 128),
       linkCountLimit: limit(sl.linkCountLimit ?? otelInt(env, 'OTEL_SPAN_LINK_COUNT_LIMIT'), 128),
-      attributePerEventCountLimit: limit(
-        sl.attributePerEventCountLimit ?? otelInt(env, 'OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT'),
-        128,
-      ),
+      attributePerEventCountLimit: limit(sl.attributePerEventCountLimit ?? otelInt(env, 'OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT'), 128),
       attributePerLinkCountLimit: limit(sl.attributePerLinkCountLimit ?? otelInt(env, 'OTEL_LINK_ATTRIBUTE_COUNT_LIMIT'), 128),
     },
     logLimits: {
       attributeCountLimit: limit(ll.attributeCountLimit ?? otelInt(env, 'OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT') ?? generalCount, 128),
-      attributeValueLengthLimit: limit(
-        ll.attributeValueLengthLimit ?? otelInt(env, 'OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT') ?? generalLength,
-        Infinity,
-      ),
+      attributeValueLengthLimit: limit(ll.attributeValueLengthLimit ?? otelInt(env, 'OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT') ?? generalLength, Infinity),
     },
     metricIntervalMs: interval,
     exponentialHistograms: histogram === 'exponential',
@@ -187,7 +169,14 @@ const PROPAGATORS: Record<string, () => TextMapPropagator> = {
  */
 function propagatorFromEnv(env: Env): TextMapPropagator | undefined {
   const raw = nonEmpty(env.OTEL_PROPAGATORS) ?? 'tracecontext,baggage';
-  const names = [...new Set(raw.split(',').map((n) => n.trim().toLowerCase()).filter((n) => n !== ''))];
+  const names = [
+    ...new Set(
+      raw
+        .split(',')
+        .map((n) => n.trim().toLowerCase())
+        .filter((n) => n !== ''),
+    ),
+  ];
   const propagators: TextMapPropagator[] = [];
   for (const name of names) {
     const make = Object.hasOwn(PROPAGATORS, name) ? PROPAGATORS[name] : undefined;
@@ -201,13 +190,7 @@ function propagatorFromEnv(env: Env): TextMapPropagator | undefined {
   return propagators.length === 0 ? undefined : propagators.length === 1 ? propagators[0] : new CompositePropagator({ propagators });
 }
 
-function ring(
-  name: string,
-  envName: string,
-  given: RingSizeOptions | undefined,
-  defaults: Required<RingSizeOptions>,
-  env: Env,
-): Required<RingSizeOptions> {
+function ring(name: string, envName: string, given: RingSizeOptions | undefined, defaults: Required<RingSizeOptions>, env: Env): Required<RingSizeOptions> {
   const slots = given?.slots ?? sdkInt(env, `SDK_MMAP_${envName}_SLOTS`) ?? defaults.slots;
   const slotSize = given?.slotSize ?? sdkInt(env, `SDK_MMAP_${envName}_SLOT_SIZE`) ?? defaults.slotSize;
   if (!Number.isInteger(slots) || slots < 1 || (slots & (slots - 1)) !== 0 || slots > 2 ** 30) {
@@ -269,14 +252,7 @@ function limit(value: number | undefined, fallback: number): number {
   return value;
 }
 
-const SAMPLER_NAMES = [
-  'always_on',
-  'always_off',
-  'traceidratio',
-  'parentbased_always_on',
-  'parentbased_always_off',
-  'parentbased_traceidratio',
-];
+const SAMPLER_NAMES = ['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'];
 
 function samplerName(env: Env): string {
   const name = nonEmpty(env.OTEL_TRACES_SAMPLER)?.toLowerCase() ?? 'parentbased_always_on';

@@ -22,7 +22,7 @@ import { installDiagLoggerFromEnv } from './diag-logger.js';
 import { type DroppedCounts, emptyDroppedCounts } from './file/dropped.js';
 import { internResource } from './file/entries.js';
 import { MmapFile } from './file/mmap-file.js';
-import { errorCode, nativeBinding, type NativeWriter } from './file/native.js';
+import { errorCode, loadBinding, type NativeWriter } from './file/native.js';
 import { MmapLoggerProvider } from './logs/logger-provider.js';
 import { MmapMeterProvider } from './metrics/meter-provider.js';
 import type { MmapSdkOptions } from './options.js';
@@ -123,14 +123,9 @@ export class MmapSdk {
     const resourceRef = internResource(file.dictionary, settledAttributes(start.resource));
     const { traces, metrics: metricsOn, logs: logsOn } = config.signals;
     this.tracerProvider = traces
-      ? new MmapTracerProvider(
-          { file, limits: config.spanLimits, sampler: config.sampler, defaultSampler: config.defaultSampler },
-          resourceRef,
-        )
+      ? new MmapTracerProvider({ file, limits: config.spanLimits, sampler: config.sampler, defaultSampler: config.defaultSampler }, resourceRef)
       : new ProxyTracerProvider();
-    this.meters = metricsOn
-      ? new MmapMeterProvider(file, resourceRef, config.metricIntervalMs, config.exponentialHistograms)
-      : undefined;
+    this.meters = metricsOn ? new MmapMeterProvider(file, resourceRef, config.metricIntervalMs, config.exponentialHistograms) : undefined;
     this.meterProvider = this.meters ?? noopMeterProvider;
     this.loggerProvider = logsOn ? new MmapLoggerProvider(file, resourceRef, config.logLimits) : noopLoggerProvider;
     if (this.meters !== undefined) this.registerSelfMetric(this.meters, file);
@@ -205,22 +200,44 @@ export class MmapSdk {
    */
   private registerGlobals(config: ResolvedConfig): void {
     const contextManager = new AsyncLocalStorageContextManager().enable();
-    if (!this.registerGlobal('context manager', () => context.setGlobalContextManager(contextManager), () => context.disable())) {
+    if (
+      !this.registerGlobal(
+        'context manager',
+        () => context.setGlobalContextManager(contextManager),
+        () => context.disable(),
+      )
+    ) {
       contextManager.disable();
     }
     const { propagator, signals } = config;
     if (propagator !== undefined) {
-      this.registerGlobal('propagator', () => propagation.setGlobalPropagator(propagator), () => propagation.disable());
+      this.registerGlobal(
+        'propagator',
+        () => propagation.setGlobalPropagator(propagator),
+        () => propagation.disable(),
+      );
     }
     if (signals.traces) {
-      this.registerGlobal('tracer provider', () => trace.setGlobalTracerProvider(this.tracerProvider), () => trace.disable());
+      this.registerGlobal(
+        'tracer provider',
+        () => trace.setGlobalTracerProvider(this.tracerProvider),
+        () => trace.disable(),
+      );
     }
     if (signals.metrics) {
-      this.registerGlobal('meter provider', () => metrics.setGlobalMeterProvider(this.meterProvider), () => metrics.disable());
+      this.registerGlobal(
+        'meter provider',
+        () => metrics.setGlobalMeterProvider(this.meterProvider),
+        () => metrics.disable(),
+      );
     }
     if (signals.logs) {
       const provider = this.loggerProvider;
-      this.registerGlobal('logger provider', () => logs.setGlobalLoggerProvider(provider) === provider, () => logs.disable());
+      this.registerGlobal(
+        'logger provider',
+        () => logs.setGlobalLoggerProvider(provider) === provider,
+        () => logs.disable(),
+      );
     }
   }
 
@@ -232,7 +249,6 @@ export class MmapSdk {
     diag.warn(`otlp-mmap: a global ${what} is already registered; keeping it`);
     return false;
   }
-
 }
 
 /**
@@ -295,17 +311,14 @@ export async function startWithSettledResource(options: MmapSdkOptions, defaultD
   return new MmapSdk(options, start);
 }
 
-function openWriter(path: string, attach: boolean, options: Parameters<ReturnType<typeof nativeBinding>['Writer']['create']>[1]): NativeWriter {
-  const { Writer } = nativeBinding();
+function openWriter(path: string, attach: boolean, options: Parameters<ReturnType<typeof loadBinding>['Writer']['create']>[1]): NativeWriter {
+  const { Writer } = loadBinding();
   try {
     return attach ? Writer.attach(path, options?.maxFileSize !== undefined ? { maxFileSize: options.maxFileSize } : {}) : Writer.create(path, options);
   } catch (err) {
     const code = errorCode(err);
     const message = err instanceof Error ? err.message : String(err);
-    const wrapped = new Error(
-      `otlp-mmap: could not ${attach ? 'attach to' : 'create'} ${path}: ${message}${code ? ` (${code})` : ''}`,
-      { cause: err },
-    );
+    const wrapped = new Error(`otlp-mmap: could not ${attach ? 'attach to' : 'create'} ${path}: ${message}${code ? ` (${code})` : ''}`, { cause: err });
     if (code) Object.assign(wrapped, { code });
     throw wrapped;
   }

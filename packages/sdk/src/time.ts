@@ -108,9 +108,7 @@ export function epochMillisInto(ms: number, out: Nanos64): void {
 
 /** True when `value` is an `HrTime`. */
 export function isHrTime(value: unknown): value is HrTime {
-  return (
-    Array.isArray(value) && value.length === 2 && typeof value[0] === 'number' && typeof value[1] === 'number'
-  );
+  return Array.isArray(value) && value.length === 2 && typeof value[0] === 'number' && typeof value[1] === 'number';
 }
 
 /**

@@ -1,7 +1,7 @@
 // An in-memory DictionaryView for span-table tests: key strings are "k" and
 // their reference number in decimal; reference 13 does not resolve.
 import type { AnyValue, KeyValueRef, otlpCommon } from '@otlp-mmap/protocol';
-import { DictionaryError, type DictionaryView } from '@otlp-mmap/collector';
+import { DictionaryError, type DictionaryView } from '../../../packages/collector/src/dictionary/dictionary-view.js';
 
 export const spanDictionary: DictionaryView = {
   string: (r) => {

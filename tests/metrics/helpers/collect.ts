@@ -22,10 +22,7 @@ export function histogramPoints(resourceMetrics: otlpMetrics.ResourceMetrics[], 
   return data?.$case === 'histogram' ? data.value.dataPoints : [];
 }
 
-export function expHistogramPoints(
-  resourceMetrics: otlpMetrics.ResourceMetrics[],
-  name: string,
-): otlpMetrics.ExponentialHistogramDataPoint[] {
+export function expHistogramPoints(resourceMetrics: otlpMetrics.ResourceMetrics[], name: string): otlpMetrics.ExponentialHistogramDataPoint[] {
   const data = metricNamed(resourceMetrics, name)?.data;
   return data?.$case === 'exponentialHistogram' ? data.value.dataPoints : [];
 }

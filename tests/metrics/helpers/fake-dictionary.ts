@@ -3,20 +3,8 @@
  * builder methods and get increasing fake references, so aggregation can be
  * tested without a file.
  */
-import {
-  AggregationTemporality,
-  type AnyValue,
-  type KeyValueRef,
-  type MetricRef,
-  type otlpCommon,
-  type otlpResource,
-} from '@otlp-mmap/protocol';
-import {
-  DictionaryError,
-  type DictionaryView,
-  type ResolvedMetric,
-  type ResolvedScope,
-} from '../../../packages/collector/src/dictionary/dictionary-view.js';
+import { AggregationTemporality, type AnyValue, type KeyValueRef, type MetricRef, type otlpCommon, type otlpResource } from '@otlp-mmap/protocol';
+import { DictionaryError, type DictionaryView, type ResolvedMetric, type ResolvedScope } from '../../../packages/collector/src/dictionary/dictionary-view.js';
 
 /** A primitive attribute value as tests write it (bigint = int, number = double). */
 export type Primitive = string | boolean | bigint | number;

@@ -165,9 +165,7 @@ function temporalityName(t: otlpMetrics.AggregationTemporality): NormalMetric['t
 
 /** Canonical JSON of an attribute list: sorted by key; ints and doubles both as numbers. */
 export function attributesKey(attributes: otlpCommon.KeyValue[]): string {
-  const entries = attributes
-    .map((kv) => [kv.key, plainValue(kv.value)] as const)
-    .sort((a, b) => compareStrings(a[0], b[0]));
+  const entries = attributes.map((kv) => [kv.key, plainValue(kv.value)] as const).sort((a, b) => compareStrings(a[0], b[0]));
   return JSON.stringify(entries);
 }
 

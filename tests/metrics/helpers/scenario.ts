@@ -20,13 +20,7 @@ import { FakeDictionary, aggregations, type Primitive } from './fake-dictionary.
 import { measurement } from './measurements.js';
 import { sdkToOtlp } from './normalize.js';
 
-export type InstrumentKind =
-  | 'counter'
-  | 'upDownCounter'
-  | 'histogram'
-  | 'gauge'
-  | 'observableCounter'
-  | 'observableUpDownCounter';
+export type InstrumentKind = 'counter' | 'upDownCounter' | 'histogram' | 'gauge' | 'observableCounter' | 'observableUpDownCounter';
 
 export interface InstrumentSpec {
   name: string;
@@ -125,6 +119,7 @@ export async function runSdk(scenario: Scenario): Promise<otlpMetrics.ResourceMe
         meter.createObservableUpDownCounter(spec.name, options).addCallback(observe);
         return undefined;
     }
+    throw new Error(`unknown instrument kind ${(spec as { kind: string }).kind}`);
   });
   const exports: otlpMetrics.ResourceMetrics[][] = [];
   for (const round of scenario.rounds) {
@@ -162,9 +157,7 @@ export function runCollector(scenario: Scenario): otlpMetrics.ResourceMetrics[][
   for (const round of scenario.rounds) {
     for (const op of asWritten(scenario, round)) {
       const spec = scenario.instruments[op.instrument];
-      const attributes = Object.entries(op.attributes).map(([k, v]) =>
-        dict.kv(k, (typeof v === 'number' && Number.isInteger(v) ? BigInt(v) : v) as Primitive),
-      );
+      const attributes = Object.entries(op.attributes).map(([k, v]) => dict.kv(k, (typeof v === 'number' && Number.isInteger(v) ? BigInt(v) : v) as Primitive));
       const value = spec.valueType === 'int' ? BigInt(op.value) : op.value;
       aggregator.record(measurement(refs[op.instrument], value, time++, attributes), dict);
     }

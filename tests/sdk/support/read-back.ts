@@ -7,17 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Reader } from '@otlp-mmap/native';
-import {
-  type AnyValue,
-  BinaryReader,
-  Event,
-  InstrumentationScope,
-  type KeyValueRef,
-  Measurement,
-  MetricRef,
-  Resource,
-  SpanEvent,
-} from '@otlp-mmap/protocol';
+import { type AnyValue, BinaryReader, Event, InstrumentationScope, type KeyValueRef, Measurement, MetricRef, Resource, SpanEvent } from '@otlp-mmap/protocol';
 import { type MmapSdk, type MmapSdkOptions, startMmapSdk } from '@otlp-mmap/sdk';
 
 export const EVENTS = 0;

@@ -1,22 +1,31 @@
-import { getHeapSpaceStatistics } from 'node:v8';
 import type { FileSetting, TlsSettings } from '../export/tls.js';
 import { parseTemporalityPreference, type TemporalityPreference } from '../metrics/index.js';
+import { parseArguments } from './arguments.js';
+import { ConfigError } from './config-error.js';
+import { envValue, setting as settingOf, signalSetting, signalVariable } from './environment.js';
+import { defaultReadBatch } from './read-batch.js';
+import { integer, parseBoolean, parseEndpoint, parseHeaders, parseProtocol } from './values.js';
+
+export { ConfigError } from './config-error.js';
 
 /**
  * The collector's configuration: command-line flags and the standard
  * `OTEL_EXPORTER_OTLP_*` / `OTEL_METRIC_*` environment variables, read in
- * this one place. A flag wins over its environment variable; a per-signal
- * setting wins over the generic one.
+ * this one place (the option table: `options.ts`; the command line:
+ * `arguments.ts`; which variable stands for which flag: `environment.ts`;
+ * the values: `values.ts`). A flag wins over its environment variable; a
+ * per-signal setting wins over the generic one.
  */
 
-/** OTLP transport of one signal. */
+/** OTLP transport of one signal (`--protocol`, `OTEL_EXPORTER_OTLP_PROTOCOL`). */
 export type OtlpProtocol = 'grpc' | 'http/protobuf' | 'http/json';
 
 /** Telemetry signals, in the order they are configured and reported. */
 export const SIGNALS = ['traces', 'logs', 'metrics'] as const;
+/** One of {@link SIGNALS}. */
 export type Signal = (typeof SIGNALS)[number];
 
-/** Where one signal goes. */
+/** Where one signal goes: OTLP JSON lines (`output`), or an OTLP endpoint. */
 export type SignalTarget =
   | { readonly kind: 'json-lines' }
   | {
@@ -24,7 +33,9 @@ export type SignalTarget =
       readonly protocol: OtlpProtocol;
       /** Full URL: for HTTP the request URL, for gRPC the server address as a URL. */
       readonly url: string;
+      /** Request headers (`--header`, `OTEL_EXPORTER_OTLP_HEADERS`), keys lower-cased. */
       readonly headers: Readonly<Record<string, string>>;
+      /** Timeout of one export request (`--timeout`). */
       readonly timeoutMs: number;
       readonly compression: 'gzip' | 'none';
       /** Certificate files (read when the exporters start, see `export/tls.ts`). */
@@ -35,15 +46,23 @@ export type SignalTarget =
 
 /** Retry policy of the exporters. */
 export interface RetryConfig {
+  /** First backoff after a failed export (`--retry-initial`). */
   readonly initialBackoffMs: number;
+  /** Largest backoff (`--retry-max`). */
   readonly maxBackoffMs: number;
   /** A batch still failing after this long since its first attempt is dropped (counted). */
   readonly maxElapsedMs: number;
 }
 
-/** Everything a collector run needs. */
+/**
+ * Everything a collector run needs; {@link parseConfig} builds it from the
+ * command's flags and environment variables (the flag each field comes from
+ * is named; `otlp-mmap-collector --help` and the package README say more).
+ */
 export interface CollectorConfig {
+  /** `run`: follow the file until stopped; `dump`: read it once. */
   readonly command: 'run' | 'dump';
+  /** The OTLP-MMAP file (`--input`, `SDK_MMAP_EXPORTER_FILE`). */
   readonly input: string;
   /** JSON-lines destination for signals without an endpoint; undefined = stdout. */
   readonly output: string | undefined;
@@ -51,24 +70,35 @@ export interface CollectorConfig {
   readonly retry: RetryConfig;
   /** Export queue capacity per signal, in items (spans, log records, metric data points). */
   readonly queueSize: number;
+  /** Spans or log records per export request (`--batch-size`). */
   readonly batchSize: number;
+  /** A partial batch is exported after this long (`--batch-timeout`). */
   readonly batchTimeoutMs: number;
+  /** A span not ended after this long is exported as incomplete (`--span-max-age`). */
   readonly spanMaxAgeMs: number;
+  /** Open spans kept at most; the oldest beyond are exported as incomplete (`--max-active-spans`). */
   readonly maxActiveSpans: number;
+  /** Metric collection and export period (`--metric-interval`). */
   readonly metricIntervalMs: number;
+  /** Export temporality of metrics (`--temporality`). */
   readonly temporality: TemporalityPreference;
+  /** Series per metric stream (`--cardinality-limit`). */
   readonly cardinalityLimit: number;
+  /** Idle wait between reads of the rings (`--poll-interval`). */
   readonly pollIntervalMs: number;
+  /** Messages read per ring per poll (`--read-batch`). */
   readonly readBatch: number;
   /** Most bytes one read of a ring returns (a single larger message is still read, alone). */
   readonly readBytes: number;
+  /** A slot claimed and left uncommitted this long is skipped (`--uncommitted-timeout`, FORMAT.md 7.8). */
   readonly uncommittedTimeoutMs: number;
   /** 0 = wait forever for the input file. */
   readonly waitTimeoutMs: number;
+  /** Bound on the final drain and flush when stopped (`--shutdown-timeout`). */
   readonly shutdownTimeoutMs: number;
   /** 0 = no periodic status line. */
   readonly statsIntervalMs: number;
-  /** Whether the collector exports metrics of its own (see `telemetry/`). */
+  /** Whether the collector exports metrics of its own (`--self-metrics`, see `telemetry/`). */
   readonly selfMetrics: boolean;
 }
 
@@ -78,185 +108,18 @@ export interface CollectorConfig {
  */
 export const DEFAULT_READ_BYTES = 64 * 1024 * 1024;
 
-/** A configuration problem, reported as one line with a non-zero exit. */
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigError';
-  }
-}
-
-interface OptionSpec {
-  readonly name: string;
-  readonly arg?: string;
-  readonly env?: string;
-  readonly help: string;
-  readonly repeat?: boolean;
-}
-
-/** Every option, in the order `--help` lists them. */
-export const OPTIONS: readonly OptionSpec[] = [
-  { name: 'input', arg: 'FILE', env: 'SDK_MMAP_EXPORTER_FILE', help: 'OTLP-MMAP file to read; waits until it exists' },
-  { name: 'output', arg: 'FILE', help: 'append OTLP JSON lines here for signals without an endpoint (default: stdout; created with mode 0600)' },
-  { name: 'endpoint', arg: 'URL', env: 'OTEL_EXPORTER_OTLP_ENDPOINT', help: 'OTLP endpoint for all signals; HTTP adds /v1/traces, /v1/logs, /v1/metrics' },
-  { name: 'traces-endpoint', arg: 'URL', env: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', help: 'endpoint for traces, used as-is' },
-  { name: 'logs-endpoint', arg: 'URL', env: 'OTEL_EXPORTER_OTLP_LOGS_ENDPOINT', help: 'endpoint for logs, used as-is' },
-  { name: 'metrics-endpoint', arg: 'URL', env: 'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT', help: 'endpoint for metrics, used as-is' },
-  { name: 'protocol', arg: 'P', env: 'OTEL_EXPORTER_OTLP_PROTOCOL', help: 'grpc | http/protobuf | http/json (default http/protobuf); per signal: OTEL_EXPORTER_OTLP_{TRACES,LOGS,METRICS}_PROTOCOL' },
-  { name: 'header', arg: 'K=V', env: 'OTEL_EXPORTER_OTLP_HEADERS', help: 'request header (repeatable; env: k=v,k2=v2, per signal too)', repeat: true },
-  { name: 'timeout', arg: 'MS', env: 'OTEL_EXPORTER_OTLP_TIMEOUT', help: 'timeout of one export request (default 10000; per signal too)' },
-  { name: 'compression', arg: 'C', env: 'OTEL_EXPORTER_OTLP_COMPRESSION', help: 'gzip | none (default none; per signal too)' },
-  { name: 'certificate', arg: 'FILE', env: 'OTEL_EXPORTER_OTLP_CERTIFICATE', help: "PEM file of the CA certificates trusted for TLS, instead of the system's (per signal too)" },
-  { name: 'client-key', arg: 'FILE', env: 'OTEL_EXPORTER_OTLP_CLIENT_KEY', help: 'PEM file of the private key for mTLS, with --client-certificate (per signal too)' },
-  { name: 'client-certificate', arg: 'FILE', env: 'OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE', help: 'PEM file of the client certificate (chain) for mTLS (per signal too)' },
-  { name: 'insecure', arg: 'BOOL', env: 'OTEL_EXPORTER_OTLP_INSECURE', help: 'true: plaintext gRPC to an endpoint given without http:// or https:// (default false: TLS; the scheme, when given, decides; per signal too)' },
-  { name: 'queue-size', arg: 'N', help: 'export queue capacity per signal in items; when full, reading stops (default 20000)' },
-  { name: 'retry-initial', arg: 'MS', help: 'first retry backoff (default 1000)' },
-  { name: 'retry-max', arg: 'MS', help: 'largest retry backoff (default 5000)' },
-  { name: 'retry-max-elapsed', arg: 'MS', help: 'drop a batch still failing after this long (default 300000)' },
-  { name: 'batch-size', arg: 'N', env: 'OTEL_BSP_MAX_EXPORT_BATCH_SIZE', help: 'spans / log records per export (default 512)' },
-  { name: 'batch-timeout', arg: 'MS', env: 'OTEL_BSP_SCHEDULE_DELAY', help: 'ship a partial batch after this long (default 1000)' },
-  { name: 'span-max-age', arg: 'MS', help: 'a span not ended after this long is exported as incomplete (default 600000)' },
-  { name: 'max-active-spans', arg: 'N', help: 'at most this many open spans; the oldest are exported as incomplete (default 100000)' },
-  { name: 'metric-interval', arg: 'MS', env: 'OTEL_METRIC_EXPORT_INTERVAL', help: 'metric collection and export interval (default 60000)' },
-  { name: 'temporality', arg: 'T', env: 'OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE', help: 'cumulative | delta | lowmemory | source (source: as each MetricRef says; default cumulative)' },
-  { name: 'cardinality-limit', arg: 'N', env: 'OTEL_METRIC_CARDINALITY_LIMIT', help: 'series per metric stream (default 2000)' },
-  { name: 'poll-interval', arg: 'MS', help: 'idle wait between reads of the rings, and between looks for a missing or replaced input file (at most 50 ms) (default 10)' },
-  { name: 'read-batch', arg: 'N', help: "messages read per ring per poll (default 1024; 256 when V8's young generation starts small, as in plain `node` without --min-semi-space-size)" },
-  { name: 'read-bytes', arg: 'N', env: 'SDK_MMAP_COLLECTOR_READ_BYTES', help: 'bytes read per ring per poll, at most (a single larger message is still read, alone; default 67108864 = 64 MiB)' },
-  { name: 'uncommitted-timeout', arg: 'MS', help: 'skip a claimed slot left uncommitted this long (FORMAT 7.8; default 2000)' },
-  { name: 'wait-timeout', arg: 'MS', help: 'give up when the input file does not appear in time (default 0 = wait forever)' },
-  { name: 'shutdown-timeout', arg: 'MS', help: 'bound on the final drain and flush at SIGTERM/SIGINT (default 10000)' },
-  { name: 'stats', help: 'print a status line to stderr periodically (see --stats-interval)' },
-  { name: 'stats-interval', arg: 'MS', help: 'status line period with --stats (default 10000)' },
-  { name: 'self-metrics', arg: 'on|off', env: 'SDK_MMAP_COLLECTOR_SELF_METRICS', help: "export the collector's own metrics with the metrics, at --metric-interval (default: on when metrics go to an OTLP endpoint, off for JSON lines)" },
-  { name: 'help', help: 'show this help' },
-];
-
-/** The `--help` text. */
-export function helpText(): string {
-  const lines = [
-    'Usage: otlp-mmap-collector [options]            run beside the application, export until SIGTERM/SIGINT',
-    '       otlp-mmap-collector dump FILE [options]  read FILE once, write everything unread as OTLP JSON lines, exit',
-    '',
-    'Without any endpoint, signals are written as OTLP JSON lines (one Export*ServiceRequest per line).',
-    '',
-    'Options (flag beats environment variable):',
-  ];
-  for (const o of OPTIONS) {
-    const flag = `--${o.name}${o.arg ? ` ${o.arg}` : ''}`;
-    lines.push(`  ${flag.padEnd(26)} ${o.help}${o.env ? ` [${o.env}]` : ''}`);
-  }
-  return lines.join('\n');
-}
-
-type Flags = Map<string, string[]>;
-
-function parseArgv(argv: readonly string[]): { positional: string[]; flags: Flags } {
-  const positional: string[] = [];
-  const flags: Flags = new Map();
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (!arg.startsWith('--')) {
-      positional.push(arg);
-      continue;
-    }
-    const eq = arg.indexOf('=');
-    const name = eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
-    const spec = OPTIONS.find((o) => o.name === name);
-    if (!spec) throw new ConfigError(`unknown option --${name} (see --help)`);
-    let value = '';
-    if (spec.arg) {
-      if (eq >= 0) value = arg.slice(eq + 1);
-      else {
-        if (i + 1 >= argv.length) throw new ConfigError(`option --${name} needs a value (${spec.arg})`);
-        value = argv[++i];
-      }
-    } else if (eq >= 0) {
-      throw new ConfigError(`option --${name} takes no value`);
-    }
-    // A repeatable option accumulates; any other takes its last value.
-    flags.set(name, spec.repeat ? [...(flags.get(name) ?? []), value] : [value]);
-  }
-  return { positional, flags };
-}
-
-/** Whether the arguments ask for help. */
-export function wantsHelp(argv: readonly string[]): boolean {
-  return argv.includes('--help') || argv.includes('-h');
-}
-
-function envValue(env: NodeJS.ProcessEnv, name: string | undefined): string | undefined {
-  if (!name) return undefined;
-  const v = env[name];
-  return v === undefined || v.trim() === '' ? undefined : v.trim();
-}
-
-function integer(text: string, what: string, min: number): number {
-  if (!/^\d+$/.test(text.trim())) throw new ConfigError(`${what}: expected a whole number, got "${text}"`);
-  const n = Number(text.trim());
-  if (!Number.isSafeInteger(n) || n < min) throw new ConfigError(`${what}: must be at least ${min}, got "${text}"`);
-  return n;
-}
-
-function parseHeaders(text: string, what: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const part of text.split(',')) {
-    if (part.trim() === '') continue;
-    const eq = part.indexOf('=');
-    if (eq <= 0) throw new ConfigError(`${what}: expected key=value, got "${part}"`);
-    try {
-      out[decodeURIComponent(part.slice(0, eq).trim()).toLowerCase()] = decodeURIComponent(part.slice(eq + 1).trim());
-    } catch {
-      throw new ConfigError(`${what}: bad percent-encoding in "${part}"`);
-    }
-  }
-  return out;
-}
-
-function parseProtocol(text: string, what: string): OtlpProtocol {
-  if (text === 'grpc' || text === 'http/protobuf' || text === 'http/json') return text;
-  throw new ConfigError(`${what}: expected grpc, http/protobuf or http/json, got "${text}"`);
-}
-
-function parseBoolean(text: string, what: string): boolean {
-  const lower = text.trim().toLowerCase();
-  if (lower === 'true') return true;
-  if (lower === 'false') return false;
-  throw new ConfigError(`${what}: expected true or false, got "${text}"`);
-}
-
-/**
- * An endpoint URL. A gRPC endpoint may also be given as `host:port` without
- * a scheme; `insecure` then decides between plaintext (`http://`) and TLS
- * (`https://`, the default). A scheme, when given, decides.
- */
-function parseEndpoint(text: string, what: string, protocol: OtlpProtocol, insecure: boolean): URL {
-  if (protocol === 'grpc' && !/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) return parseUrl(`${insecure ? 'http' : 'https'}://${text}`, what);
-  return parseUrl(text, what);
-}
-
-function parseUrl(text: string, what: string): URL {
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    throw new ConfigError(`${what}: not a URL: "${text}"`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new ConfigError(`${what}: expected an http:// or https:// URL, got "${text}"`);
-  }
-  return url;
-}
-
 const SIGNAL_PATH: Record<Signal, string> = { traces: 'v1/traces', logs: 'v1/logs', metrics: 'v1/metrics' };
 
 /**
  * Builds the configuration from arguments (without the node/script prefix)
  * and an environment. Throws {@link ConfigError} with a one-line message.
+ *
+ * @param argv the command's arguments: `['--input', file, '--endpoint', url]`,
+ *   `['dump', file]`, ...
+ * @param env where the `OTEL_EXPORTER_OTLP_*` and other variables are read.
  */
 export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): CollectorConfig {
-  const { positional, flags } = parseArgv(argv);
+  const { positional, flags } = parseArguments(argv);
   let command: 'run' | 'dump' = 'run';
   let input: string | undefined;
   if (positional[0] === 'dump') {
@@ -269,15 +132,8 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
   }
 
   const flag = (name: string): string | undefined => flags.get(name)?.[0];
-  const spec = (name: string): OptionSpec => OPTIONS.find((o) => o.name === name)!;
   /** Flag, else its environment variable. */
-  const setting = (name: string): { value: string; what: string } | undefined => {
-    const f = flag(name);
-    if (f !== undefined) return { value: f, what: `--${name}` };
-    const envName = spec(name).env;
-    const e = envValue(env, envName);
-    return e === undefined ? undefined : { value: e, what: envName! };
-  };
+  const setting = (name: string) => settingOf(flags, env, name);
   const num = (name: string, dflt: number, min = 0): number => {
     const s = setting(name);
     return s === undefined ? dflt : integer(s.value, s.what, min);
@@ -292,19 +148,12 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
 
   const targets = {} as Record<Signal, SignalTarget>;
   for (const signal of SIGNALS) {
-    const upper = signal.toUpperCase();
     const perSignal = setting(`${signal}-endpoint`);
-    const perEnv = (suffix: string): { value: string; what: string } | undefined => {
-      const name = `OTEL_EXPORTER_OTLP_${upper}_${suffix}`;
-      const v = envValue(env, name);
-      return v === undefined ? undefined : { value: v, what: name };
-    };
-    const protoSetting = (flag('protocol') !== undefined ? setting('protocol') : undefined) ?? perEnv('PROTOCOL') ?? setting('protocol');
+    /** Flag, else the signal's variable, else the generic variable. */
+    const signalOrGeneric = (name: string, suffix: string) => signalSetting(flags, env, name, signal, suffix);
+    const protoSetting = signalOrGeneric('protocol', 'PROTOCOL');
     const protocol = protoSetting ? parseProtocol(protoSetting.value, protoSetting.what) : 'http/protobuf';
-    /** The flag, else the per-signal variable, else the generic variable. */
-    const signalSetting = (name: string, suffix: string): { value: string; what: string } | undefined =>
-      (flag(name) !== undefined ? setting(name) : undefined) ?? perEnv(suffix) ?? setting(name);
-    const insecureSetting = signalSetting('insecure', 'INSECURE');
+    const insecureSetting = signalOrGeneric('insecure', 'INSECURE');
     const insecure = insecureSetting ? { value: parseBoolean(insecureSetting.value, insecureSetting.what), what: insecureSetting.what } : undefined;
     let url: string | undefined;
     if (perSignal) url = parseEndpoint(perSignal.value, perSignal.what, protocol, insecure?.value ?? false).toString();
@@ -321,9 +170,9 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
       targets[signal] = { kind: 'json-lines' };
       continue;
     }
-    const timeoutSetting = (flag('timeout') !== undefined ? setting('timeout') : undefined) ?? perEnv('TIMEOUT') ?? setting('timeout');
+    const timeoutSetting = signalOrGeneric('timeout', 'TIMEOUT');
     const timeoutMs = timeoutSetting ? integer(timeoutSetting.value, timeoutSetting.what, 1) : 10000;
-    const compSetting = (flag('compression') !== undefined ? setting('compression') : undefined) ?? perEnv('COMPRESSION') ?? setting('compression');
+    const compSetting = signalOrGeneric('compression', 'COMPRESSION');
     const compression = compSetting?.value ?? 'none';
     if (compression !== 'gzip' && compression !== 'none') {
       throw new ConfigError(`${compSetting!.what}: expected gzip or none, got "${compression}"`);
@@ -331,11 +180,11 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
     const headers: Record<string, string> = {};
     const genericHeaders = envValue(env, 'OTEL_EXPORTER_OTLP_HEADERS');
     if (genericHeaders) Object.assign(headers, parseHeaders(genericHeaders, 'OTEL_EXPORTER_OTLP_HEADERS'));
-    const signalHeaders = perEnv('HEADERS');
+    const signalHeaders = signalVariable(env, signal, 'HEADERS');
     if (signalHeaders) Object.assign(headers, parseHeaders(signalHeaders.value, signalHeaders.what));
     Object.assign(headers, flagHeaders);
     const file = (name: string, suffix: string): FileSetting | undefined => {
-      const s = signalSetting(name, suffix);
+      const s = signalOrGeneric(name, suffix);
       return s === undefined ? undefined : { path: s.value, what: s.what };
     };
     const tls: TlsSettings = {
@@ -389,23 +238,4 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
     statsIntervalMs: flags.has('stats') ? num('stats-interval', 10000, 1) : 0,
     selfMetrics,
   };
-}
-
-/**
- * The default `--read-batch`, from the size V8's young generation has when
- * the collector starts. With plain `node` it starts at 1 MB and grows slowly:
- * the spans of a large read outlive two young collections and are promoted,
- * and the old generation (RSS) grows in bursts — 10 pinned runs of the
- * benchmark peaked at 98–174 MB with 1024 and at 96–140 MB with 256. With
- * `--min-semi-space-size=16` (the `otlp-mmap-collector` command) it starts at
- * 16 MB, and 1024 was ~5 % faster than 256 in the same series.
- */
-export function defaultReadBatch(youngGenerationBytes = startingYoungGeneration()): number {
-  // Plain node's young generation has grown to 4–8 MB by the time the
-  // configuration is read (module loading); only the flag gives 16 MB.
-  return youngGenerationBytes >= 16 * 1024 * 1024 ? 1024 : 256;
-}
-
-function startingYoungGeneration(): number {
-  return getHeapSpaceStatistics().find((space) => space.space_name === 'new_space')?.space_size ?? 0;
 }

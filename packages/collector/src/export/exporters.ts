@@ -58,7 +58,15 @@ export class Exporters implements SignalSinks {
         transport = new JsonLinesTransport(this.output!);
         encoders[signal] = json;
       } else if (target.protocol === 'grpc') {
-        transport = new GrpcTransport({ url: target.url, path: codec.grpcPath, headers: target.headers, timeoutMs: target.timeoutMs, compression: target.compression, rejectedInResponse: codec.rejectedInResponse, tls: tls[signal] });
+        transport = new GrpcTransport({
+          url: target.url,
+          path: codec.grpcPath,
+          headers: target.headers,
+          timeoutMs: target.timeoutMs,
+          compression: target.compression,
+          rejectedInResponse: codec.rejectedInResponse,
+          tls: tls[signal],
+        });
         encoders[signal] = codec.encode;
       } else {
         const protobuf = target.protocol === 'http/protobuf';

@@ -82,7 +82,12 @@ export class HttpTransport implements Transport {
             finish({ kind: 'ok', rejected });
           } else if (RETRYABLE_STATUS.has(status)) {
             const header = res.headers['retry-after'];
-            finish({ kind: 'retry', reason: `HTTP ${status}`, errorType: String(status), afterMs: parseRetryAfter(Array.isArray(header) ? header[0] : header) });
+            finish({
+              kind: 'retry',
+              reason: `HTTP ${status}`,
+              errorType: String(status),
+              afterMs: parseRetryAfter(Array.isArray(header) ? header[0] : header),
+            });
           } else {
             finish({ kind: 'fail', reason: `HTTP ${status}: ${Buffer.concat(chunks).toString('utf8').slice(0, 200)}`, errorType: String(status) });
           }

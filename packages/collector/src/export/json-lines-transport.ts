@@ -40,7 +40,9 @@ export class JsonLinesOutput {
   write(line: Uint8Array): Promise<SendResult> {
     return new Promise((resolve) => {
       this.stream.write(Buffer.concat([line, Buffer.from('\n')]), (error) => {
-        resolve(error ? { kind: 'retry', reason: error.message, errorType: (error as NodeJS.ErrnoException).code ?? 'write_error' } : { kind: 'ok', rejected: 0 });
+        resolve(
+          error ? { kind: 'retry', reason: error.message, errorType: (error as NodeJS.ErrnoException).code ?? 'write_error' } : { kind: 'ok', rejected: 0 },
+        );
       });
     });
   }

@@ -144,7 +144,9 @@ export function tlsWarnings(signal: string, target: TlsTarget): string[] {
       if (file !== undefined) warnings.push(`${signal}: ${file.what} is not used: the endpoint ${target.url} is plaintext (http://)`);
     }
   } else if (target.protocol === 'grpc' && target.insecure?.value === true) {
-    warnings.push(`${signal}: ${target.insecure.what}=true is not used: the endpoint ${target.url} asks for TLS (https://); give the endpoint as http://host:port or host:port for plaintext`);
+    warnings.push(
+      `${signal}: ${target.insecure.what}=true is not used: the endpoint ${target.url} asks for TLS (https://); give the endpoint as http://host:port or host:port for plaintext`,
+    );
   }
   return warnings;
 }
@@ -189,11 +191,24 @@ export function explainTlsFailure(code: string | undefined, raw: string, materia
   if (code === 'ERR_TLS_CERT_ALTNAME_INVALID' || lower.includes("does not match certificate's altnames") || lower.includes('hostname/ip does not match')) {
     return `TLS: the server's certificate is not for this host (${message})`;
   }
-  if (code === 'CERT_HAS_EXPIRED' || lower.includes('certificate has expired') || code === 'CERT_NOT_YET_VALID' || lower.includes('certificate is not yet valid')) {
+  if (
+    code === 'CERT_HAS_EXPIRED' ||
+    lower.includes('certificate has expired') ||
+    code === 'CERT_NOT_YET_VALID' ||
+    lower.includes('certificate is not yet valid')
+  ) {
     return `TLS: the server's certificate is out of its validity period (${message})`;
   }
-  if (lower.includes('certificate required') || lower.includes('alert handshake failure') || lower.includes('alert bad certificate') || lower.includes('unknown ca')) {
-    const client = material?.cert !== undefined ? 'the client certificate given' : 'no client certificate (set OTEL_EXPORTER_OTLP_CLIENT_KEY and OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE, or --client-key and --client-certificate)';
+  if (
+    lower.includes('certificate required') ||
+    lower.includes('alert handshake failure') ||
+    lower.includes('alert bad certificate') ||
+    lower.includes('unknown ca')
+  ) {
+    const client =
+      material?.cert !== undefined
+        ? 'the client certificate given'
+        : 'no client certificate (set OTEL_EXPORTER_OTLP_CLIENT_KEY and OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE, or --client-key and --client-certificate)';
     return `TLS: the server refused the handshake (${message}); it may require a client certificate it trusts, and the collector sent ${client}`;
   }
   return undefined;

@@ -1,35 +1,21 @@
 /**
- * The native binding `@otlp-mmap/native`, as the collector uses it (its
- * `Reader`). Loaded with `require` so the CommonJS loader
- * that the napi build generates works the same from ESM.
+ * The native binding `@otlp-mmap/native`, as the collector uses it: its
+ * `Reader`. The ring identifiers and names, the binding itself (loaded on
+ * first use) and the `code` of its errors come from `@otlp-mmap/native/lazy`;
+ * the types are the binding's, generated from the Rust source by the napi
+ * build.
  *
  * @internal
  */
-import { createRequire } from 'node:module';
 import type * as Native from '@otlp-mmap/native';
+import { loadBinding } from '@otlp-mmap/native/lazy';
 
-/** The binding's types, generated from the Rust source by the napi build. */
+export { errorCode, RING_EVENTS, RING_MEASUREMENTS, RING_NAMES, RING_SPANS } from '@otlp-mmap/native/lazy';
+
 export type FileInfo = Native.FileInfo;
 export type ReaderStats = Native.ReaderStats;
 export type MmapReader = Native.Reader;
 export type RingId = Native.Ring;
-type NativeModule = typeof Native;
-
-/**
- * Ring identifiers (FORMAT.md section 3, in file order): the values of the
- * binding's `Ring` enum, usable before the binding is loaded.
- */
-export const RING_EVENTS = 0 as Native.Ring.Events;
-export const RING_SPANS = 1 as Native.Ring.Spans;
-export const RING_MEASUREMENTS = 2 as Native.Ring.Measurements;
-export const RING_NAMES = ['events', 'spans', 'measurements'] as const;
-
-let native: NativeModule | undefined;
-
-function load(): NativeModule {
-  native ??= createRequire(import.meta.url)('@otlp-mmap/native') as NativeModule;
-  return native;
-}
 
 /**
  * Opens and validates a file. Throws the binding's errors (with `code`).
@@ -37,11 +23,5 @@ function load(): NativeModule {
  * it: reading consumes nothing.
  */
 export function openReader(path: string, uncommittedTimeoutMs: number, readOnly = false): MmapReader {
-  return load().Reader.open(path, { uncommittedTimeoutMs, readOnly });
-}
-
-/** The `code` of a binding error, if any. */
-export function errorCode(error: unknown): string | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code : undefined;
+  return loadBinding().Reader.open(path, { uncommittedTimeoutMs, readOnly });
 }

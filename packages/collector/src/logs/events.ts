@@ -29,13 +29,7 @@ export interface EventCounters {
  * a span context too, but is exported as a log record.
  */
 export function isSpanEvent(event: Event): boolean {
-  return (
-    event.spanContext !== undefined &&
-    event.eventNameRef !== 0n &&
-    event.body === undefined &&
-    event.severityNumber === 0 &&
-    event.severityText === ''
-  );
+  return event.spanContext !== undefined && event.eventNameRef !== 0n && event.body === undefined && event.severityNumber === 0 && event.severityText === '';
 }
 
 function eventName(event: Event, dictionary: DictionaryView, counters: EventCounters): string {

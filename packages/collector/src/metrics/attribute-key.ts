@@ -1,4 +1,4 @@
-import type { AnyValue, KeyValueRef, otlpCommon } from '@otlp-mmap/protocol';
+import type { KeyValueRef, otlpCommon } from '@otlp-mmap/protocol';
 
 /**
  * Keys that identify a time series by its attribute set.
@@ -277,7 +277,7 @@ export function canonicalAttributes(attributes: readonly otlpCommon.KeyValue[]):
   }
   const sorted = [...byKey.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   let key = '';
-  for (const kv of sorted) key += kv.key.length + ':' + kv.key + valueKey(kv.value);
+  for (const kv of sorted) key += `${kv.key.length}:${kv.key}${valueKey(kv.value)}`;
   return { attributes: sorted, key };
 }
 
@@ -286,21 +286,21 @@ function valueKey(value: otlpCommon.AnyValue | undefined): string {
   if (v === undefined) return 'u';
   switch (v.$case) {
     case 'stringValue':
-      return 's' + v.value.length + ':' + v.value;
+      return `s${v.value.length}:${v.value}`;
     case 'boolValue':
       return v.value ? 'T' : 'F';
     case 'intValue':
-      return 'i' + v.value + ';';
+      return `i${v.value};`;
     case 'doubleValue':
-      return 'd' + v.value + ';';
+      return `d${v.value};`;
     case 'bytesValue':
-      return 'x' + hex(v.value) + ';';
+      return `x${hex(v.value)};`;
     case 'arrayValue':
-      return '[' + v.value.values.map(valueKey).join('') + ']';
+      return `[${v.value.values.map(valueKey).join('')}]`;
     case 'kvlistValue':
-      return '{' + v.value.values.map((kv) => kv.key.length + ':' + kv.key + valueKey(kv.value)).join('') + '}';
+      return `{${v.value.values.map((kv) => `${kv.key.length}:${kv.key}${valueKey(kv.value)}`).join('')}}`;
     case 'stringValueStrindex':
-      return 'n' + v.value + ';';
+      return `n${v.value};`;
   }
 }
 

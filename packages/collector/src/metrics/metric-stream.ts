@@ -44,9 +44,7 @@ export class MetricStream<A extends Accumulation = Accumulation> {
   ) {
     this.delta = temporality === otlpMetrics.AggregationTemporality.AGGREGATION_TEMPORALITY_DELTA;
     const retain = !this.delta || aggregator.totals !== undefined;
-    this.storage = new SeriesStorage<A>(cardinalityLimit, retain ? 'retain' : 'interval', (time) =>
-      aggregator.createAccumulation(this.seriesStart(time)),
-    );
+    this.storage = new SeriesStorage<A>(cardinalityLimit, retain ? 'retain' : 'interval', (time) => aggregator.createAccumulation(this.seriesStart(time)));
   }
 
   /** Number of series held. */

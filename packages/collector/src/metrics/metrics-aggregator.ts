@@ -1,4 +1,13 @@
-import { AggregationTemporality, decodeAttributeRecords, type EncodedMeasurement, type Measurement, type otlpCommon, type otlpMetrics, type otlpResource } from '@otlp-mmap/protocol';
+import {
+  AggregationTemporality,
+  decodeAttributeRecords,
+  type EncodedMeasurement,
+  type KeyValueRef,
+  type Measurement,
+  type otlpCommon,
+  type otlpMetrics,
+  type otlpResource,
+} from '@otlp-mmap/protocol';
 import type { DictionaryView, ResolvedMetric } from '../dictionary/dictionary-view.js';
 import type { Accumulation, Aggregator, DataPoint } from './aggregators/aggregator.js';
 import { ExponentialHistogramAggregator } from './aggregators/exponential-histogram.js';
@@ -244,13 +253,7 @@ export class MetricsAggregator {
     const stream =
       aggregator === undefined
         ? 'unsupportedAggregation'
-        : new MetricStream(
-            metric,
-            aggregator,
-            exportTemporality(metric.definition, this.preference),
-            this.cardinalityLimit,
-            this.context,
-          );
+        : new MetricStream(metric, aggregator, exportTemporality(metric.definition, this.preference), this.cardinalityLimit, this.context);
     this.streams.set(m.metricRef, stream);
     return stream;
   }
@@ -270,7 +273,7 @@ export class MetricsAggregator {
 
 /** `m` as the generated decoder would give it (attributes decoded), for `onDrop`; as is when they do not decode. */
 function withDecodedAttributes(m: EncodedMeasurement, input: Uint8Array): Measurement {
-  let attributes;
+  let attributes: KeyValueRef[];
   try {
     attributes = decodeAttributeRecords(input, m.attributesStart, m.attributesEnd);
   } catch {

@@ -84,14 +84,7 @@ export class SeriesStorage<A> {
    *
    * @throws when the records do not decode, or whatever `dict.attributes` throws.
    */
-  lookupEncoded(
-    bytes: Uint8Array,
-    start: number,
-    end: number,
-    timeUnixNano: bigint,
-    dict: DictionaryView,
-    onDroppedAttribute: () => void,
-  ): Series<A> {
+  lookupEncoded(bytes: Uint8Array, start: number, end: number, timeUnixNano: bigint, dict: DictionaryView, onDroppedAttribute: () => void): Series<A> {
     const hash = hashBytes(bytes, start, end);
     const cached = this.encodedCache.get(hash, bytes, start, end);
     if (cached !== undefined && !cached.removed) return this.activate(cached, timeUnixNano);
@@ -111,12 +104,7 @@ export class SeriesStorage<A> {
    *
    * @throws whatever `dict.attributes` throws (the caller drops the measurement).
    */
-  lookup(
-    kvs: readonly KeyValueRef[],
-    timeUnixNano: bigint,
-    dict: DictionaryView,
-    onDroppedAttribute: () => void,
-  ): Series<A> {
+  lookup(kvs: readonly KeyValueRef[], timeUnixNano: bigint, dict: DictionaryView, onDroppedAttribute: () => void): Series<A> {
     const cached = this.rawCache.get(kvs);
     if (cached !== undefined && !cached.removed) return this.activate(cached, timeUnixNano);
     const { attributes, key } = canonicalAttributes(dict.attributes(kvs, onDroppedAttribute));

@@ -17,13 +17,7 @@ import { AggregationTemporality, otlpMetrics, type MetricRef } from '@otlp-mmap/
 export type TemporalityPreference = 'cumulative' | 'delta' | 'lowmemory' | 'source';
 
 /** Instrument kinds, recovered from a MetricRef's aggregation. @internal */
-export type InstrumentKind =
-  | 'counter'
-  | 'upDownCounter'
-  | 'observableCounter'
-  | 'observableUpDownCounter'
-  | 'histogram'
-  | 'gauge';
+export type InstrumentKind = 'counter' | 'upDownCounter' | 'observableCounter' | 'observableUpDownCounter' | 'histogram' | 'gauge';
 
 /**
  * The instrument a MetricRef stands for: a DELTA Sum is written by a
@@ -55,10 +49,7 @@ export function instrumentKindOf(definition: MetricRef): InstrumentKind | undefi
  *
  * @internal
  */
-export function exportTemporality(
-  definition: MetricRef,
-  preference: TemporalityPreference,
-): otlpMetrics.AggregationTemporality {
+export function exportTemporality(definition: MetricRef, preference: TemporalityPreference): otlpMetrics.AggregationTemporality {
   const DELTA = otlpMetrics.AggregationTemporality.AGGREGATION_TEMPORALITY_DELTA;
   const CUMULATIVE = otlpMetrics.AggregationTemporality.AGGREGATION_TEMPORALITY_CUMULATIVE;
   const kind = instrumentKindOf(definition);
@@ -66,17 +57,13 @@ export function exportTemporality(
     case 'cumulative':
       return CUMULATIVE;
     case 'delta':
-      return kind === 'counter' || kind === 'observableCounter' || kind === 'histogram' || kind === 'gauge'
-        ? DELTA
-        : CUMULATIVE;
+      return kind === 'counter' || kind === 'observableCounter' || kind === 'histogram' || kind === 'gauge' ? DELTA : CUMULATIVE;
     case 'lowmemory':
       return kind === 'counter' || kind === 'histogram' ? DELTA : CUMULATIVE;
     case 'source': {
       const aggregation = definition.aggregation;
       if (aggregation === undefined || aggregation.$case === 'gauge') return CUMULATIVE;
-      return aggregation.value.aggregationTemporality === AggregationTemporality.AGGREGATION_TEMPORALITY_DELTA
-        ? DELTA
-        : CUMULATIVE;
+      return aggregation.value.aggregationTemporality === AggregationTemporality.AGGREGATION_TEMPORALITY_DELTA ? DELTA : CUMULATIVE;
     }
   }
 }

@@ -80,7 +80,13 @@ export function traceRequest(
   dictionary: DictionaryView,
   onUnresolved: () => void,
 ): otlpTraceService.ExportTraceServiceRequest {
-  const groups = group(spans, (s) => s.scopeRef, (s) => s.span, dictionary, onUnresolved);
+  const groups = group(
+    spans,
+    (s) => s.scopeRef,
+    (s) => s.span,
+    dictionary,
+    onUnresolved,
+  );
   return {
     resourceSpans: groups.map((g) => ({
       resource: g.resource,
@@ -96,7 +102,13 @@ export function logsRequest(
   dictionary: DictionaryView,
   onUnresolved: () => void,
 ): otlpLogsService.ExportLogsServiceRequest {
-  const groups = group(records, (r) => r.scopeRef, (r) => r.record, dictionary, onUnresolved);
+  const groups = group(
+    records,
+    (r) => r.scopeRef,
+    (r) => r.record,
+    dictionary,
+    onUnresolved,
+  );
   return {
     resourceLogs: groups.map((g) => ({
       resource: g.resource,

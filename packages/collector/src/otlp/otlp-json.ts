@@ -42,7 +42,9 @@ function convert(value: unknown, field: string): JsonValue {
     case 'object': {
       if (value === null) return null;
       if (value instanceof Uint8Array) {
-        return HEX_ID_FIELDS.has(field) ? Buffer.from(value.buffer, value.byteOffset, value.length).toString('hex') : Buffer.from(value.buffer, value.byteOffset, value.length).toString('base64');
+        return HEX_ID_FIELDS.has(field)
+          ? Buffer.from(value.buffer, value.byteOffset, value.length).toString('hex')
+          : Buffer.from(value.buffer, value.byteOffset, value.length).toString('base64');
       }
       if (Array.isArray(value)) return value.map((item) => convert(item, field));
       const out: { [key: string]: JsonValue } = {};

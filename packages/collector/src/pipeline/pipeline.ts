@@ -1,4 +1,13 @@
-import { EncodedMeasurementDecoder, EventDecoder, MeasurementDecoder, type EncodedMeasurement, otlpMetricsService, type Event, type Measurement, type otlpMetrics } from '@otlp-mmap/protocol';
+import {
+  EncodedMeasurementDecoder,
+  EventDecoder,
+  MeasurementDecoder,
+  type EncodedMeasurement,
+  type otlpMetricsService,
+  type Event,
+  type Measurement,
+  type otlpMetrics,
+} from '@otlp-mmap/protocol';
 import type { CollectorConfig, Signal } from '../config/config.js';
 import type { DictionaryView } from '../dictionary/dictionary-view.js';
 import { decodeBatch } from '../file/messages.js';
@@ -122,7 +131,12 @@ export class Pipeline {
     if (this.sinks.hasRoom('traces') && this.sinks.hasRoom('logs')) {
       const events: Event[] = [];
       const eventBatch = reader.read(RING_EVENTS, max, bytes);
-      const eventCount = decodeBatch(eventBatch, EventDecoder, (e) => events.push(e), () => this.read.undecodable[RING_EVENTS]++);
+      const eventCount = decodeBatch(
+        eventBatch,
+        EventDecoder,
+        (e) => events.push(e),
+        () => this.read.undecodable[RING_EVENTS]++,
+      );
       let spanBatch: Uint8Array;
       try {
         spanBatch = reader.read(RING_SPANS, max, bytes);

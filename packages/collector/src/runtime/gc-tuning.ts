@@ -3,20 +3,19 @@
  * embedding the collector as a library leaves the host's settings alone).
  *
  * The collector's objects are short-lived by construction: a span lives from
- * its StartSpan until its batch is encoded, a few read cycles. Measured on
- * the collector benchmark (bench/collector.ts), V8's incremental marking
- * defeats that: once the first incremental major GC has run, every young
- * collection promoted 3-4 MB of these short-lived objects to the old
- * generation (about 120 MB over 200k spans, against 4 MB without it), so the
- * process spent a quarter of its time in GC and ran more major GCs. Without
- * incremental marking that run needed about a quarter less CPU and 25 MB
- * less RSS.
+ * its StartSpan until its batch is encoded, a few read cycles. V8's
+ * incremental marking defeats that: once the first incremental major GC has
+ * run, every young collection promotes megabytes of these short-lived
+ * objects to the old generation, so the process spends much of its time in
+ * GC, runs more major GCs and holds more memory. Without incremental marking
+ * the collector benchmark (bench/collector.ts) needs markedly less CPU and
+ * RSS; the figures are in the package README's benchmark section.
  *
  * The price: a major GC marks in one (parallel) pause instead of in steps.
  * The collector's live heap is usually small (spans live a few read cycles)
- * and such pauses short (8 ms measured), but they grow with it: about 50 ms
- * with 100,000 open spans (the default `--max-active-spans`), time in which
- * the rings fill without being drained.
+ * and such pauses short, but they grow with it (with 100,000 open spans, the
+ * default `--max-active-spans`), time in which the rings fill without being
+ * drained.
  *
  * An explicit choice given to node (`--incremental-marking` or
  * `--no-incremental-marking`, on the command line or in NODE_OPTIONS) wins.

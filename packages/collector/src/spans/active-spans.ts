@@ -1,5 +1,5 @@
 import type { SpanEvent, KeyValueRef } from '@otlp-mmap/protocol';
-import { otlpTrace, type otlpCommon } from '@otlp-mmap/protocol';
+import type { otlpTrace, otlpCommon } from '@otlp-mmap/protocol';
 import type { DictionaryView } from '../dictionary/dictionary-view.js';
 import { validIds } from './span-key.js';
 import { OUT, SpanTable, type SpanTableEntry } from './span-table.js';
@@ -170,7 +170,17 @@ export class ActiveSpans {
     if (event.$case === 'start') {
       const start = event.value;
       const attributes = this.resolveAttributes(start.attributes);
-      this.open(message.scopeRef, message.traceId, message.spanId, start.parentSpanId, start.flags, start.name, start.kind, start.startTimeUnixNano, attributes);
+      this.open(
+        message.scopeRef,
+        message.traceId,
+        message.spanId,
+        start.parentSpanId,
+        start.flags,
+        start.name,
+        start.kind,
+        start.startTimeUnixNano,
+        attributes,
+      );
       return;
     }
     if (event.$case === 'end') {

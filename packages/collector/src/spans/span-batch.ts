@@ -21,40 +21,43 @@
  * `tests/collector/` compares both on random batches).
  */
 import { decodeNestedKeyValueRef, SpanEventDecoder, type KeyValueRef, type RingReader, type SpanEvent, type otlpCommon } from '@otlp-mmap/protocol';
+import * as T from '@otlp-mmap/protocol/tags';
 import { decodeBatch } from '../file/messages.js';
 import type { ActiveSpans } from './active-spans.js';
 
-/** SpanEvent fields (tags with wire types) taken here. */
-const TAG_SCOPE_REF = 160; // 20, varint
-const TAG_TRACE_ID = 10; // 1, bytes
-const TAG_SPAN_ID = 18; // 2, bytes
-const TAG_START = 90; // 11, message
-const TAG_END = 98; // 12, message
-/** StartSpan fields. */
-const TAG_PARENT = 34; // 4, bytes
-const TAG_FLAGS = 133; // 16, fixed32
-const TAG_NAME = 42; // 5, string
-const TAG_KIND = 48; // 6, varint
-const TAG_START_TIME = 57; // 7, fixed64
-const TAG_ATTRIBUTE = 74; // 9, message
-/** EndSpan and Status fields. */
-const TAG_END_TIME = 65; // 8, fixed64
-const TAG_STATUS = 122; // 15, message
-const TAG_STATUS_MESSAGE = 18; // 2, string
-const TAG_STATUS_CODE = 24; // 3, varint
-/** KeyValueRef and AnyValue fields. */
-const TAG_KEY_REF = 8; // 1, varint
-const TAG_VALUE = 18; // 2, message
-const TAG_STRING = 10;
-const TAG_BOOL = 16;
-const TAG_INT = 24;
-const TAG_DOUBLE = 33;
+// The field tags read here, as module-local constants: V8 folds a module's
+// own constants into optimised code, but loads an imported binding each time
+// it is used.
+const {
+  SPAN_EVENT_SCOPE_REF,
+  SPAN_EVENT_TRACE_ID,
+  SPAN_EVENT_SPAN_ID,
+  SPAN_EVENT_START,
+  SPAN_EVENT_END,
+  START_SPAN_PARENT_SPAN_ID,
+  START_SPAN_FLAGS,
+  START_SPAN_NAME,
+  START_SPAN_KIND,
+  START_SPAN_START_TIME_UNIX_NANO,
+  START_SPAN_ATTRIBUTES,
+  END_SPAN_END_TIME_UNIX_NANO,
+  END_SPAN_STATUS,
+  STATUS_MESSAGE,
+  STATUS_CODE,
+  KEY_VALUE_REF_KEY_REF,
+  KEY_VALUE_REF_VALUE,
+  ANY_VALUE_STRING_VALUE,
+  ANY_VALUE_BOOL_VALUE,
+  ANY_VALUE_INT_VALUE,
+  ANY_VALUE_DOUBLE_VALUE,
+} = T;
 
 /** A StartSpan with more attributes goes to the decoder. */
 const MAX_ATTRIBUTES = 128;
 const EMPTY: Uint8Array = new Uint8Array(0);
 
 type Scalar = string | boolean | bigint | number;
+// biome-ignore lint/suspicious/noConstEnum: module-local, so tsc and esbuild put its values in place (a plain enum is an object, looked up on the hot path); the rule is about exported ones.
 const enum Kind {
   /** Not a message taken here. */
   Other,
@@ -127,7 +130,10 @@ export function applySpanBatch(
       }
     };
     return decodeBatch(batch, SpanEventDecoder, applyDecoded, onBad, {
-      read: (reader, end, input) => (accepted = read(reader, end, input)) !== Kind.Other,
+      read: (reader, end, input) => {
+        accepted = read(reader, end, input);
+        return accepted !== Kind.Other;
+      },
       apply: (reader, input) => {
         try {
           if (accepted === Kind.End) {
@@ -228,33 +234,33 @@ function read(reader: RingReader, end: number, input: Uint8Array): Kind {
   while (reader.pos < end) {
     const tag = reader.uint32();
     switch (tag) {
-      case TAG_SCOPE_REF:
+      case SPAN_EVENT_SCOPE_REF:
         if (seenScope) return Kind.Other;
         seenScope = true;
         scopeRef = reader.int64() as bigint;
         break;
-      case TAG_TRACE_ID:
+      case SPAN_EVENT_TRACE_ID:
         if (traceLengthAt >= 0) return Kind.Other;
         traceLengthAt = reader.pos;
         if (reader.uint32() !== 16) return Kind.Other;
         msg.traceAt = reader.pos;
         reader.pos += 16;
         break;
-      case TAG_SPAN_ID:
+      case SPAN_EVENT_SPAN_ID:
         if (spanLengthAt >= 0) return Kind.Other;
         spanLengthAt = reader.pos;
         if (reader.uint32() !== 8) return Kind.Other;
         msg.spanAt = reader.pos;
         reader.pos += 8;
         break;
-      case TAG_START:
-      case TAG_END: {
+      case SPAN_EVENT_START:
+      case SPAN_EVENT_END: {
         if (eventTag !== 0) return Kind.Other;
         eventTag = tag;
         const length = reader.uint32();
         eventEnd = reader.pos + length;
         if (eventEnd > end) return Kind.Other;
-        kind = tag === TAG_START ? readStart(reader, eventEnd, input) : readEnd(reader, eventEnd);
+        kind = tag === SPAN_EVENT_START ? readStart(reader, eventEnd, input) : readEnd(reader, eventEnd);
         if (kind === Kind.Other) return Kind.Other;
         break;
       }
@@ -275,10 +281,10 @@ function readEnd(reader: RingReader, end: number): Kind {
   let hasStatus = false;
   while (reader.pos < end) {
     const tag = reader.uint32();
-    if (tag === TAG_END_TIME && !seenTime) {
+    if (tag === END_SPAN_END_TIME_UNIX_NANO && !seenTime) {
       seenTime = true;
       time = reader.fixed64() as bigint;
-    } else if (tag === TAG_STATUS && !hasStatus) {
+    } else if (tag === END_SPAN_STATUS && !hasStatus) {
       hasStatus = true;
       const length = reader.uint32();
       const statusEnd = reader.pos + length;
@@ -304,10 +310,10 @@ function readStatus(reader: RingReader, end: number): boolean {
   let seenCode = false;
   while (reader.pos < end) {
     const tag = reader.uint32();
-    if (tag === TAG_STATUS_MESSAGE && !seenMessage) {
+    if (tag === STATUS_MESSAGE && !seenMessage) {
       seenMessage = true;
       message = reader.string();
-    } else if (tag === TAG_STATUS_CODE && !seenCode) {
+    } else if (tag === STATUS_CODE && !seenCode) {
       seenCode = true;
       code = reader.int32();
     } else {
@@ -330,34 +336,34 @@ function readStart(reader: RingReader, end: number, input: Uint8Array): Kind {
   while (reader.pos < end) {
     const tag = reader.uint32();
     switch (tag) {
-      case TAG_PARENT: {
+      case START_SPAN_PARENT_SPAN_ID: {
         if (parentLengthAt >= 0) return Kind.Other;
         parentLengthAt = reader.pos;
         const length = reader.uint32();
         reader.pos += length;
         break;
       }
-      case TAG_FLAGS:
+      case START_SPAN_FLAGS:
         if (seen & 1) return Kind.Other;
         seen |= 1;
         flags = reader.fixed32();
         break;
-      case TAG_NAME:
+      case START_SPAN_NAME:
         if (seen & 2) return Kind.Other;
         seen |= 2;
         name = reader.string();
         break;
-      case TAG_KIND:
+      case START_SPAN_KIND:
         if (seen & 4) return Kind.Other;
         seen |= 4;
         kind = reader.int32();
         break;
-      case TAG_START_TIME:
+      case START_SPAN_START_TIME_UNIX_NANO:
         if (seen & 8) return Kind.Other;
         seen |= 8;
         time = reader.fixed64() as bigint;
         break;
-      case TAG_ATTRIBUTE: {
+      case START_SPAN_ATTRIBUTES: {
         if (n === MAX_ATTRIBUTES) return Kind.Other;
         const length = reader.uint32();
         const attributeStart = reader.pos;
@@ -406,28 +412,28 @@ function readAttribute(reader: RingReader, end: number, i: number): boolean {
 }
 
 function readScalarAttribute(reader: RingReader, end: number, i: number): boolean {
-  if (reader.uint32() !== TAG_KEY_REF) return false;
+  if (reader.uint32() !== KEY_VALUE_REF_KEY_REF) return false;
   const keyRef = reader.int64() as bigint;
-  if (reader.pos >= end || reader.uint32() !== TAG_VALUE) return false;
+  if (reader.pos >= end || reader.uint32() !== KEY_VALUE_REF_VALUE) return false;
   const valueLength = reader.uint32();
   const valueEnd = reader.pos + valueLength;
   if (valueEnd !== end || reader.pos >= end) return false;
   let value: Scalar;
   let scalarCase: number;
   switch (reader.uint32()) {
-    case TAG_STRING:
+    case ANY_VALUE_STRING_VALUE:
       value = reader.string();
       scalarCase = CASE_STRING;
       break;
-    case TAG_BOOL:
+    case ANY_VALUE_BOOL_VALUE:
       value = reader.bool();
       scalarCase = CASE_BOOL;
       break;
-    case TAG_INT:
+    case ANY_VALUE_INT_VALUE:
       value = reader.int64() as bigint;
       scalarCase = CASE_INT;
       break;
-    case TAG_DOUBLE:
+    case ANY_VALUE_DOUBLE_VALUE:
       value = reader.double();
       if (Object.is(value, -0)) return false; // never shared (a Map does not tell it from 0)
       scalarCase = CASE_DOUBLE;

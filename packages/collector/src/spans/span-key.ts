@@ -8,9 +8,18 @@ export function spanKey(t: Uint8Array, ta: number, s: Uint8Array, sa: number): s
   const a = ta;
   const b = sa;
   return String.fromCharCode(
-    (t[a] << 8) | t[a + 1], (t[a + 2] << 8) | t[a + 3], (t[a + 4] << 8) | t[a + 5], (t[a + 6] << 8) | t[a + 7],
-    (t[a + 8] << 8) | t[a + 9], (t[a + 10] << 8) | t[a + 11], (t[a + 12] << 8) | t[a + 13], (t[a + 14] << 8) | t[a + 15],
-    (s[b] << 8) | s[b + 1], (s[b + 2] << 8) | s[b + 3], (s[b + 4] << 8) | s[b + 5], (s[b + 6] << 8) | s[b + 7],
+    (t[a] << 8) | t[a + 1],
+    (t[a + 2] << 8) | t[a + 3],
+    (t[a + 4] << 8) | t[a + 5],
+    (t[a + 6] << 8) | t[a + 7],
+    (t[a + 8] << 8) | t[a + 9],
+    (t[a + 10] << 8) | t[a + 11],
+    (t[a + 12] << 8) | t[a + 13],
+    (t[a + 14] << 8) | t[a + 15],
+    (s[b] << 8) | s[b + 1],
+    (s[b + 2] << 8) | s[b + 3],
+    (s[b + 4] << 8) | s[b + 5],
+    (s[b + 6] << 8) | s[b + 7],
   );
 }
 

@@ -142,8 +142,9 @@ export function addRingCounters(total: RingCounters | undefined, more: ReaderSta
     if (source === undefined) continue;
     for (const [key, counts] of Object.entries(source)) {
       if (!Array.isArray(counts)) continue;
-      const into = (sum[key] ??= [0, 0, 0]);
-      (counts as readonly number[]).forEach((n, i) => (into[i] = (into[i] ?? 0) + Number(n)));
+      sum[key] ??= [0, 0, 0];
+      const into = sum[key];
+      for (const [i, n] of (counts as readonly number[]).entries()) into[i] = (into[i] ?? 0) + Number(n);
     }
   }
   return sum;

@@ -27,10 +27,10 @@ export function statusLine(label: string, stats: CollectorStats, previous: Statu
   const seconds = Math.max(0.001, (stats.at - previous.at) / 1000);
   const m = stats.read;
   const fields: string[] = [label];
-  RING_NAMES.forEach((ring, i) => fields.push(`${ring}_per_s=${Math.round((m[i] - previous.messages[i]) / seconds)}`));
-  RING_NAMES.forEach((ring, i) => fields.push(`read_${ring}=${m[i]}`));
+  for (const [i, ring] of RING_NAMES.entries()) fields.push(`${ring}_per_s=${Math.round((m[i] - previous.messages[i]) / seconds)}`);
+  for (const [i, ring] of RING_NAMES.entries()) fields.push(`read_${ring}=${m[i]}`);
   const lag = stats.lag;
-  if (lag) RING_NAMES.forEach((ring, i) => fields.push(`lag_${ring}=${lag[i]}`));
+  if (lag) for (const [i, ring] of RING_NAMES.entries()) fields.push(`lag_${ring}=${lag[i]}`);
   fields.push(`open_spans=${stats.openSpans}`);
   for (const s of SIGNALS) fields.push(`queued_${s}=${stats.export[s].queued}`);
   for (const s of SIGNALS) fields.push(`exported_${s}=${stats.export[s].exported}`);
@@ -62,7 +62,7 @@ export function statusLine(label: string, stats: CollectorStats, previous: Statu
 /** `name=total` (always, with `total`) and `name_<ring>=n` for each ring with a non-zero count. */
 function perRing(fields: string[], name: string, counts: readonly number[], total: boolean): void {
   if (total) fields.push(`${name}=${counts.reduce((a, b) => a + Number(b), 0)}`);
-  RING_NAMES.forEach((ring, i) => nonZero(fields, `${name}_${ring}`, Number(counts[i] ?? 0)));
+  for (const [i, ring] of RING_NAMES.entries()) nonZero(fields, `${name}_${ring}`, Number(counts[i] ?? 0));
 }
 
 function nonZero(fields: string[], key: string, value: number): void {

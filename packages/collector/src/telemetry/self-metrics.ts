@@ -104,7 +104,14 @@ export function selfMetrics(stats: CollectorStats, targets: Readonly<Record<Sign
 
   // The file side, per ring.
   add('otlp_mmap.collector.ring.read', 'counter', '{message}', 'Messages read from the rings of the file', perRing(stats.read, false));
-  if (stats.lag) add('otlp_mmap.collector.ring.lag', 'updowncounter', '{message}', 'Messages written and not read yet (writer_index - reader_index)', perRing(stats.lag, false));
+  if (stats.lag)
+    add(
+      'otlp_mmap.collector.ring.lag',
+      'updowncounter',
+      '{message}',
+      'Messages written and not read yet (writer_index - reader_index)',
+      perRing(stats.lag, false),
+    );
   const dropped: SelfMetricPoint[] = [];
   const drop = (reason: string, counts: readonly number[]): void => {
     counts.forEach((n, ring) => {
@@ -123,14 +130,50 @@ export function selfMetrics(stats: CollectorStats, targets: Readonly<Record<Sign
   if (resyncs) add('otlp_mmap.collector.ring.resyncs', 'counter', '{resync}', 'Impossible ring indexes found and corrected', perRing(resyncs, true));
 
   add('otlp_mmap.collector.span.open', 'updowncounter', '{span}', 'Spans started and not exported yet', single(stats.openSpans));
-  add('otlp_mmap.collector.span.incomplete', 'counter', '{span}', 'Spans exported without their end (age or count cap, shutdown, file change)', single(stats.incompleteSpans));
-  add('otlp_mmap.collector.span.evicted', 'counter', '{span}', 'Open spans exported incomplete because of --span-max-age or --max-active-spans', single(stats.evictedSpans));
+  add(
+    'otlp_mmap.collector.span.incomplete',
+    'counter',
+    '{span}',
+    'Spans exported without their end (age or count cap, shutdown, file change)',
+    single(stats.incompleteSpans),
+  );
+  add(
+    'otlp_mmap.collector.span.evicted',
+    'counter',
+    '{span}',
+    'Open spans exported incomplete because of --span-max-age or --max-active-spans',
+    single(stats.evictedSpans),
+  );
   add('otlp_mmap.collector.span.replaced', 'counter', '{span}', 'Open spans whose ids a new StartSpan took (exported incomplete)', single(stats.replacedSpans));
-  add('otlp_mmap.collector.span_event.orphaned', 'counter', '{event}', 'Span events for a span not open, exported as log records', single(stats.orphanSpanEvents));
-  add('otlp_mmap.collector.reference.unresolved', 'counter', '{reference}', 'References to the dictionary that did not resolve (left out of an exported record)', single(stats.unresolved));
-  add('otlp_mmap.collector.measurement.aggregated', 'counter', '{measurement}', 'Measurements aggregated into the exported metrics', single(stats.measurements.recorded));
+  add(
+    'otlp_mmap.collector.span_event.orphaned',
+    'counter',
+    '{event}',
+    'Span events for a span not open, exported as log records',
+    single(stats.orphanSpanEvents),
+  );
+  add(
+    'otlp_mmap.collector.reference.unresolved',
+    'counter',
+    '{reference}',
+    'References to the dictionary that did not resolve (left out of an exported record)',
+    single(stats.unresolved),
+  );
+  add(
+    'otlp_mmap.collector.measurement.aggregated',
+    'counter',
+    '{measurement}',
+    'Measurements aggregated into the exported metrics',
+    single(stats.measurements.recorded),
+  );
   add('otlp_mmap.collector.file.resets', 'counter', '{reset}', 'Files re-initialised or replaced by a new writer', single(stats.resets));
-  add('otlp_mmap.collector.file.truncations', 'counter', '{truncation}', 'Times the file was cut shorter by another program while being read', single(stats.truncations));
+  add(
+    'otlp_mmap.collector.file.truncations',
+    'counter',
+    '{truncation}',
+    'Times the file was cut shorter by another program while being read',
+    single(stats.truncations),
+  );
   add('otlp_mmap.collector.file.truncation_lost', 'counter', '{message}', 'Messages known lost to truncations of the file', single(stats.lostOnTruncation));
   add('process.memory.usage', 'updowncounter', 'By', 'The amount of physical memory in use (RSS)', single(stats.rssBytes));
   return metrics;

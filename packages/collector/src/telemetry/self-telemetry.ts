@@ -55,7 +55,9 @@ export class SelfTelemetry {
       resourceMetrics: [
         {
           resource: collectorResource(),
-          scopeMetrics: [{ scope: { name: COLLECTOR_SCOPE_NAME, version: COLLECTOR_VERSION, attributes: [], droppedAttributesCount: 0 }, metrics, schemaUrl: '' }],
+          scopeMetrics: [
+            { scope: { name: COLLECTOR_SCOPE_NAME, version: COLLECTOR_VERSION, attributes: [], droppedAttributesCount: 0 }, metrics, schemaUrl: '' },
+          ],
           schemaUrl: '',
         },
       ],
@@ -96,7 +98,9 @@ export class SelfTelemetry {
         value: {
           dataPoints,
           isMonotonic: monotonic,
-          aggregationTemporality: delta ? otlpMetrics.AggregationTemporality.AGGREGATION_TEMPORALITY_DELTA : otlpMetrics.AggregationTemporality.AGGREGATION_TEMPORALITY_CUMULATIVE,
+          aggregationTemporality: delta
+            ? otlpMetrics.AggregationTemporality.AGGREGATION_TEMPORALITY_DELTA
+            : otlpMetrics.AggregationTemporality.AGGREGATION_TEMPORALITY_CUMULATIVE,
         },
       },
     });

@@ -18,7 +18,7 @@
  * hold. Generated `encode(message, writer)` functions accept it in place of a
  * `BinaryWriter`.
  */
-import { BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
+import { BinaryWriter, type WireType } from '@bufbuild/protobuf/wire';
 
 /** Capacity of the buffer allocated by the first write. */
 const INITIAL_CAPACITY = 1024;
@@ -389,15 +389,15 @@ export class FlatWriter extends BinaryWriter {
 
 function checkUint32(value: unknown): number {
   const n = typeof value === 'string' ? Number(value) : value;
-  if (typeof n !== 'number') throw new Error('invalid uint32: ' + typeof value);
-  if (!Number.isInteger(n) || n > UINT32_MAX || n < 0) throw new Error('invalid uint32: ' + n);
+  if (typeof n !== 'number') throw new Error(`invalid uint32: ${typeof value}`);
+  if (!Number.isInteger(n) || n > UINT32_MAX || n < 0) throw new Error(`invalid uint32: ${n}`);
   return n >>> 0;
 }
 
 function checkInt32(value: unknown): number {
   const n = typeof value === 'string' ? Number(value) : value;
-  if (typeof n !== 'number') throw new Error('invalid int32: ' + typeof value);
-  if (!Number.isInteger(n) || n > INT32_MAX || n < INT32_MIN) throw new Error('invalid int32: ' + n);
+  if (typeof n !== 'number') throw new Error(`invalid int32: ${typeof value}`);
+  if (!Number.isInteger(n) || n > INT32_MAX || n < INT32_MIN) throw new Error(`invalid int32: ${n}`);
   return n | 0;
 }
 
@@ -405,12 +405,12 @@ function checkFloat32(value: unknown): void {
   let n = value;
   if (typeof value === 'string') {
     n = Number(value);
-    if (Number.isNaN(n) && value !== 'NaN') throw new Error('invalid float32: ' + value);
+    if (Number.isNaN(n) && value !== 'NaN') throw new Error(`invalid float32: ${value}`);
   } else if (typeof value !== 'number') {
-    throw new Error('invalid float32: ' + typeof value);
+    throw new Error(`invalid float32: ${typeof value}`);
   }
   // Too large for a float32 (it would round to infinity); NaN and infinities are valid.
-  if (!Number.isFinite(Math.fround(n as number)) && Number.isFinite(n)) throw new Error('invalid float32: ' + n);
+  if (!Number.isFinite(Math.fround(n as number)) && Number.isFinite(n)) throw new Error(`invalid float32: ${n}`);
 }
 
 function parseInt64(value: string | number | bigint): bigint {

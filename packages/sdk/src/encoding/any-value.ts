@@ -25,18 +25,18 @@
  */
 import { diag } from '@opentelemetry/api';
 import {
-  ANY_ARRAY,
-  ANY_BOOL,
-  ANY_BYTES,
-  ANY_DOUBLE,
-  ANY_INT,
-  ANY_KVLIST,
-  ANY_STRING,
-  ARRAY_VALUES,
-  KV_KEY_REF,
-  KV_VALUE,
-  KVLIST_VALUES,
-} from './fields.js';
+  ANY_VALUE_ARRAY_VALUE,
+  ANY_VALUE_BOOL_VALUE,
+  ANY_VALUE_BYTES_VALUE,
+  ANY_VALUE_DOUBLE_VALUE,
+  ANY_VALUE_INT_VALUE,
+  ANY_VALUE_KVLIST_VALUE,
+  ANY_VALUE_STRING_VALUE,
+  ARRAY_VALUE_VALUES,
+  KEY_VALUE_REF_KEY_REF,
+  KEY_VALUE_REF_VALUE,
+  KEY_VALUE_LIST_VALUES,
+} from '@otlp-mmap/protocol/tags';
 import type { ProtoWriter } from './proto-writer.js';
 
 /** Deepest nesting of arrays and maps that is converted. */
@@ -66,15 +66,7 @@ const ancestors: object[] = [];
  * {@link KeyRefs.countDropped}). `slot`, when not negative, is the
  * attribute's position slot for {@link KeyRefs.stringAt}.
  */
-export function writeKeyValue(
-  w: ProtoWriter,
-  tag: number,
-  key: string,
-  value: unknown,
-  keys: KeyRefs,
-  lengthLimit: number,
-  slot = -1,
-): boolean {
+export function writeKeyValue(w: ProtoWriter, tag: number, key: string, value: unknown, keys: KeyRefs, lengthLimit: number, slot = -1): boolean {
   if (value === undefined || value === null) return false;
   if (typeof key !== 'string' || key.length === 0) {
     diag.warn(`otlp-mmap: attribute with an invalid key (${String(key)}) dropped`);
@@ -109,13 +101,13 @@ export function writeKeyValue(
   w.uint32(tag);
   w.fork();
   if (keyRef !== 0) {
-    w.uint32(KV_KEY_REF);
+    w.uint32(KEY_VALUE_REF_KEY_REF);
     w.int64(keyRef);
   }
-  w.uint32(KV_VALUE);
+  w.uint32(KEY_VALUE_REF_VALUE);
   w.fork();
   if (typeof value === 'string') {
-    w.uint32(ANY_STRING);
+    w.uint32(ANY_VALUE_STRING_VALUE);
     w.string(value.length > lengthLimit ? value.slice(0, lengthLimit) : value);
   } else if (!writeAnyValue(w, value, keys, lengthLimit, 0)) {
     // writeAnyValue told diag why.
@@ -136,20 +128,20 @@ export function writeKeyValue(
 export function writeAnyValue(w: ProtoWriter, value: unknown, keys: KeyRefs, lengthLimit: number, depth: number): boolean {
   switch (typeof value) {
     case 'string':
-      w.uint32(ANY_STRING);
+      w.uint32(ANY_VALUE_STRING_VALUE);
       w.string(value.length > lengthLimit ? value.slice(0, lengthLimit) : value);
       return true;
     case 'number':
       if (Number.isSafeInteger(value) && !Object.is(value, -0)) {
-        w.uint32(ANY_INT);
+        w.uint32(ANY_VALUE_INT_VALUE);
         w.int64(value);
       } else {
-        w.uint32(ANY_DOUBLE);
+        w.uint32(ANY_VALUE_DOUBLE_VALUE);
         w.double(value);
       }
       return true;
     case 'boolean':
-      w.uint32(ANY_BOOL);
+      w.uint32(ANY_VALUE_BOOL_VALUE);
       w.uint32(value ? 1 : 0);
       return true;
     case 'bigint':
@@ -169,28 +161,28 @@ export function writeAnyValue(w: ProtoWriter, value: unknown, keys: KeyRefs, len
 function writeBigInt(w: ProtoWriter, value: bigint): void {
   if (value >= INT64_MIN && value <= INT64_MAX) {
     const u = BigInt.asUintN(64, value);
-    w.uint32(ANY_INT);
+    w.uint32(ANY_VALUE_INT_VALUE);
     w.varint64(Number(u & LOW_32), Number(u >> 32n));
   } else {
-    w.uint32(ANY_STRING);
+    w.uint32(ANY_VALUE_STRING_VALUE);
     w.string(value.toString());
   }
 }
 
 function writeObject(w: ProtoWriter, value: object, keys: KeyRefs, lengthLimit: number, depth: number): boolean {
   if (value instanceof Uint8Array) {
-    w.uint32(ANY_BYTES);
+    w.uint32(ANY_VALUE_BYTES_VALUE);
     w.bytes(value.length > lengthLimit ? value.subarray(0, lengthLimit) : value);
     return true;
   }
   if (value instanceof ArrayBuffer) {
-    w.uint32(ANY_BYTES);
+    w.uint32(ANY_VALUE_BYTES_VALUE);
     const bytes = new Uint8Array(value);
     w.bytes(bytes.length > lengthLimit ? bytes.subarray(0, lengthLimit) : bytes);
     return true;
   }
   if (value instanceof Date) {
-    w.uint32(ANY_STRING);
+    w.uint32(ANY_VALUE_STRING_VALUE);
     w.string(Number.isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString());
     return true;
   }
@@ -218,11 +210,11 @@ function writeObject(w: ProtoWriter, value: object, keys: KeyRefs, lengthLimit: 
 }
 
 function writeArray(w: ProtoWriter, items: ArrayLike<unknown>, keys: KeyRefs, lengthLimit: number, depth: number): void {
-  w.uint32(ANY_ARRAY);
+  w.uint32(ANY_VALUE_ARRAY_VALUE);
   w.fork();
   const n = items.length;
   for (let i = 0; i < n; i++) {
-    w.uint32(ARRAY_VALUES);
+    w.uint32(ARRAY_VALUE_VALUES);
     w.fork();
     // A value that cannot be represented stays as an empty value: positions are kept.
     writeAnyValue(w, items[i], keys, lengthLimit, depth);
@@ -232,20 +224,14 @@ function writeArray(w: ProtoWriter, items: ArrayLike<unknown>, keys: KeyRefs, le
 }
 
 function writeMap(w: ProtoWriter, map: Map<unknown, unknown>, keys: KeyRefs, lengthLimit: number, depth: number): void {
-  w.uint32(ANY_KVLIST);
+  w.uint32(ANY_VALUE_KVLIST_VALUE);
   w.fork();
   for (const [k, v] of map) writeNestedEntry(w, typeof k === 'string' ? k : String(k), v, keys, lengthLimit, depth);
   w.join();
 }
 
-function writePlainObject(
-  w: ProtoWriter,
-  obj: Record<string, unknown>,
-  keys: KeyRefs,
-  lengthLimit: number,
-  depth: number,
-): void {
-  w.uint32(ANY_KVLIST);
+function writePlainObject(w: ProtoWriter, obj: Record<string, unknown>, keys: KeyRefs, lengthLimit: number, depth: number): void {
+  w.uint32(ANY_VALUE_KVLIST_VALUE);
   w.fork();
   for (const k of Object.keys(obj)) writeNestedEntry(w, k, obj[k], keys, lengthLimit, depth);
   w.join();
@@ -256,13 +242,13 @@ function writeNestedEntry(w: ProtoWriter, key: string, value: unknown, keys: Key
   const mark = w.pos;
   const open = w.openMessages;
   const keyRef = keys.string(key);
-  w.uint32(KVLIST_VALUES);
+  w.uint32(KEY_VALUE_LIST_VALUES);
   w.fork();
   if (keyRef !== 0) {
-    w.uint32(KV_KEY_REF);
+    w.uint32(KEY_VALUE_REF_KEY_REF);
     w.int64(keyRef);
   }
-  w.uint32(KV_VALUE);
+  w.uint32(KEY_VALUE_REF_VALUE);
   w.fork();
   if (!writeAnyValue(w, value, keys, lengthLimit, depth)) {
     w.rewind(mark, open);

@@ -85,10 +85,7 @@ export class EncodedMemo {
     const length = w.pos - start;
     const way = this.recent[slot] ^ 1;
     const entry = 2 * slot + way;
-    if (
-      length > ENTRY_SIZE - 3 ||
-      !(typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && value !== 0))
-    ) {
+    if (length > ENTRY_SIZE - 3 || !(typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && value !== 0))) {
       this.keys[entry] = undefined;
       return;
     }

@@ -20,6 +20,27 @@
  * @internal
  */
 
+import * as T from '@otlp-mmap/protocol/tags';
+
+// Module-local copies of the tags the fast paths below write: V8 folds a
+// module's own constants into optimised code, but loads an imported binding
+// each time it is used.
+const {
+  SPAN_EVENT_SCOPE_REF,
+  SPAN_EVENT_TRACE_ID,
+  SPAN_EVENT_SPAN_ID,
+  START_SPAN_FLAGS,
+  START_SPAN_NAME,
+  START_SPAN_KIND,
+  START_SPAN_START_TIME_UNIX_NANO,
+  KEY_VALUE_REF_KEY_REF,
+  KEY_VALUE_REF_VALUE,
+  ANY_VALUE_STRING_VALUE,
+  ANY_VALUE_BOOL_VALUE,
+  ANY_VALUE_INT_VALUE,
+  ANY_VALUE_DOUBLE_VALUE,
+} = T;
+
 /** Protobuf wire types. */
 export const WIRE_VARINT = 0;
 export const WIRE_FIXED64 = 1;
@@ -149,7 +170,7 @@ export class ProtoWriter {
       lo >>>= 7;
     }
     // The fifth group takes lo's top 4 bits and hi's low 3.
-    let mixed = lo | ((hi & 7) << 4);
+    const mixed = lo | ((hi & 7) << 4);
     hi >>>= 3;
     if (hi === 0) {
       buf[pos++] = mixed;
@@ -309,60 +330,52 @@ export class ProtoWriter {
   }
 
   /**
-   * StartSpan `flags` (16, fixed32), the first field after the parent span
-   * id; {@link ProtoWriter.startSpanName} and {@link ProtoWriter.startSpanKindTime}
+   * StartSpan `flags` (fixed32), the first field after the parent span id;
+   * {@link ProtoWriter.startSpanName} and {@link ProtoWriter.startSpanKindTime}
    * follow.
    */
   startSpanFlags(flags: number): void {
     this.ensure(6);
     const p = this.pos;
-    this.buf[p] = 0x85; // field 16, fixed32: a two-byte tag
-    this.buf[p + 1] = 0x01;
+    // A two-byte tag (field number 16 and above).
+    this.buf[p] = (START_SPAN_FLAGS & 0x7f) | 0x80;
+    this.buf[p + 1] = START_SPAN_FLAGS >>> 7;
     this.view.setUint32(p + 2, flags, true);
     this.pos = p + 6;
   }
 
-  /** StartSpan `name` (5). */
+  /** StartSpan `name`. */
   startSpanName(name: string): void {
     this.ensure(1);
-    this.buf[this.pos++] = 0x2a; // field 5, bytes
+    this.buf[this.pos++] = START_SPAN_NAME;
     this.string(name);
   }
 
-  /** StartSpan `kind` (6) and `start_time_unix_nano` (7). */
+  /** StartSpan `kind` and `start_time_unix_nano`. */
   startSpanKindTime(kind: number, timeLo: number, timeHi: number): void {
     this.ensure(1);
-    this.buf[this.pos++] = 0x30; // field 6, varint
+    this.buf[this.pos++] = START_SPAN_KIND;
     this.uint32(kind);
-    this.tagFixed64(0x39, timeLo, timeHi); // field 7, fixed64
+    this.tagFixed64(START_SPAN_START_TIME_UNIX_NANO, timeLo, timeHi);
   }
 
   /**
-   * The fields every SpanEvent starts with — `scope_ref` (20), `trace_id` (1)
-   * and `span_id` (2), ids given as big-endian uint32 words — then opens the
+   * The fields every SpanEvent starts with — `scope_ref`, `trace_id` and
+   * `span_id`, ids given as big-endian uint32 words — then opens the
    * `event` field whose one-byte tag is `eventTag`. One bounds check, no calls.
    *
    * `wide` reserves two bytes for the event's length instead of one: for a
    * message expected to reach 128 bytes (a StartSpan with attributes), whose
    * content then needs no shift when it is closed.
    */
-  spanEventHeader(
-    scopeRef: number,
-    t0: number,
-    t1: number,
-    t2: number,
-    t3: number,
-    s0: number,
-    s1: number,
-    eventTag: number,
-    wide = false,
-  ): void {
+  spanEventHeader(scopeRef: number, t0: number, t1: number, t2: number, t3: number, s0: number, s1: number, eventTag: number, wide = false): void {
     if (this.depth >= MAX_DEPTH) throw new RangeError('protobuf nesting too deep');
     this.ensure(48);
     const buf = this.buf;
     let p = this.pos;
-    buf[p++] = 0xa0; // field 20, varint
-    buf[p++] = 0x01;
+    // A two-byte tag (field number 16 and above).
+    buf[p++] = (SPAN_EVENT_SCOPE_REF & 0x7f) | 0x80;
+    buf[p++] = SPAN_EVENT_SCOPE_REF >>> 7;
     let v = scopeRef;
     while (v > 127) {
       buf[p++] = (v % 128) | 128;
@@ -370,13 +383,13 @@ export class ProtoWriter {
     }
     buf[p++] = v;
     const view = this.view;
-    buf[p] = 0x0a; // field 1, bytes
+    buf[p] = SPAN_EVENT_TRACE_ID;
     buf[p + 1] = 16;
     view.setUint32(p + 2, t0);
     view.setUint32(p + 6, t1);
     view.setUint32(p + 10, t2);
     view.setUint32(p + 14, t3);
-    buf[p + 18] = 0x12; // field 2, bytes
+    buf[p + 18] = SPAN_EVENT_SPAN_ID;
     buf[p + 19] = 8;
     view.setUint32(p + 20, s0);
     view.setUint32(p + 24, s1);
@@ -393,7 +406,7 @@ export class ProtoWriter {
   }
 
   // ---------------------------------------------------------------- fast paths
-  // A `KeyValueRef { key_ref = 1; value = 2 }` (FORMAT.md 5) whose lengths are
+  // A `KeyValueRef { key_ref; value }` (FORMAT.md 5) whose lengths are
   // all known in advance is written in one pass, without fork/join. Every
   // `key_ref` a file can hold (any safe integer: references are file offsets)
   // is taken. Only kvAscii declines some values (long or non-ASCII strings),
@@ -402,7 +415,7 @@ export class ProtoWriter {
 
   /**
    * Writes the head of a one-pass KeyValueRef at `pos`: its field tag, its
-   * length `kvLen` (< 128) and `key_ref` (field 1). Returns the position
+   * length `kvLen` (< 128) and `key_ref`. Returns the position
    * after it; `pos` is left for the caller to move once the value is written.
    */
   private kvHead(tag: number, kvLen: number, keyRef: number): number {
@@ -410,7 +423,7 @@ export class ProtoWriter {
     let p = this.pos;
     buf[p++] = tag;
     buf[p++] = kvLen;
-    buf[p++] = 0x08;
+    buf[p++] = KEY_VALUE_REF_KEY_REF;
     // References of 2^32 and more (files past 4 GiB) do not fit the 32-bit shifts below.
     if (keyRef >= TWO_32) return putLargeVarint(buf, p, keyRef);
     let r = keyRef;
@@ -427,14 +440,14 @@ export class ProtoWriter {
     const n = value.length;
     if (n > 100) return false;
     const refLen = varintSize(keyRef);
-    const kvLen = refLen + 5 + n; // 0x08 ref 0x12 len (0x0A n bytes)
+    const kvLen = refLen + 5 + n; // key_ref tag, ref, value tag, length, (string_value tag, n, n bytes)
     if (kvLen > 127) return false;
     this.ensure(kvLen + 2);
     const buf = this.buf;
     let p = this.kvHead(tag, kvLen, keyRef);
-    buf[p++] = 0x12;
+    buf[p++] = KEY_VALUE_REF_VALUE;
     buf[p++] = n + 2;
-    buf[p++] = 0x0a;
+    buf[p++] = ANY_VALUE_STRING_VALUE;
     buf[p++] = n;
     for (let i = 0; i < n; i++) {
       const c = value.charCodeAt(i);
@@ -449,13 +462,13 @@ export class ProtoWriter {
   kvSmallInt(tag: number, keyRef: number, value: number): void {
     const refLen = varintSize(keyRef);
     const valLen = varintSize(value);
-    const kvLen = refLen + 4 + valLen; // 0x08 ref 0x12 len (0x18 varint)
+    const kvLen = refLen + 4 + valLen; // key_ref tag, ref, value tag, length, (int_value tag, varint)
     this.ensure(kvLen + 2);
     const buf = this.buf;
     let p = this.kvHead(tag, kvLen, keyRef);
-    buf[p++] = 0x12;
+    buf[p++] = KEY_VALUE_REF_VALUE;
     buf[p++] = valLen + 1;
-    buf[p++] = 0x18;
+    buf[p++] = ANY_VALUE_INT_VALUE;
     let v = value;
     while (v > 127) {
       buf[p++] = (v & 127) | 128;
@@ -470,10 +483,10 @@ export class ProtoWriter {
     const refLen = varintSize(keyRef);
     this.ensure(refLen + 16);
     const buf = this.buf;
-    let p = this.kvHead(tag, refLen + 12, keyRef); // 0x08 ref 0x12 9 (0x21 8 bytes)
-    buf[p++] = 0x12;
+    let p = this.kvHead(tag, refLen + 12, keyRef); // key_ref tag, ref, value tag, 9, (double_value tag, 8 bytes)
+    buf[p++] = KEY_VALUE_REF_VALUE;
     buf[p++] = 9;
-    buf[p++] = 0x21;
+    buf[p++] = ANY_VALUE_DOUBLE_VALUE;
     this.pos = p;
     this.double(value);
   }
@@ -483,10 +496,10 @@ export class ProtoWriter {
     const refLen = varintSize(keyRef);
     this.ensure(refLen + 8);
     const buf = this.buf;
-    let p = this.kvHead(tag, refLen + 5, keyRef); // 0x08 ref 0x12 2 (0x10 0|1)
-    buf[p++] = 0x12;
+    let p = this.kvHead(tag, refLen + 5, keyRef); // key_ref tag, ref, value tag, 2, (bool_value tag, 0|1)
+    buf[p++] = KEY_VALUE_REF_VALUE;
     buf[p++] = 2;
-    buf[p++] = 0x10;
+    buf[p++] = ANY_VALUE_BOOL_VALUE;
     buf[p++] = value ? 1 : 0;
     this.pos = p;
   }

@@ -6,7 +6,7 @@
  */
 import type { Attributes } from '@opentelemetry/api';
 import { writeKeyValue } from '../encoding/any-value.js';
-import * as F from '../encoding/fields.js';
+import * as F from '@otlp-mmap/protocol/tags';
 import { ProtoWriter } from '../encoding/proto-writer.js';
 import type { Dictionary } from './dictionary.js';
 
@@ -35,18 +35,18 @@ export function internScope(
     const nameRef = dict.string(name);
     const versionRef = version ? dict.string(version) : 0;
     if (nameRef !== 0) {
-      w.uint32(F.SCOPE_NAME_REF);
+      w.uint32(F.INSTRUMENTATION_SCOPE_NAME_REF);
       w.int64(nameRef);
     }
     if (versionRef !== 0) {
-      w.uint32(F.SCOPE_VERSION_REF);
+      w.uint32(F.INSTRUMENTATION_SCOPE_VERSION_REF);
       w.int64(versionRef);
     }
     if (attributes) {
-      for (const k of Object.keys(attributes)) writeKeyValue(w, F.SCOPE_ATTRIBUTES, k, attributes[k], dict, Infinity);
+      for (const k of Object.keys(attributes)) writeKeyValue(w, F.INSTRUMENTATION_SCOPE_ATTRIBUTES, k, attributes[k], dict, Infinity);
     }
     if (resourceRef !== 0) {
-      w.uint32(F.SCOPE_RESOURCE_REF);
+      w.uint32(F.INSTRUMENTATION_SCOPE_RESOURCE_REF);
       w.int64(resourceRef);
     }
     return w.buf.subarray(0, w.pos);

@@ -93,11 +93,7 @@ export class MmapFile {
     this.dictionary = new Dictionary(native, () => {
       this.dropped.attributes++;
     });
-    this.maxMessageSize = [
-      native.maxMessageSize(RING_EVENTS),
-      native.maxMessageSize(RING_SPANS),
-      native.maxMessageSize(RING_MEASUREMENTS),
-    ];
+    this.maxMessageSize = [native.maxMessageSize(RING_EVENTS), native.maxMessageSize(RING_SPANS), native.maxMessageSize(RING_MEASUREMENTS)];
     // Room for the largest message any ring takes (bigger ones are dropped
     // before they are appended), and at least the usual 4 KiB.
     const capacity = Math.max(SCRATCH_MIN, ...this.maxMessageSize);
@@ -179,9 +175,7 @@ export class MmapFile {
   /** One append attempt: from the scratch memory when the message is there, else with its bytes. */
   private appendOnce(ring: RingId, w: ProtoWriter): boolean {
     const appendScratch = this.appendScratch;
-    return appendScratch !== undefined && w === this.scratch && w.inInitialBuffer
-      ? appendScratch(ring, w.pos)
-      : this.native.append(ring, w.buf, w.pos);
+    return appendScratch !== undefined && w === this.scratch && w.inInitialBuffer ? appendScratch(ring, w.pos) : this.native.append(ring, w.buf, w.pos);
   }
 
   /** Counts one message of `ring` that was not written. */

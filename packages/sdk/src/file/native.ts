@@ -1,13 +1,16 @@
 /**
- * The native binding `@otlp-mmap/native`, as the SDK uses it. Loaded with `require` so that the CommonJS loader the
- * napi build generates works the same from ESM and from CommonJS.
+ * The native binding `@otlp-mmap/native`, as the SDK uses it. The ring
+ * identifiers, the binding itself (loaded on first use, so that importing
+ * the SDK never fails by itself) and the `code` of its errors come from
+ * `@otlp-mmap/native/lazy`; the types are the binding's, generated from the
+ * Rust source by the napi build.
  *
  * @internal
  */
-import { createRequire } from 'node:module';
 import type * as Native from '@otlp-mmap/native';
 
-/** The binding's types, generated from the Rust source by the napi build. */
+export { errorCode, loadBinding, RING_EVENTS, RING_MEASUREMENTS, RING_SPANS } from '@otlp-mmap/native/lazy';
+
 export type NativeWriter = Omit<Native.Writer, 'scratchAppender' | 'isTruncated' | 'recreate'> & {
   /** Optional, so that a stand-in writer (benchmarks, tests) may leave it out. */
   scratchAppender?: Native.Writer['scratchAppender'];
@@ -20,32 +23,3 @@ export type NativeWriter = Omit<Native.Writer, 'scratchAppender' | 'isTruncated'
 export type ScratchAppender = ReturnType<Native.Writer['scratchAppender']>;
 export type NativeWriterOptions = Native.WriterOptions;
 export type RingId = Native.Ring;
-type NativeModule = typeof Native;
-
-/**
- * Ring identifiers (FORMAT.md section 3, in file order): the values of the
- * binding's `Ring` enum, usable before the binding is loaded.
- */
-export const RING_EVENTS = 0 as Native.Ring.Events;
-export const RING_SPANS = 1 as Native.Ring.Spans;
-export const RING_MEASUREMENTS = 2 as Native.Ring.Measurements;
-
-let loaded: NativeModule | undefined;
-
-/** Loads the binding on first use, so importing the SDK never fails by itself. */
-export function nativeBinding(): NativeModule {
-  if (loaded === undefined) {
-    const require = createRequire(import.meta.url);
-    loaded = require('@otlp-mmap/native') as NativeModule;
-  }
-  return loaded;
-}
-
-/** The stable `code` of an error thrown by the binding, if any. */
-export function errorCode(err: unknown): string | undefined {
-  if (typeof err === 'object' && err !== null && 'code' in err) {
-    const code = (err as { code: unknown }).code;
-    return typeof code === 'string' ? code : undefined;
-  }
-  return undefined;
-}

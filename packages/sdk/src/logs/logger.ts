@@ -11,15 +11,15 @@
  *
  * @internal
  */
-import { type Attributes, context as contextApi, diag, isSpanContextValid, trace } from '@opentelemetry/api';
+import { type Attributes, context as contextApi, diag, trace } from '@opentelemetry/api';
 import type { Logger, LogRecord, SeverityNumber } from '@opentelemetry/api-logs';
 import type { ResolvedLogLimits } from '../config.js';
 import { writeAnyValue, writeKeyValue } from '../encoding/any-value.js';
-import * as F from '../encoding/fields.js';
+import * as F from '@otlp-mmap/protocol/tags';
 import type { ProtoWriter } from '../encoding/proto-writer.js';
 import type { MmapFile } from '../file/mmap-file.js';
 import { RING_EVENTS } from '../file/native.js';
-import { MmapSpan } from '../trace/span.js';
+import { writeSpanContext } from '../trace/span.js';
 import { type Nanos64, timeInputInto } from '../time.js';
 
 const hasOwn = Object.prototype.hasOwnProperty;
@@ -51,7 +51,7 @@ export class MmapLogger implements Logger {
       try {
         w.uint32(F.EVENT_SCOPE_REF);
         w.int64(this.scopeRef);
-        w.tagFixed64(F.EVENT_TIME, time.lo, time.hi);
+        w.tagFixed64(F.EVENT_TIME_UNIX_NANO, time.lo, time.hi);
         const severity = record.severityNumber;
         if (typeof severity === 'number' && severity > 0 && severity <= 24) {
           w.uint32(F.EVENT_SEVERITY_NUMBER);
@@ -69,10 +69,11 @@ export class MmapLogger implements Logger {
           else w.rewind(mark, 0);
         }
         if (nameRef !== 0) {
-          w.uint32(F.EVENT_NAME_REF);
+          w.uint32(F.EVENT_EVENT_NAME_REF);
           w.int64(nameRef);
         }
-        this.writeSpanContext(w, record);
+        const span = trace.getSpan(record.context ?? contextApi.active());
+        if (span !== undefined) writeSpanContext(w, F.EVENT_SPAN_CONTEXT, span, false);
         this.writeAttributes(w, record);
         file.commit(RING_EVENTS, w);
       } finally {
@@ -81,34 +82,6 @@ export class MmapLogger implements Logger {
     } catch (err) {
       diag.error('otlp-mmap: emit failed', err);
     }
-  }
-
-  private writeSpanContext(w: ProtoWriter, record: LogRecord): void {
-    const span = trace.getSpan(record.context ?? contextApi.active());
-    if (span === undefined) return;
-    if (span instanceof MmapSpan) {
-      w.uint32(F.EVENT_SPAN_CONTEXT);
-      w.fork();
-      w.uint32(F.SPAN_CONTEXT_SPAN_ID);
-      w.wordBytes2(span.s0, span.s1);
-      w.uint32(F.SPAN_CONTEXT_TRACE_ID);
-      w.wordBytes4(span.t0, span.t1, span.t2, span.t3);
-      w.uint32(F.SPAN_CONTEXT_FLAGS);
-      w.fixed32(span.traceFlags);
-      w.join();
-      return;
-    }
-    const sc = span.spanContext();
-    if (!isSpanContextValid(sc)) return;
-    w.uint32(F.EVENT_SPAN_CONTEXT);
-    w.fork();
-    w.uint32(F.SPAN_CONTEXT_SPAN_ID);
-    w.hexBytes(sc.spanId);
-    w.uint32(F.SPAN_CONTEXT_TRACE_ID);
-    w.hexBytes(sc.traceId);
-    w.uint32(F.SPAN_CONTEXT_FLAGS);
-    w.fixed32(sc.traceFlags & 0xff);
-    w.join();
   }
 
   private writeAttributes(w: ProtoWriter, record: LogRecord): void {

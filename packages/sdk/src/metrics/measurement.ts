@@ -6,14 +6,14 @@
  *
  * @internal
  */
-import { type Attributes, type Context, context as contextApi, isSpanContextValid, ROOT_CONTEXT, trace, TraceFlags } from '@opentelemetry/api';
+import { type Attributes, type Context, context as contextApi, ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import { writeKeyValue } from '../encoding/any-value.js';
-import * as F from '../encoding/fields.js';
+import * as F from '@otlp-mmap/protocol/tags';
 import type { ProtoWriter } from '../encoding/proto-writer.js';
 import type { Dictionary } from '../file/dictionary.js';
 import type { MmapFile } from '../file/mmap-file.js';
 import { RING_MEASUREMENTS } from '../file/native.js';
-import { MmapSpan } from '../trace/span.js';
+import { writeSpanContext } from '../trace/span.js';
 import type { AttributeMemo } from './attribute-memo.js';
 
 const hasOwn = Object.prototype.hasOwnProperty;
@@ -48,11 +48,11 @@ export function writeMeasurement(
       }
     }
     if (isInt) {
-      w.tagFixed64(F.MEASUREMENT_TIME, timeLo, timeHi);
+      w.tagFixed64(F.MEASUREMENT_TIME_UNIX_NANO, timeLo, timeHi);
       w.uint32(F.MEASUREMENT_AS_LONG);
       w.int64(value);
     } else {
-      w.tagFixed64TagDouble(F.MEASUREMENT_TIME, timeLo, timeHi, F.MEASUREMENT_AS_DOUBLE, value);
+      w.tagFixed64TagDouble(F.MEASUREMENT_TIME_UNIX_NANO, timeLo, timeHi, F.MEASUREMENT_AS_DOUBLE, value);
     }
     writeExemplarContext(w, ctx);
     return file.commit(RING_MEASUREMENTS, w);
@@ -124,29 +124,5 @@ function writeExemplarContext(w: ProtoWriter, ctx: Context | undefined): void {
   // The root context holds no span (the common case outside any span).
   if (active === ROOT_CONTEXT) return;
   const span = trace.getSpan(active);
-  if (span === undefined) return;
-  if (span instanceof MmapSpan) {
-    if ((span.traceFlags & TraceFlags.SAMPLED) === 0) return;
-    w.uint32(F.MEASUREMENT_SPAN_CONTEXT);
-    w.fork();
-    w.uint32(F.SPAN_CONTEXT_SPAN_ID);
-    w.wordBytes2(span.s0, span.s1);
-    w.uint32(F.SPAN_CONTEXT_TRACE_ID);
-    w.wordBytes4(span.t0, span.t1, span.t2, span.t3);
-    w.uint32(F.SPAN_CONTEXT_FLAGS);
-    w.fixed32(span.traceFlags);
-    w.join();
-    return;
-  }
-  const sc = span.spanContext();
-  if (!isSpanContextValid(sc) || (sc.traceFlags & TraceFlags.SAMPLED) === 0) return;
-  w.uint32(F.MEASUREMENT_SPAN_CONTEXT);
-  w.fork();
-  w.uint32(F.SPAN_CONTEXT_SPAN_ID);
-  w.hexBytes(sc.spanId);
-  w.uint32(F.SPAN_CONTEXT_TRACE_ID);
-  w.hexBytes(sc.traceId);
-  w.uint32(F.SPAN_CONTEXT_FLAGS);
-  w.fixed32(sc.traceFlags & 0xff);
-  w.join();
+  if (span !== undefined) writeSpanContext(w, F.MEASUREMENT_SPAN_CONTEXT, span, true);
 }

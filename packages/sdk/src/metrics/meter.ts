@@ -66,10 +66,7 @@ export class MmapMeter implements Meter {
   }
 
   createObservableUpDownCounter(name: string, options?: MetricOptions): ObservableUpDownCounter {
-    return (
-      this.observable(name, options, InstrumentKind.ObservableUpDownCounter) ??
-      noopMeter.createObservableUpDownCounter(name)
-    );
+    return this.observable(name, options, InstrumentKind.ObservableUpDownCounter) ?? noopMeter.createObservableUpDownCounter(name);
   }
 
   createObservableGauge(name: string, options?: MetricOptions): ObservableGauge {
@@ -91,20 +88,10 @@ export class MmapMeter implements Meter {
     return new SyncInstrument(this.shared.file, ref, name, options?.valueType === ValueType.INT, nonNegative);
   }
 
-  private observable(
-    name: string,
-    options: MetricOptions | undefined,
-    kind: InstrumentKind,
-  ): ObservableInstrument | undefined {
+  private observable(name: string, options: MetricOptions | undefined, kind: InstrumentKind): ObservableInstrument | undefined {
     const ref = this.define(name, options, kind);
     if (ref === undefined) return undefined;
-    const instrument = new ObservableInstrument(
-      this.shared.file,
-      ref,
-      name,
-      options?.valueType === ValueType.INT,
-      kind === InstrumentKind.ObservableCounter,
-    );
+    const instrument = new ObservableInstrument(this.shared.file, ref, name, options?.valueType === ValueType.INT, kind === InstrumentKind.ObservableCounter);
     this.shared.registry.add(instrument);
     return instrument;
   }
@@ -134,9 +121,7 @@ export class MmapMeter implements Meter {
 function boundaries(name: string, options: MetricOptions | undefined): number[] {
   const given = options?.advice?.explicitBucketBoundaries;
   if (given === undefined) return [];
-  const ok =
-    Array.isArray(given) &&
-    given.every((b, i) => typeof b === 'number' && Number.isFinite(b) && (i === 0 || b > given[i - 1]));
+  const ok = Array.isArray(given) && given.every((b, i) => typeof b === 'number' && Number.isFinite(b) && (i === 0 || b > given[i - 1]));
   if (!ok) {
     diag.warn(`otlp-mmap: explicitBucketBoundaries of ${name} must be finite and increasing; default boundaries used`);
     return [];

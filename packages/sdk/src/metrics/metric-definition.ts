@@ -13,7 +13,7 @@
  *
  * @internal
  */
-import * as F from '../encoding/fields.js';
+import * as F from '@otlp-mmap/protocol/tags';
 import { ProtoWriter } from '../encoding/proto-writer.js';
 import type { Dictionary } from '../file/dictionary.js';
 
@@ -51,19 +51,19 @@ export function internMetric(dict: Dictionary, scopeRef: number, def: MetricDefi
 function encodeMetric(scopeRef: number, def: MetricDefinition): Uint8Array {
   const w = new ProtoWriter(256);
   if (def.name) {
-    w.uint32(F.METRIC_NAME);
+    w.uint32(F.METRIC_REF_NAME);
     w.string(def.name);
   }
   if (def.description) {
-    w.uint32(F.METRIC_DESCRIPTION);
+    w.uint32(F.METRIC_REF_DESCRIPTION);
     w.string(def.description);
   }
   if (def.unit) {
-    w.uint32(F.METRIC_UNIT);
+    w.uint32(F.METRIC_REF_UNIT);
     w.string(def.unit);
   }
   if (scopeRef !== 0) {
-    w.uint32(F.METRIC_SCOPE_REF);
+    w.uint32(F.METRIC_REF_INSTRUMENTATION_SCOPE_REF);
     w.int64(scopeRef);
   }
   switch (def.kind) {
@@ -73,12 +73,12 @@ function encodeMetric(scopeRef: number, def: MetricDefinition): Uint8Array {
     case InstrumentKind.ObservableUpDownCounter: {
       const cumulative = def.kind === InstrumentKind.ObservableCounter || def.kind === InstrumentKind.ObservableUpDownCounter;
       const monotonic = def.kind === InstrumentKind.Counter || def.kind === InstrumentKind.ObservableCounter;
-      w.uint32(F.METRIC_SUM);
+      w.uint32(F.METRIC_REF_SUM);
       w.fork();
-      w.uint32(F.SUM_TEMPORALITY);
+      w.uint32(F.SUM_AGGREGATION_TEMPORALITY);
       w.uint32(cumulative ? CUMULATIVE : DELTA);
       if (monotonic) {
-        w.uint32(F.SUM_MONOTONIC);
+        w.uint32(F.SUM_IS_MONOTONIC);
         w.uint32(1);
       }
       w.join();
@@ -86,27 +86,27 @@ function encodeMetric(scopeRef: number, def: MetricDefinition): Uint8Array {
     }
     case InstrumentKind.Gauge:
     case InstrumentKind.ObservableGauge:
-      w.uint32(F.METRIC_GAUGE);
+      w.uint32(F.METRIC_REF_GAUGE);
       w.uint32(0);
       break;
     case InstrumentKind.Histogram:
       if (def.exponential) {
-        w.uint32(F.METRIC_EXP_HIST);
+        w.uint32(F.METRIC_REF_EXP_HIST);
         w.fork();
-        w.uint32(F.EXP_HIST_TEMPORALITY);
+        w.uint32(F.EXPONENTIAL_HISTOGRAM_AGGREGATION_TEMPORALITY);
         w.uint32(DELTA);
-        w.uint32(F.EXP_HIST_MAX_BUCKETS);
+        w.uint32(F.EXPONENTIAL_HISTOGRAM_MAX_BUCKETS);
         w.uint32(EXP_HIST_MAX_BUCKETS);
-        w.uint32(F.EXP_HIST_MAX_SCALE);
+        w.uint32(F.EXPONENTIAL_HISTOGRAM_MAX_SCALE);
         w.uint32(EXP_HIST_MAX_SCALE);
         w.join();
       } else {
-        w.uint32(F.METRIC_HISTOGRAM);
+        w.uint32(F.METRIC_REF_HISTOGRAM);
         w.fork();
-        w.uint32(F.HISTOGRAM_TEMPORALITY);
+        w.uint32(F.HISTOGRAM_AGGREGATION_TEMPORALITY);
         w.uint32(DELTA);
         if (def.boundaries.length > 0) {
-          w.uint32(F.HISTOGRAM_BOUNDARIES);
+          w.uint32(F.HISTOGRAM_BUCKET_BOUNDARIES);
           w.fork();
           for (const b of def.boundaries) w.double(b);
           w.join();

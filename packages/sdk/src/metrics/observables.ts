@@ -148,9 +148,7 @@ export class ObservableRegistry {
   }
 
   removeBatch(callback: BatchObservableCallback, observables: Observable[]): void {
-    const i = this.batches.findIndex(
-      (b) => b.callback === callback && sameMembers(b.observables, observables as ObservableInstrument[]),
-    );
+    const i = this.batches.findIndex((b) => b.callback === callback && sameMembers(b.observables, observables as ObservableInstrument[]));
     if (i >= 0) this.batches.splice(i, 1);
   }
 
@@ -172,9 +170,7 @@ export class ObservableRegistry {
     const pending: Promise<unknown>[] = [];
     const settle = (name: string, result: unknown): void => {
       if (result !== null && typeof result === 'object' && typeof (result as Promise<void>).then === 'function') {
-        pending.push(
-          (result as Promise<void>).then(undefined, (err: unknown) => diag.error(`otlp-mmap: callback of ${name} failed`, err)),
-        );
+        pending.push((result as Promise<void>).then(undefined, (err: unknown) => diag.error(`otlp-mmap: callback of ${name} failed`, err)));
       }
     };
     for (const instrument of this.instruments) {

@@ -8,15 +8,7 @@
  *
  * @internal
  */
-import {
-  type Attributes,
-  type Context,
-  type Counter,
-  diag,
-  type Gauge,
-  type Histogram,
-  type UpDownCounter,
-} from '@opentelemetry/api';
+import { type Attributes, type Context, type Counter, diag, type Gauge, type Histogram, type UpDownCounter } from '@opentelemetry/api';
 import type { MmapFile } from '../file/mmap-file.js';
 import { type Nanos64, nowInto } from '../time.js';
 import { AttributeMemo } from './attribute-memo.js';

@@ -13,8 +13,8 @@ const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'
  * State of the id generator, xoshiro128** (Blackman and Vigna): a 128-bit
  * pseudo-random generator seeded once from the CSPRNG. Ids must be unique and
  * uniformly distributed, not secret (the OpenTelemetry JS SDK draws them from
- * `Math.random()`); this one costs a few integer operations per word, where
- * refilling a pool from the CSPRNG cost ~20 ns per span.
+ * `Math.random()`); this one costs a few integer operations per word, less
+ * than refilling a pool from the CSPRNG (the SDK README's performance notes).
  */
 const state = new Int32Array(4);
 do randomFillSync(state);

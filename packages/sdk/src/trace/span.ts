@@ -22,6 +22,7 @@ import {
   diag,
   type Exception,
   type HrTime,
+  isSpanContextValid,
   type Link,
   type Span,
   type SpanAttributes,
@@ -29,10 +30,11 @@ import {
   SpanStatusCode,
   type SpanStatus,
   type TimeInput,
+  TraceFlags,
   type TraceState,
 } from '@opentelemetry/api';
+import * as F from '@otlp-mmap/protocol/tags';
 import { writeKeyValue } from '../encoding/any-value.js';
-import * as F from '../encoding/fields.js';
 import type { EncodedMemo } from '../encoding/encoded-memo.js';
 import type { ProtoWriter } from '../encoding/proto-writer.js';
 import { RING_EVENTS, RING_SPANS } from '../file/native.js';
@@ -151,10 +153,10 @@ export class MmapSpan implements Span {
         attributes !== undefined || samplerAttributes !== undefined,
       );
       if (hasParent) {
-        w.uint32(F.START_PARENT_SPAN_ID);
+        w.uint32(F.START_SPAN_PARENT_SPAN_ID);
         w.wordBytes2(parentS0, parentS1);
       }
-      // flags (F.START_FLAGS), name (F.START_NAME), kind (F.START_KIND), time (F.START_TIME)
+      // flags, name, kind and start time, through the writer's StartSpan fast paths
       w.startSpanFlags(this.traceFlags | FLAG_HAS_IS_REMOTE | (parentIsRemote ? FLAG_IS_REMOTE : 0));
       if (!memo.replay(w, MEMO_NAME, name, '')) {
         const mark = w.pos;
@@ -162,12 +164,10 @@ export class MmapSpan implements Span {
         memo.remember(w, MEMO_NAME, name, '', mark);
       }
       w.startSpanKindTime(kind + 1, this.startLo, this.startHi);
-      if (attributes !== undefined) rest = this.encodeAttributes(w, F.START_ATTRIBUTES, attributes, null, max, memo);
+      if (attributes !== undefined) rest = this.encodeAttributes(w, F.START_SPAN_ATTRIBUTES, attributes, null, max, memo);
       if (samplerAttributes !== undefined) {
         samplerRest =
-          rest === null
-            ? this.encodeAttributes(w, F.START_ATTRIBUTES, samplerAttributes, null, max, undefined)
-            : Object.keys(samplerAttributes);
+          rest === null ? this.encodeAttributes(w, F.START_SPAN_ATTRIBUTES, samplerAttributes, null, max, undefined) : Object.keys(samplerAttributes);
       }
       w.join();
       if (!file.commit(RING_SPANS, w)) this.silent = true;
@@ -213,7 +213,7 @@ export class MmapSpan implements Span {
       try {
         this.header(w, F.SPAN_EVENT_ATTRIBUTES);
         const bodyStart = w.pos;
-        fits = this.encodeOne(w, F.UPDATE_ATTRIBUTES, key, value, max, SLOTS_UPDATE);
+        fits = this.encodeOne(w, F.UPDATE_ATTRIBUTES_ATTRIBUTES, key, value, max, SLOTS_UPDATE);
         w.join();
         if (fits && w.pos > bodyStart) file.commit(RING_SPANS, w);
       } finally {
@@ -311,7 +311,7 @@ export class MmapSpan implements Span {
       const w = file.begin();
       try {
         this.header(w, F.SPAN_EVENT_NAME);
-        w.uint32(F.CHANGE_NAME_NAME);
+        w.uint32(F.CHANGE_SPAN_NAME_NAME);
         w.string(safe);
         w.join();
         file.commit(RING_SPANS, w);
@@ -344,9 +344,9 @@ export class MmapSpan implements Span {
       const w = file.begin();
       try {
         this.header(w, F.SPAN_EVENT_END);
-        w.tagFixed64(F.END_TIME, lo, hi);
+        w.tagFixed64(F.END_SPAN_END_TIME_UNIX_NANO, lo, hi);
         if (this.statusCode !== SpanStatusCode.UNSET) {
-          w.uint32(F.END_STATUS);
+          w.uint32(F.END_SPAN_STATUS);
           w.fork();
           if (this.statusMessage) {
             w.uint32(F.STATUS_MESSAGE);
@@ -407,17 +407,10 @@ export class MmapSpan implements Span {
    * as repeated field `tag` while they fit `max`. Returns the keys that did not
    * fit, first the one that overflowed, or null.
    */
-  private encodeAttributes(
-    w: ProtoWriter,
-    tag: number,
-    attrs: Attributes,
-    keys: string[] | null,
-    max: number,
-    memo: EncodedMemo | undefined,
-  ): string[] | null {
+  private encodeAttributes(w: ProtoWriter, tag: number, attrs: Attributes, keys: string[] | null, max: number, memo: EncodedMemo | undefined): string[] | null {
     let rest: string[] | null = null;
     // Key slots (Dictionary.stringAt): StartSpan and UpdateAttributes keys apart.
-    const slotBase = tag === F.START_ATTRIBUTES ? SLOTS_START : SLOTS_UPDATE;
+    const slotBase = tag === F.START_SPAN_ATTRIBUTES ? SLOTS_START : SLOTS_UPDATE;
     if (keys === null) {
       // The hot path (every attribute of a span start): encodeOne inlined by
       // hand, with the loop invariants read once.
@@ -444,7 +437,7 @@ export class MmapSpan implements Span {
         const mark = w.pos;
         // The usual case: the same key and value at this position as in the
         // tracer's previous span start (see EncodedMemo).
-        if (memo !== undefined && memo.replay(w, position, key, value)) {
+        if (memo?.replay(w, position, key, value)) {
           if (w.pos > limit) {
             w.rewind(mark, depth);
             rest = [key];
@@ -460,17 +453,12 @@ export class MmapSpan implements Span {
         }
         // Short ASCII strings (the usual miss: a path, an address) in one
         // pass here; anything else, or a declined fast path, in writeKeyValue.
-        let keyRef = 0;
-        if (
-          typeof value !== 'string' ||
-          tag > 127 ||
-          value.length > lengthLimit ||
-          key.length === 0 ||
-          (keyRef = dictionary.stringAt(slotBase + position, key)) === 0 ||
-          !w.kvAscii(tag, keyRef, value)
-        ) {
-          if (!writeKeyValue(w, tag, key, value, dictionary, lengthLimit, slotBase + position)) continue;
+        let written = false;
+        if (typeof value === 'string' && tag <= 127 && value.length <= lengthLimit && key.length !== 0) {
+          const keyRef = dictionary.stringAt(slotBase + position, key);
+          written = keyRef !== 0 && w.kvAscii(tag, keyRef, value);
         }
+        if (!written && !writeKeyValue(w, tag, key, value, dictionary, lengthLimit, slotBase + position)) continue;
         if (memo !== undefined) memo.remember(w, position, key, value, mark);
         if (w.pos > limit) {
           w.rewind(mark, depth);
@@ -522,11 +510,11 @@ export class MmapSpan implements Span {
       try {
         this.header(w, F.SPAN_EVENT_ATTRIBUTES);
         const bodyStart = w.pos;
-        rest = this.encodeAttributes(w, F.UPDATE_ATTRIBUTES, attrs, all ? null : todo, max, undefined);
+        rest = this.encodeAttributes(w, F.UPDATE_ATTRIBUTES_ATTRIBUTES, attrs, all ? null : todo, max, undefined);
         while (rest !== null && w.pos === bodyStart) {
           // Not even alone in an empty message: this attribute can never be written.
           this.dropTooLarge(rest[0]);
-          rest = rest.length > 1 ? this.encodeAttributes(w, F.UPDATE_ATTRIBUTES, attrs, rest.slice(1), max, undefined) : null;
+          rest = rest.length > 1 ? this.encodeAttributes(w, F.UPDATE_ATTRIBUTES_ATTRIBUTES, attrs, rest.slice(1), max, undefined) : null;
         }
         w.join();
         if (w.pos > bodyStart + 1) file.commit(RING_SPANS, w);
@@ -556,7 +544,7 @@ export class MmapSpan implements Span {
             continue;
           }
           const link = links[i];
-          if (!link || !link.context) continue;
+          if (!link?.context) continue;
           const mark = w.pos;
           const depth = w.openMessages;
           this.encodeLink(w, link, true);
@@ -606,7 +594,7 @@ export class MmapSpan implements Span {
       }
     }
     if (dropped > 0) {
-      w.uint32(F.LINK_DROPPED_ATTRIBUTES);
+      w.uint32(F.LINK_DROPPED_ATTRIBUTES_COUNT);
       w.uint32(dropped);
     }
     w.uint32(F.LINK_FLAGS);
@@ -624,20 +612,12 @@ export class MmapSpan implements Span {
     try {
       w.uint32(F.EVENT_SCOPE_REF);
       w.int64(this.scopeRef);
-      w.tagFixed64(F.EVENT_TIME, scratchTime.lo, scratchTime.hi);
+      w.tagFixed64(F.EVENT_TIME_UNIX_NANO, scratchTime.lo, scratchTime.hi);
       if (nameRef !== 0) {
-        w.uint32(F.EVENT_NAME_REF);
+        w.uint32(F.EVENT_EVENT_NAME_REF);
         w.int64(nameRef);
       }
-      w.uint32(F.EVENT_SPAN_CONTEXT);
-      w.fork();
-      w.uint32(F.SPAN_CONTEXT_SPAN_ID);
-      w.wordBytes2(this.s0, this.s1);
-      w.uint32(F.SPAN_CONTEXT_TRACE_ID);
-      w.wordBytes4(this.t0, this.t1, this.t2, this.t3);
-      w.uint32(F.SPAN_CONTEXT_FLAGS);
-      w.fixed32(this.traceFlags);
-      w.join();
+      writeSpanContext(w, F.EVENT_SPAN_CONTEXT, this, false);
       if (attributes) {
         let count = 0;
         for (const key in attributes) {
@@ -684,4 +664,36 @@ function isTimeInput(value: unknown): value is TimeInput {
 
 function isHrTimeLike(value: unknown): value is HrTime {
   return Array.isArray(value) && value.length === 2 && typeof value[0] === 'number' && typeof value[1] === 'number';
+}
+
+/**
+ * Writes the context of `span` as the `SpanContext` message field `tag`
+ * (`Event.span_context`: a span event, a log record; `Measurement.span_context`:
+ * an exemplar): an {@link MmapSpan}'s ids from its words, any other span's
+ * (a remote or non-recording one) from its hex ids when they are valid.
+ * With `sampledOnly`, nothing is written for a span that is not sampled.
+ */
+export function writeSpanContext(w: ProtoWriter, tag: number, span: Span, sampledOnly: boolean): void {
+  const own = span instanceof MmapSpan ? span : undefined;
+  let other: SpanContext | undefined;
+  let flags: number;
+  if (own !== undefined) {
+    flags = own.traceFlags;
+  } else {
+    other = span.spanContext();
+    if (!isSpanContextValid(other)) return;
+    flags = other.traceFlags & 0xff;
+  }
+  if (sampledOnly && (flags & TraceFlags.SAMPLED) === 0) return;
+  w.uint32(tag);
+  w.fork();
+  w.uint32(F.SPAN_CONTEXT_SPAN_ID);
+  if (own !== undefined) w.wordBytes2(own.s0, own.s1);
+  else w.hexBytes(other!.spanId);
+  w.uint32(F.SPAN_CONTEXT_TRACE_ID);
+  if (own !== undefined) w.wordBytes4(own.t0, own.t1, own.t2, own.t3);
+  else w.hexBytes(other!.traceId);
+  w.uint32(F.SPAN_CONTEXT_FLAGS);
+  w.fixed32(flags);
+  w.join();
 }

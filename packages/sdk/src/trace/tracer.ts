@@ -53,18 +53,8 @@ export class MmapTracer implements Tracer {
 
   startActiveSpan<F extends (span: Span) => unknown>(name: string, fn: F): ReturnType<F>;
   startActiveSpan<F extends (span: Span) => unknown>(name: string, options: SpanOptions, fn: F): ReturnType<F>;
-  startActiveSpan<F extends (span: Span) => unknown>(
-    name: string,
-    options: SpanOptions,
-    context: Context,
-    fn: F,
-  ): ReturnType<F>;
-  startActiveSpan<F extends (span: Span) => unknown>(
-    name: string,
-    arg2?: F | SpanOptions,
-    arg3?: F | Context,
-    arg4?: F,
-  ): ReturnType<F> | undefined {
+  startActiveSpan<F extends (span: Span) => unknown>(name: string, options: SpanOptions, context: Context, fn: F): ReturnType<F>;
+  startActiveSpan<F extends (span: Span) => unknown>(name: string, arg2?: F | SpanOptions, arg3?: F | Context, arg4?: F): ReturnType<F> | undefined {
     let options: SpanOptions | undefined;
     let ctx: Context | undefined;
     let fn: F;
@@ -141,10 +131,7 @@ export class MmapTracer implements Tracer {
     let samplerAttributes: typeof attributes;
     let decision: SamplingDecision;
     if (shared.defaultSampler) {
-      decision =
-        !hasParent || (parentFlags & TraceFlags.SAMPLED) !== 0
-          ? SamplingDecision.RECORD_AND_SAMPLED
-          : SamplingDecision.NOT_RECORD;
+      decision = !hasParent || (parentFlags & TraceFlags.SAMPLED) !== 0 ? SamplingDecision.RECORD_AND_SAMPLED : SamplingDecision.NOT_RECORD;
     } else {
       const traceId = wordHex(t0) + wordHex(t1) + wordHex(t2) + wordHex(t3);
       const result = shared.sampler.shouldSample(ctx, traceId, name, kind, attributes ?? {}, options?.links ?? []);
@@ -164,33 +151,9 @@ export class MmapTracer implements Tracer {
       return trace.wrapSpanContext(sc);
     }
     const sampled = decision === SamplingDecision.RECORD_AND_SAMPLED;
-    const span = new MmapSpan(
-      shared,
-      this.scopeRef,
-      name,
-      t0,
-      t1,
-      t2,
-      t3,
-      s0,
-      s1,
-      sampled ? TraceFlags.SAMPLED : TraceFlags.NONE,
-      traceState,
-      !sampled,
-    );
+    const span = new MmapSpan(shared, this.scopeRef, name, t0, t1, t2, t3, s0, s1, sampled ? TraceFlags.SAMPLED : TraceFlags.NONE, traceState, !sampled);
     if (attributes === null) attributes = undefined;
-    span.start(
-      kind,
-      hasParent,
-      p0,
-      p1,
-      parentRemote,
-      options?.startTime,
-      attributes,
-      samplerAttributes,
-      options?.links,
-      this.memo,
-    );
+    span.start(kind, hasParent, p0, p1, parentRemote, options?.startTime, attributes, samplerAttributes, options?.links, this.memo);
     return span;
   }
 }

@@ -9,9 +9,9 @@ export const DEFAULT_MAX_BUCKETS = 160;
 
 /**
  * The most buckets per sign a MetricRef can ask for: 100 times the default.
- * A series at a million buckets (the cap before) held 16 MB and took ~0.3 s
- * of CPU to export at every collection: a file could stall the collector
- * with one metric definition and two values.
+ * A series at a million buckets (the cap before) held 16 MB and took a large
+ * part of a second to export at every collection: a file could stall the
+ * collector with one metric definition and two values.
  */
 export const MAX_MAX_BUCKETS = 16_384;
 
@@ -39,9 +39,7 @@ export interface ExponentialHistogramAccumulation extends Accumulation {
  *
  * @internal
  */
-export class ExponentialHistogramAggregator
-  implements Aggregator<ExponentialHistogramAccumulation, otlpMetrics.ExponentialHistogramDataPoint>
-{
+export class ExponentialHistogramAggregator implements Aggregator<ExponentialHistogramAccumulation, otlpMetrics.ExponentialHistogramDataPoint> {
   /**
    * @param maxBuckets - buckets per sign, at least 1.
    * @param maxScale - starting (and highest) scale, in [-10, 20].
@@ -150,10 +148,7 @@ export class ExponentialHistogramAggregator
     };
   }
 
-  toMetricData(
-    points: otlpMetrics.ExponentialHistogramDataPoint[],
-    temporality: otlpMetrics.AggregationTemporality,
-  ): MetricData {
+  toMetricData(points: otlpMetrics.ExponentialHistogramDataPoint[], temporality: otlpMetrics.AggregationTemporality): MetricData {
     return { $case: 'exponentialHistogram', value: { dataPoints: points, aggregationTemporality: temporality } };
   }
 }

@@ -3,9 +3,7 @@ import type { DropReason } from '../drop-reason.js';
 import type { Accumulation, Aggregator, MeasurementValue, MetricData } from './aggregator.js';
 
 /** The OpenTelemetry default explicit bucket boundaries (FORMAT.md 7.3). */
-export const DEFAULT_HISTOGRAM_BOUNDARIES: readonly number[] = [
-  0, 5, 10, 25, 50, 75, 100, 250, 500, 750, 1000, 2500, 5000, 7500, 10000,
-];
+export const DEFAULT_HISTOGRAM_BOUNDARIES: readonly number[] = [0, 5, 10, 25, 50, 75, 100, 250, 500, 750, 1000, 2500, 5000, 7500, 10000];
 
 /** Explicit-bucket histogram state of one series. */
 export interface HistogramAccumulation extends Accumulation {
@@ -69,12 +67,7 @@ export class HistogramAggregator implements Aggregator<HistogramAccumulation, ot
     return undefined;
   }
 
-  toDataPoint(
-    acc: HistogramAccumulation,
-    attributes: otlpCommon.KeyValue[],
-    startTimeUnixNano: bigint,
-    timeUnixNano: bigint,
-  ): otlpMetrics.HistogramDataPoint {
+  toDataPoint(acc: HistogramAccumulation, attributes: otlpCommon.KeyValue[], startTimeUnixNano: bigint, timeUnixNano: bigint): otlpMetrics.HistogramDataPoint {
     const bucketCounts: bigint[] = new Array(acc.counts.length);
     for (let i = 0; i < acc.counts.length; i++) bucketCounts[i] = BigInt(acc.counts[i]);
     return {

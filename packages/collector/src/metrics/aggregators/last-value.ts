@@ -19,7 +19,6 @@ export interface LastValueAccumulation extends Accumulation {
  * @internal
  */
 export class LastValueAggregator implements Aggregator<LastValueAccumulation, otlpMetrics.NumberDataPoint> {
-
   readonly exemplarCells = 1;
   readonly exemplarsAligned = false;
 

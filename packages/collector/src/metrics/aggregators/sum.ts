@@ -75,12 +75,7 @@ export class SumAggregator implements Aggregator<SumAccumulation, otlpMetrics.Nu
     return undefined;
   }
 
-  toDataPoint(
-    acc: SumAccumulation,
-    attributes: otlpCommon.KeyValue[],
-    startTimeUnixNano: bigint,
-    timeUnixNano: bigint,
-  ): otlpMetrics.NumberDataPoint {
+  toDataPoint(acc: SumAccumulation, attributes: otlpCommon.KeyValue[], startTimeUnixNano: bigint, timeUnixNano: bigint): otlpMetrics.NumberDataPoint {
     return numberDataPoint(acc.value, attributes, startTimeUnixNano, timeUnixNano);
   }
 

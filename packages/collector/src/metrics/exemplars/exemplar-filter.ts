@@ -30,10 +30,7 @@ export function passesFilter(filter: ExemplarFilter, spanContext: SpanContext | 
 /** A 16-byte, non-zero trace id and an 8-byte, non-zero span id. @internal */
 export function isValidSpanContext(spanContext: SpanContext): boolean {
   return (
-    spanContext.traceId.length === 16 &&
-    spanContext.spanId.length === 8 &&
-    spanContext.traceId.some((b) => b !== 0) &&
-    spanContext.spanId.some((b) => b !== 0)
+    spanContext.traceId.length === 16 && spanContext.spanId.length === 8 && spanContext.traceId.some((b) => b !== 0) && spanContext.spanId.some((b) => b !== 0)
   );
 }
 

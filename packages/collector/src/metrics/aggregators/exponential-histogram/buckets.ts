@@ -37,8 +37,8 @@ export class Buckets {
   /** Whether `index` can be added with the window staying within `maxSize` buckets. */
   fits(index: number, maxSize: number): boolean {
     if (this.length === 0) return true;
-    const low = index < this.start ? index : this.start;
-    const high = index > this.end ? index : this.end;
+    const low = Math.min(index, this.start);
+    const high = Math.max(index, this.end);
     return high - low + 1 <= maxSize;
   }
 

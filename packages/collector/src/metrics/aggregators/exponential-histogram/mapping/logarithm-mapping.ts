@@ -31,7 +31,7 @@ export class LogarithmMapping implements Mapping {
     if (value <= MIN_NORMAL_VALUE) return this.minIndex;
     if (significandIsZero(value)) return exponentField(value) * this.subBuckets - 1;
     const index = Math.floor(Math.log(value) * this.scaleFactor);
-    return index >= this.maxIndex ? this.maxIndex : index;
+    return Math.min(index, this.maxIndex);
   }
 
   lowerBoundary(index: number): number {
