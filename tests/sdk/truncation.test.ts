@@ -6,7 +6,7 @@
  * file re-created at the same path, where the resource, scope, metric and
  * key references it had cached still resolve.
  */
-import { existsSync, mkdirSync, rmdirSync, rmSync, statSync } from 'node:fs';
+import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import test from 'ava';
 import { Reader, Writer } from '@otlp-mmap/native';
 import { CUTS, cutFile, cutSize, droppedMessages, TruncationApp } from '../helpers/truncation.js';
@@ -125,9 +125,13 @@ test('a cut file whose path then holds a directory is not re-created over it: re
     tmp.cleanup();
   });
   await app.until((s) => s.ticks >= 30, 15_000, '30 ticks');
-  cutFile(tmp.path, 0);
+  // The directory takes the path before the cut: the SDK can only ever find it there
+  // (a cut first could be re-created over before the directory came, on a loaded machine).
+  const fd = openSync(tmp.path, 'r+');
   rmSync(tmp.path);
   mkdirSync(tmp.path);
+  ftruncateSync(fd, 0);
+  closeSync(fd);
   const blocked = await app.until((s) => s.diagErrors >= 2, 10_000, 'the report that the path is blocked');
   t.regex(blocked.errorMessages[0]!, /was truncated/);
   t.regex(blocked.errorMessages[1]!, /could not re-create/);
