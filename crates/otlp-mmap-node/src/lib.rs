@@ -204,6 +204,10 @@ pub struct ReaderStats {
     pub resyncs: Vec<i64>,
     /// Indexes given up by those resynchronisations.
     pub resync_skipped: Vec<i64>,
+    /// Slots read as committed with the lap of a writer that truncates the
+    /// index to 32 bits (FORMAT.md 7.9); counted in `read` (or `corrupt`)
+    /// too, not a loss.
+    pub lap32_committed: Vec<i64>,
 }
 
 fn file_info(info: core::FileInfo) -> FileInfo {
@@ -551,6 +555,7 @@ impl Reader {
                 .iter()
                 .map(|s| s.resync_skipped.min(MAX_SAFE) as i64)
                 .collect(),
+            lap32_committed: stats.iter().map(|s| s.lap32_committed as i64).collect(),
         })
     }
 
