@@ -19,6 +19,7 @@ use napi_derive::napi;
 use otlp_mmap_core as core;
 
 mod fast_append;
+mod otlp_value;
 mod scratch_appender;
 
 /// Runs when the module loads: installs the core's SIGBUS handler (a file
@@ -526,6 +527,21 @@ impl Reader {
     #[napi]
     pub fn entry(&self, reference: i64) -> napi::Result<Buffer, Code> {
         Ok(Buffer::from(self.inner()?.entry(reference).map_err(to_js)?))
+    }
+
+    /// Resolves an encoded AnyValue of the file's format (FORMAT.md section
+    /// 5: keys and `value_ref`s are dictionary references) through this
+    /// file's dictionary, with the core's bounds (depth, loops, size), and
+    /// returns it as an encoded OTLP `common.v1.AnyValue`. For tests: it is
+    /// the core's resolution, to compare the collector's with. Throws
+    /// ERR_BAD_REFERENCE (a bad reference, or a value that does not decode
+    /// or breaks a bound).
+    #[napi]
+    pub fn resolve_value(&self, any_value: &[u8]) -> napi::Result<Buffer, Code> {
+        let value = core::value::resolve_encoded(any_value, self.inner()?).map_err(to_js)?;
+        let mut out = Vec::new();
+        otlp_value::encode(&value, &mut out);
+        Ok(Buffer::from(out))
     }
 
     /// entry() decoded as UTF-8; ref 0 reads as "".
