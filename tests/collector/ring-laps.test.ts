@@ -130,6 +130,19 @@ for (const lap of ['full', '32-bit'] as const) {
     // Indexes 2^32 .. 2^32 + 31 are where the two laps differ.
     t.is(final.lap32_committed_events ?? 0, lap === '32-bit' ? 32 : 0);
     t.is(final.lap32_committed ?? 0, lap === '32-bit' ? 32 : 0);
+    // The collector's own metric says the same (its last export, at shutdown).
+    const counted = receiver
+      .metricsReceived()
+      .filter((m) => m.metric.name === 'otlp_mmap.collector.ring.lap32_committed')
+      .map((m) => (m.metric.data?.$case === 'sum' ? m.metric.data.value.dataPoints : []));
+    if (lap === 'full') t.is(counted.length, 0, 'no such metric while nothing has a 32-bit lap');
+    else {
+      const last = counted.at(-1) ?? [];
+      t.deepEqual(
+        last.map((p) => [p.attributes.find((a) => a.key === 'otlp_mmap.ring')?.value?.value?.value, Number(p.value?.value)]),
+        [['events', 32]],
+      );
+    }
   });
 }
 
