@@ -103,3 +103,38 @@ test('the JSON-lines output writes the sum, min and max of histogram points when
     t.true(Object.is(p.max, negative ? -0 : 0), `max ${p.max}`);
   }
 });
+
+test('a negative total of an observable counter is never exported: it is dropped, counted in the status line, and the next delta counts from the last valid total', async (t) => {
+  const { receiver, writer, collector } = await e2e(t);
+  const scope = writer.scope('meter', 0n);
+  const define = (name: string, aggregation: MetricRef['aggregation']): bigint =>
+    BigInt(writer.native.addEntry(MetricRef.encode({ name, description: '', unit: '1', instrumentationScopeRef: scope, aggregation }).finish()));
+  const cpu = define('cpu.time', {
+    $case: 'sum',
+    value: { aggregationTemporality: AggregationTemporality.AGGREGATION_TEMPORALITY_CUMULATIVE, isMonotonic: true },
+  });
+  // A gauge written after each observation: its value names the collection that read the observation.
+  const marker = define('marker', { $case: 'gauge', value: {} });
+  const write = (metricRef: bigint, value: bigint) =>
+    writer.measurement({ metricRef, attributes: [], timeUnixNano: 1n, value: { $case: 'asLong', value }, spanContext: undefined });
+  const collected = (round: bigint) =>
+    receiver
+      .metricsReceived()
+      .some((m) => m.metric.name === 'marker' && m.metric.data?.$case === 'gauge' && m.metric.data.value.dataPoints[0]?.value?.value === round);
+  const c = collector(['--endpoint', receiver.httpUrl, '--temporality', 'delta', '--self-metrics', 'off']);
+  for (const [round, total] of [5n, -18n, 23n].entries()) {
+    write(cpu, total);
+    write(marker, BigInt(round));
+    await waitFor(() => collected(BigInt(round)), 15_000, `the collection of round ${round}`);
+  }
+  const exit = await c.stop('SIGTERM');
+  t.is(exit.code, 0, c.stderr);
+  const values = receiver
+    .metricsReceived()
+    .filter((m) => m.metric.name === 'cpu.time')
+    .flatMap((m) => (m.metric.data?.$case === 'sum' ? m.metric.data.value.dataPoints : []))
+    .map((p) => p.value?.value);
+  t.deepEqual(values, [5n, 18n]);
+  const final = c.statusLines('final').at(-1)!;
+  t.is(final.measurements_negative_monotonic_total, 1);
+});
