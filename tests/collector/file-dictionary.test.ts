@@ -83,6 +83,53 @@ test('value_ref is followed, and nested arrays and kvlists resolve their keys', 
   });
 });
 
+test('value_refs inside arrays are resolved, at every level of nesting', (t) => {
+  const src = new FakeSource();
+  const array = (values: AnyValue[]): AnyValue => ({ value: { $case: 'arrayValue', value: { values } } });
+  const a = src.add(AnyValue.encode(str('a')).finish());
+  const deep = src.add(AnyValue.encode(array([ref(a), str('b')])).finish());
+  const dict = new FileDictionary(src);
+  const resolved = dict.anyValue(array([ref(a), array([ref(deep), ref(a)])]));
+  const s = (value: string) => ({ value: { $case: 'stringValue' as const, value } });
+  const list = (values: unknown[]) => ({ value: { $case: 'arrayValue', value: { values } } });
+  t.deepEqual(resolved, list([s('a'), list([list([s('a'), s('b')]), s('a')])]));
+});
+
+test('key-value lists nested in key-value lists and in arrays keep every entry, keys and values resolved', (t) => {
+  const src = new FakeSource();
+  const [k1, k2, k3] = ['outer', 'inner', 'leaf'].map((k) => src.addString(k));
+  const kvlist = (entries: [bigint, AnyValue][]): AnyValue => ({
+    value: { $case: 'kvlistValue', value: { values: entries.map(([keyRef, value]) => ({ keyRef, value })) } },
+  });
+  const leaf = src.add(AnyValue.encode(str('leaf-value')).finish());
+  const innerList = kvlist([
+    [k3, ref(leaf)],
+    [k2, str('two')],
+  ]);
+  const dict = new FileDictionary(src);
+  const resolved = dict.anyValue(
+    kvlist([
+      [k1, innerList],
+      [k2, { value: { $case: 'arrayValue', value: { values: [innerList] } } }],
+    ]),
+  );
+  const s = (value: string) => ({ value: { $case: 'stringValue' as const, value } });
+  const kvs = (entries: [string, unknown][]) => ({
+    value: { $case: 'kvlistValue', value: { values: entries.map(([key, value]) => ({ key, value, keyStrindex: 0 })) } },
+  });
+  const expectedInner = kvs([
+    ['leaf', s('leaf-value')],
+    ['inner', s('two')],
+  ]);
+  t.deepEqual(
+    resolved,
+    kvs([
+      ['outer', expectedInner],
+      ['inner', { value: { $case: 'arrayValue', value: { values: [expectedInner] } } }],
+    ]),
+  );
+});
+
 test('a value_ref loop is detected and reported, not followed forever', (t) => {
   const src = new FakeSource();
   const a = src.reserve();

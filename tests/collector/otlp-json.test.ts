@@ -1,7 +1,7 @@
 // The OTLP/JSON mapping of ts-proto objects (OTLP spec, "JSON Protobuf Encoding").
 import test from 'ava';
-import { otlpTraceService, type otlpLogsService } from '@otlp-mmap/protocol';
-import { toOtlpJson } from '../../packages/collector/src/otlp/otlp-json.js';
+import { otlpMetricsService, otlpTraceService, type otlpLogsService } from '@otlp-mmap/protocol';
+import { encodeOtlpJson, toOtlpJson } from '../../packages/collector/src/otlp/otlp-json.js';
 
 const traceId = Uint8Array.from({ length: 16 }, (_, i) => i);
 const spanId = Uint8Array.from({ length: 8 }, (_, i) => 0xf0 + i);
@@ -145,4 +145,57 @@ test('the JSON form carries the same request as the protobuf form', (t) => {
   // Re-encode through protobuf first so the comparison covers what the exporters actually send.
   const decoded = otlpTraceService.ExportTraceServiceRequest.decode(otlpTraceService.ExportTraceServiceRequest.encode(request).finish());
   t.deepEqual(JSON.parse(JSON.stringify(toOtlpJson(decoded))), JSON.parse(JSON.stringify(toOtlpJson(request))));
+});
+
+/** A metrics request with one histogram point and one exponential histogram point holding `fields`. */
+function histogramRequest(fields: { sum?: number; min?: number; max?: number }): otlpMetricsService.ExportMetricsServiceRequest {
+  return otlpMetricsService.ExportMetricsServiceRequest.fromPartial({
+    resourceMetrics: [
+      {
+        scopeMetrics: [
+          {
+            metrics: [
+              { name: 'h', data: { $case: 'histogram', value: { aggregationTemporality: 2, dataPoints: [{ count: 1n, bucketCounts: [1n], ...fields }] } } },
+              {
+                name: 'e',
+                data: { $case: 'exponentialHistogram', value: { aggregationTemporality: 2, dataPoints: [{ count: 1n, zeroCount: 1n, ...fields }] } },
+              },
+            ],
+          },
+        ],
+      },
+    ],
+  });
+}
+
+/** The two points of {@link histogramRequest} as the JSON text has them. */
+function pointsOf(text: string): Record<string, unknown>[] {
+  const json = JSON.parse(text) as { resourceMetrics: { scopeMetrics: { metrics: Record<string, { dataPoints: Record<string, unknown>[] }>[] }[] }[] };
+  const metrics = json.resourceMetrics[0].scopeMetrics[0].metrics;
+  return [metrics[0].histogram.dataPoints[0], metrics[1].exponentialHistogram.dataPoints[0]];
+}
+
+test('sum, min and max of histogram points are written when they are set, 0 included (fields with explicit presence)', (t) => {
+  const text = encodeOtlpJson(histogramRequest({ sum: 0, min: 0, max: 0 }));
+  for (const point of pointsOf(text)) t.like(point, { sum: 0, min: 0, max: 0 });
+});
+
+test('sum, min and max of histogram points are left out when they are not set', (t) => {
+  for (const point of pointsOf(encodeOtlpJson(histogramRequest({})))) {
+    t.false('sum' in point || 'min' in point || 'max' in point, JSON.stringify(point));
+  }
+});
+
+test('a double -0 is written as -0, not 0', (t) => {
+  const text = encodeOtlpJson(histogramRequest({ sum: -0, min: -0, max: 0 }));
+  t.regex(text, /"sum":-0,/);
+  t.regex(text, /"min":-0,/);
+  for (const point of pointsOf(text)) {
+    t.true(Object.is(point.sum, -0));
+    t.true(Object.is(point.min, -0));
+    t.true(Object.is(point.max, 0));
+  }
+  // The same text as JSON.stringify everywhere else.
+  const plain = histogramRequest({ sum: 2.5, min: 1, max: 4 });
+  t.is(encodeOtlpJson(plain), JSON.stringify(toOtlpJson(plain)));
 });

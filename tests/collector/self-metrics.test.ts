@@ -77,6 +77,10 @@ function statusFieldsOf(metrics: readonly Received[]): Record<string, number> {
         case 'otlp_mmap.collector.ring.lag':
           add(`lag_${ring}`, value);
           break;
+        case 'otlp_mmap.collector.ring.lap32_committed':
+          add(`lap32_committed_${ring}`, value);
+          add('lap32_committed', value);
+          break;
         case 'otlp_mmap.collector.ring.resyncs':
           add(`resyncs_${ring}`, value);
           add('resyncs', value);

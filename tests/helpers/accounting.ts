@@ -128,7 +128,8 @@ function snakeCase(name: string): string {
 export function lostRecords(status: Readonly<Record<string, number>>, ring: RingName, readerCounters: readonly string[]): number {
   const field = (key: string): number => status[key] ?? 0;
   let lost = field(`undecodable_${ring}`) + field(`failed_${ring}`) + field(`abandoned_${ring}`);
-  for (const counter of readerCounters) if (counter !== 'read') lost += field(`${snakeCase(counter)}_${ring}`);
+  // `lap32Committed` counts messages that were read (FORMAT.md 7.9), not lost ones.
+  for (const counter of readerCounters) if (counter !== 'read' && counter !== 'lap32Committed') lost += field(`${snakeCase(counter)}_${ring}`);
   if (ring === 'spans') lost += field('invalid_spans') + field('unknown_span_updates');
   if (ring === 'measurements') {
     for (const [key, value] of Object.entries(status)) {

@@ -47,7 +47,8 @@ function valueFor(spec: InstrumentSpec, allowZeroInExponential: boolean): fc.Arb
     case 'gauge':
       return spec.valueType === 'int' ? ints(-1e9, 1e9) : fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true }), tiny, huge);
     case 'observableCounter':
-      return ints(0, 1_000);
+      // Totals that go down are resets; negative ones are invalid (dropped).
+      return fc.oneof({ weight: 6, arbitrary: ints(0, 1_000) }, { weight: 1, arbitrary: ints(-30, -1) });
     case 'observableUpDownCounter':
       return fc.double({ min: -1e6, max: 1e6, noNaN: true });
     case 'histogram': {
@@ -97,12 +98,46 @@ async function assertSameExports(s: Scenario): Promise<boolean> {
     const diffs = differences(normalize(actual[round]), normalize(expected[round]), { relativeTolerance: 1e-9, absoluteTolerance: 1e-6 });
     if (diffs.length > 0) throw new Error(`round ${round}:\n${diffs.slice(0, 20).join('\n')}`);
   }
+  assertTimeIntervals(actual);
   return true;
+}
+
+/**
+ * What the OTel data model requires of the points' times (Resets and Gaps),
+ * whatever the values: a point's start never follows its time, and a delta
+ * point never starts before the time of the previous point of its series
+ * (after a reset too: a new sequence may leave a gap, never an overlap).
+ * sdk-metrics' times come from another clock, so only ours are checked.
+ */
+function assertTimeIntervals(exports: Parameters<typeof normalize>[0][]): void {
+  const previousEnd = new Map<string, bigint>();
+  exports.forEach((exported, round) => {
+    for (const metric of normalize(exported, { keepTimes: true })) {
+      for (const p of metric.points) {
+        const start = p.startTimeUnixNano ?? 0n;
+        const time = p.timeUnixNano ?? 0n;
+        if (start > time) throw new Error(`round ${round}: ${metric.id} ${p.attributes} starts at ${start}, after its time ${time}`);
+        if (metric.temporality !== 'delta') continue;
+        const key = `${metric.id} ${p.attributes}`;
+        const end = previousEnd.get(key);
+        if (end !== undefined && start < end) throw new Error(`round ${round}: delta ${key} starts at ${start}, before the previous point's time ${end}`);
+        previousEnd.set(key, time);
+      }
+    }
+  });
 }
 
 for (const preference of ['cumulative', 'delta', 'lowmemory'] as const) {
   test(`with the ${preference} preference, every collection exports the same points as sdk-metrics`, async (t) => {
     await fc.assert(fc.asyncProperty(scenario(preference, 4), assertSameExports), { numRuns: 60 });
+    t.pass();
+  });
+}
+
+for (const preference of ['cumulative', 'delta'] as const) {
+  test(`with the ${preference} preference and the writer's clock ahead of the collector's, the points are sdk-metrics' and none starts after its time`, async (t) => {
+    const skewed = scenario(preference, 4).chain((s) => fc.bigInt({ min: 1n, max: 10n ** 12n }).map((clockSkew) => ({ ...s, clockSkew })));
+    await fc.assert(fc.asyncProperty(skewed, assertSameExports), { numRuns: 30 });
     t.pass();
   });
 }

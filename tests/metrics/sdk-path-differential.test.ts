@@ -50,12 +50,17 @@ interface InstrumentSpec {
   int: boolean;
   /** Explicit bucket boundaries given as advice: the scenario's double or integer ones. */
   advice?: 'double' | 'int';
+  /** INT values of magnitude up to 2^53 and beyond, which int64 holds exactly. */
+  big?: boolean;
 }
 
 /** The instruments of every scenario scope. */
 const INSTRUMENTS: readonly InstrumentSpec[] = [
   { name: 'counter.int', kind: 'counter', int: true },
   { name: 'counter.double', kind: 'counter', int: false },
+  { name: 'counter.int.big', kind: 'counter', int: true, big: true },
+  { name: 'updown.int.big', kind: 'upDownCounter', int: true, big: true },
+  { name: 'gauge.int.big', kind: 'gauge', int: true, big: true },
   { name: 'updown.int', kind: 'upDownCounter', int: true },
   { name: 'updown.double', kind: 'upDownCounter', int: false },
   { name: 'gauge.int', kind: 'gauge', int: true },
@@ -90,12 +95,27 @@ const exactDouble = fc.integer({ min: -(2 ** 30), max: 2 ** 30 }).map((k) => k /
 const integer = fc.oneof(fc.integer({ min: -1000, max: 1000 }), fc.integer({ min: -1e9, max: 1e9 }), fc.constantFrom(0, -1, 2 ** 31, -(2 ** 31), 1e12));
 
 /**
+ * Integers of magnitude 2^41 to 2^53 (and -(2^53)) that are multiples of
+ * 2^41: int64 holds them and their sums exactly, and so do doubles (a sum of
+ * fewer than 2^12 of them stays below 2^66 and a multiple of 2^41), so
+ * sdk-metrics' double sums are exact too.
+ */
+const bigInteger = fc.oneof(
+  fc.integer({ min: 1, max: 2 ** 12 }).map((k) => k * 2 ** 41),
+  fc.integer({ min: 1, max: 2 ** 12 }).map((k) => -k * 2 ** 41),
+  fc.constantFrom(2 ** 53, -(2 ** 53)),
+);
+/** Gauge values up to the ends of int64 (the last value is kept, never summed). */
+const int64Extremes = fc.constantFrom(2 ** 53, 2 ** 62, -(2 ** 62), -(2 ** 63), 2 ** 63 - 2 ** 10);
+
+/**
  * Values for each instrument, negative ones included everywhere (Counter
  * and Histogram drop them, in both SDKs). UpDownCounter doubles stay
  * exactly summable: their sums cancel, and sdk-metrics adds the same values
  * in another grouping across collections.
  */
 function valueFor(spec: InstrumentSpec, s: Pick<Scenario, 'boundaries' | 'intBoundaries'>): fc.Arbitrary<number> {
+  if (spec.big) return spec.kind === 'gauge' ? fc.oneof(bigInteger, int64Extremes) : bigInteger;
   switch (spec.kind) {
     case 'counter':
       return spec.int ? integer : fc.oneof(anyDouble, exactDouble, tiny, huge, fc.constant(0));

@@ -10,7 +10,8 @@ const CUMULATIVE = otlpMetrics.AggregationTemporality.AGGREGATION_TEMPORALITY_CU
 
 function setup(aggregation: keyof typeof aggregations, options: MetricsAggregatorOptions = {}) {
   const dict = new FakeDictionary();
-  const ref = dict.addMetric({ name: 'm', aggregation: aggregations[aggregation] as never });
+  const definition = aggregations[aggregation];
+  const ref = dict.addMetric({ name: 'm', aggregation: (typeof definition === 'function' ? definition() : definition) as never });
   const agg = new MetricsAggregator(options);
   const record = (value: bigint | number, time: bigint, attributes: Record<string, string> = {}) =>
     agg.record(measurement(ref, value, time, dict.kvs(attributes)), dict);
@@ -161,16 +162,104 @@ test('observed totals exported as delta report the change since the previous col
   );
 });
 
-test('after a reset, observed totals exported as delta report the new total from the reset', (t) => {
+test('after a reset, observed totals exported as delta report the new total, starting where the previous point ended', (t) => {
+  // OTel data model, Resets and Gaps: a delta point starts at the previous
+  // point's time; it never overlaps it (the previous point covered up to 100).
   const { record, collect } = setup('observableCounter', { temporalityPreference: 'delta', startTimeUnixNano: 1n });
   record(10n, 10n);
   collect(100n);
   record(4n, 150n);
   t.deepEqual(
-    numberPoints(collect(200n), 'm').map((p) => [pointValue(p), p.startTimeUnixNano]),
-    [[4n, 10n]],
+    numberPoints(collect(200n), 'm').map((p) => [pointValue(p), p.startTimeUnixNano, p.timeUnixNano]),
+    [[4n, 100n, 200n]],
   );
 });
+
+test('a reset seen after an observation in the same interval starts the delta point at that observation, leaving a gap rather than an overlap', (t) => {
+  const { record, collect } = setup('observableCounter', { temporalityPreference: 'delta', startTimeUnixNano: 1n });
+  record(10n, 10n);
+  collect(100n);
+  record(15n, 150n);
+  record(3n, 170n); // restarted between 150 and 170
+  t.deepEqual(
+    numberPoints(collect(200n), 'm').map((p) => [pointValue(p), p.startTimeUnixNano, p.timeUnixNano]),
+    [[3n, 150n, 200n]],
+  );
+  record(5n, 250n);
+  t.deepEqual(
+    numberPoints(collect(300n), 'm').map((p) => [pointValue(p), p.startTimeUnixNano, p.timeUnixNano]),
+    [[2n, 200n, 300n]],
+  );
+});
+
+test('a negative total of an observable counter is dropped and counted, and the series goes on from its previous total', (t) => {
+  const drops: string[] = [];
+  const { agg, record, collect } = setup('observableCounter', { startTimeUnixNano: 1n, onDrop: (reason) => drops.push(reason) });
+  record(5n, 10n);
+  record(-18n, 20n);
+  record(-0.5, 30n);
+  t.deepEqual(
+    numberPoints(collect(100n), 'm').map((p) => [pointValue(p), p.startTimeUnixNano]),
+    [[5n, 1n]],
+  );
+  t.is(agg.stats().dropped.negativeMonotonicTotal, 2);
+  t.deepEqual(drops, ['negativeMonotonicTotal', 'negativeMonotonicTotal']);
+  // Not a reset: the next total counts from the same start.
+  record(23n, 150n);
+  t.deepEqual(
+    numberPoints(collect(200n), 'm').map((p) => [pointValue(p), p.startTimeUnixNano]),
+    [[23n, 1n]],
+  );
+});
+
+test('a negative total of an observable counter exported as delta is dropped: the next delta is the change from the last valid total', (t) => {
+  const { agg, record, collect } = setup('observableCounter', { temporalityPreference: 'delta', startTimeUnixNano: 1n });
+  record(5n, 10n);
+  t.deepEqual(
+    numberPoints(collect(100n), 'm').map((p) => pointValue(p)),
+    [5n],
+  );
+  record(-18n, 150n);
+  t.is(metricNamed(collect(200n), 'm'), undefined, 'nothing valid observed in the interval');
+  record(23n, 250n);
+  t.deepEqual(
+    numberPoints(collect(300n), 'm').map((p) => [pointValue(p), p.startTimeUnixNano]),
+    [[18n, 200n]],
+  );
+  t.is(agg.stats().dropped.negativeMonotonicTotal, 1);
+});
+
+test('a negative total of an observable up-down counter is kept', (t) => {
+  const { agg, record, collect } = setup('observableUpDownCounter');
+  record(-18n, 10n);
+  t.deepEqual(
+    numberPoints(collect(100n), 'm').map((p) => pointValue(p)),
+    [-18n],
+  );
+  t.is(agg.stats().dropped.negativeMonotonicTotal, 0);
+});
+
+for (const preference of ['cumulative', 'delta'] as const) {
+  for (const kind of ['counter', 'observableCounter', 'upDownCounter', 'gauge', 'histogram'] as const) {
+    test(`${preference}: points of a ${kind} stream measured at a time ahead of the collector's clock never start after their time`, (t) => {
+      const { record, collect } = setup(kind, { temporalityPreference: preference });
+      record(3n, 1_000n); // the writer's clock is ahead
+      const points = (now: bigint) => {
+        const data = metricNamed(collect(now), 'm')?.data;
+        return (data?.value.dataPoints ?? []) as { startTimeUnixNano: bigint; timeUnixNano: bigint }[];
+      };
+      const first = points(100n);
+      t.is(first.length, 1);
+      t.true(first[0].startTimeUnixNano <= first[0].timeUnixNano, `start ${first[0].startTimeUnixNano} > time ${first[0].timeUnixNano}`);
+      record(4n, 2_000n);
+      for (const p of points(200n)) {
+        t.true(p.startTimeUnixNano <= p.timeUnixNano, `start ${p.startTimeUnixNano} > time ${p.timeUnixNano}`);
+        // A cumulative stream keeps one start across its points (no reset happened).
+        if (preference === 'cumulative' && kind !== 'gauge') t.is(p.startTimeUnixNano, first[0].startTimeUnixNano);
+      }
+    });
+  }
+}
 
 test('a negative increment to a monotonic delta sum is dropped and counted', (t) => {
   const drops: string[] = [];

@@ -70,6 +70,69 @@ test('an INT instrument truncates a fractional value', async (t) => {
   await cleanup();
 });
 
+test('an INT instrument writes integers of magnitude 2^53 and beyond exactly, as int64', async (t) => {
+  const { sdk, path, cleanup } = startTestSdk();
+  const meter = sdk.meterProvider.getMeter('m');
+  meter.createCounter('c', { valueType: ValueType.INT }).add(2 ** 53);
+  const updown = meter.createUpDownCounter('u', { valueType: ValueType.INT });
+  updown.add(2 ** 53 + 2);
+  updown.add(-(2 ** 62));
+  updown.add(-(2 ** 63)); // the smallest int64
+  updown.add(2 ** 63 - 2 ** 10); // the largest double below 2^63
+  meter.createGauge('g', { valueType: ValueType.INT }).record(2 ** 60 + 2 ** 8);
+  const rb = new FileReadBack(path);
+  t.deepEqual(
+    rb.measurements().map((m) => m.value),
+    [
+      { $case: 'asLong', value: 2n ** 53n },
+      { $case: 'asLong', value: 2n ** 53n + 2n },
+      { $case: 'asLong', value: -(2n ** 62n) },
+      { $case: 'asLong', value: -(2n ** 63n) },
+      { $case: 'asLong', value: 2n ** 63n - 2n ** 10n },
+      { $case: 'asLong', value: 2n ** 60n + 256n },
+    ],
+  );
+  rb.close();
+  await cleanup();
+});
+
+test('an INT instrument ignores values that no int64 holds', async (t) => {
+  const { sdk, path, cleanup } = startTestSdk();
+  const updown = sdk.meterProvider.getMeter('m').createUpDownCounter('u', { valueType: ValueType.INT });
+  updown.add(2 ** 63);
+  updown.add(-(2 ** 64));
+  updown.add(Number.POSITIVE_INFINITY);
+  updown.add(Number.NaN);
+  const rb = new FileReadBack(path);
+  t.is(rb.measurements().length, 0);
+  rb.close();
+  await cleanup();
+});
+
+test('an INT observable instrument writes observations of magnitude 2^53 and beyond exactly', async (t) => {
+  const { sdk, path, cleanup } = startTestSdk();
+  const oc = sdk.meterProvider.getMeter('m').createObservableCounter('big.total', { valueType: ValueType.INT });
+  oc.addCallback((r) => {
+    r.observe(2 ** 53, { k: 'a' });
+    r.observe(2 ** 62, { k: 'b' });
+    r.observe(2 ** 64, { k: 'c' }); // no int64 holds it: ignored
+  });
+  await sdk.forceFlush();
+  const rb = new FileReadBack(path);
+  t.deepEqual(
+    rb
+      .measurements()
+      .filter((m) => rb.metric(m.metricRef).name === 'big.total')
+      .map((m) => m.value),
+    [
+      { $case: 'asLong', value: 2n ** 53n },
+      { $case: 'asLong', value: 2n ** 62n },
+    ],
+  );
+  rb.close();
+  await cleanup();
+});
+
 test('a Histogram carries the advised bucket boundaries', async (t) => {
   const { sdk, path, cleanup } = startTestSdk();
   const h = sdk.meterProvider.getMeter('m').createHistogram('latency', {

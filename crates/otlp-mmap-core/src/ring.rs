@@ -10,6 +10,9 @@
 //!   claimed index is committed by a live writer (FORMAT.md 7.5);
 //! - a claimed index whose writer died before committing is skipped by the
 //!   reader after a timeout (FORMAT.md 7.8);
+//! - a slot committed by a writer that computes the lap from a 32-bit index
+//!   is read too, and counted in [`RingStats::lap32_committed`]
+//!   (FORMAT.md 7.9, [`lap_of_truncated_index`]);
 //! - the reader treats slots as untrusted: a slot whose length prefix is
 //!   invalid or does not fit the slot is skipped and counted;
 //! - the reader treats the indexes as untrusted: an impossible index state
@@ -124,6 +127,33 @@ pub fn lap(index: i64, shift: u32) -> i32 {
     (((index as u64) >> shift) & 0xFFFF_FFFF) as u32 as i32
 }
 
+/// The availability value a writer that truncates the index to its low 32
+/// bits *before* shifting leaves for index `i` (FORMAT.md 7.9):
+/// `((i mod 2^32) >> shift) as i32`. Equal to [`lap`] below 2^32, and
+/// wherever the low `shift` bits of `i >> 32` are 0 (always, with one slot).
+///
+/// The reader accepts it as "committed" too, which is safe because it cannot
+/// be a value left in the slot by an earlier index `j = i - k·2^shift`
+/// (`k >= 1`) of the last 2^32 indexes, written by either kind of writer:
+/// - the truncated value of `j` equals it only when `k·2^shift ≡ 0 (mod 2^32)`;
+/// - the section 3 value of `j` equals it only when
+///   `k ≡ (i >> 32)·2^(32 - shift) (mod 2^32)`, so `k >= 2^(32 - shift)`
+///   (or `k >= 2^32` when that residue is 0);
+///
+/// so in both cases `i - j >= 2^32`. (The same holds the other way round:
+/// the section 3 value of `i` is no truncated value of such a `j`.) A slot
+/// keeps an earlier value that long only if 2^32 indexes pass without
+/// touching it, which needs a corrupt file: an index is claimed only after
+/// its slot's previous occupant was consumed, and every claim is committed
+/// or skipped, one index at a time (FORMAT.md 7.8). It differs from a
+/// never-written slot's -1 except in a ring of one slot at
+/// `i ≡ 2^32 - 1 (mod 2^32)`, where the section 3 value of `i = 2^32 - 1`
+/// is -1 too. The rule is in `docs/design.md`.
+pub fn lap_of_truncated_index(index: i64, shift: u32) -> i32 {
+    // shift < 64 (num_buffers is a power of two that fits the file).
+    (((index as u64) & 0xFFFF_FFFF) >> shift) as u32 as i32
+}
+
 /// Largest message (without its prefix) that fits a slot of `buffer_size`.
 pub fn max_message_size(buffer_size: u64) -> usize {
     let bs = usize::try_from(buffer_size).unwrap_or(usize::MAX);
@@ -182,6 +212,12 @@ pub struct RingStats {
     pub resyncs: u64,
     /// Indexes given up by those resynchronisations (saturating).
     pub resync_skipped: u64,
+    /// Slots consumed as committed because their availability entry held
+    /// the lap of a writer that truncates the index to 32 bits
+    /// ([`lap_of_truncated_index`], FORMAT.md 7.9) rather than the section 3
+    /// lap. Included in `read` (or `corrupt`, when the slot's content was
+    /// invalid); not a loss.
+    pub lap32_committed: u64,
 }
 
 /// How much one [`Ring::read_batch`] may read, and how long an uncommitted
@@ -443,7 +479,11 @@ impl Ring {
             let available = mem
                 .atomic_i32(g.availability_offset(slot))
                 .load(Ordering::Acquire);
-            let mut readable = available == lap(next, shift);
+            // FORMAT.md 7.9: a 32-bit-lap writer's value counts as committed
+            // (computed only when the section 3 lap does not match).
+            let full = available == lap(next, shift);
+            let lap32 = !full && available == lap_of_truncated_index(next, shift);
+            let mut readable = full || lap32;
             if !readable || next > w {
                 // Relaxed: a commit follows its claim, and the Acquire above
                 // orders the claim of a committed slot before this load, so
@@ -488,6 +528,9 @@ impl Ring {
                 publish(reader_index, detached, r);
                 steps += 1;
                 continue;
+            }
+            if lap32 {
+                state.stats.lap32_committed += 1;
             }
             let at = g.slot_offset(slot);
             let mut prefix = [0u8; varint::MAX_VARINT_LEN];
@@ -650,6 +693,101 @@ mod tests {
         assert_eq!(lap(j, 0), 7);
         assert_eq!(lap(-1, 3), -1);
         assert_eq!(lap((1i64 << 40) - 1, 8), -1);
+    }
+
+    /// The value a slot can hold from index `j`, written by either kind of writer.
+    fn left_by(j: i64, shift: u32) -> [i32; 2] {
+        [lap(j, shift), lap_of_truncated_index(j, shift)]
+    }
+
+    #[test]
+    fn the_truncated_lap_equals_the_full_lap_below_2_pow_32_and_differs_where_the_index_s_high_bits_reach_the_lap(
+    ) {
+        for shift in 0..=20u32 {
+            for i in [0i64, 1, 5, (1 << 31) + 3, (1 << 32) - 1] {
+                assert_eq!(
+                    lap_of_truncated_index(i, shift),
+                    lap(i, shift),
+                    "i {i} shift {shift}"
+                );
+            }
+            for i in [1i64 << 32, (1 << 32) + 7, (1 << 33) + 1, (1 << 40) + 12345] {
+                // The section 3 lap keeps the low `shift` bits of i >> 32
+                // above the truncated one: equal when those bits are 0 (a
+                // ring of one slot, for example).
+                let high = ((i >> 32) as u64) & ((1u64 << shift) - 1);
+                assert_eq!(
+                    lap_of_truncated_index(i, shift) == lap(i, shift),
+                    high == 0,
+                    "i {i} shift {shift}"
+                );
+                // The formula of FORMAT.md 7.9, computed independently.
+                let expected = (((i as u64) % (1u64 << 32)) >> shift) as u32 as i32;
+                assert_eq!(lap_of_truncated_index(i, shift), expected);
+            }
+        }
+    }
+
+    #[test]
+    fn no_earlier_index_of_the_last_2_pow_32_leaves_the_truncated_lap_of_a_later_one() {
+        // For indexes around the 2^32 boundaries and far beyond, and every
+        // earlier index of the same slot within 4096 laps (and within 2^32
+        // indexes): neither kind of writer can have left the value the
+        // reader accepts for `i` under either rule.
+        for shift in [0u32, 1, 2, 3, 4, 7, 10, 13, 16, 20, 24, 31] {
+            let n = 1i64 << shift;
+            let bases = [1i64 << 32, 1 << 33, 3 << 32, (1 << 40) + (5 << 32), 1 << 52];
+            for base in bases {
+                for i in (base - 3 * n..base + 3 * n).step_by((n as usize / 4).max(1)) {
+                    if i < 0 {
+                        continue;
+                    }
+                    let accepted = [lap(i, shift), lap_of_truncated_index(i, shift)];
+                    let laps = (1i64 << (32 - shift)).min(4096);
+                    for k in 1..laps {
+                        let j = i - k * n;
+                        if j < 0 {
+                            break;
+                        }
+                        for (left, rule) in left_by(j, shift).into_iter().zip(["full", "truncated"])
+                        {
+                            assert!(
+                                !accepted.contains(&left),
+                                "i {i} shift {shift}: the {rule} lap of {j} looks committed"
+                            );
+                        }
+                    }
+                    // A never-written slot: only in a ring of one slot at
+                    // i = -1 (mod 2^32) is the truncated lap -1.
+                    if !(shift == 0 && (i as u64) & 0xFFFF_FFFF == 0xFFFF_FFFF) {
+                        assert_ne!(lap_of_truncated_index(i, shift), -1, "i {i} shift {shift}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_truncated_lap_repeats_exactly_2_pow_32_indexes_later_and_not_before() {
+        // The bound of the rule is tight: 2^32 indexes back, a 32-bit writer
+        // left the same value.
+        for shift in [0u32, 4, 10, 16] {
+            let i = (1i64 << 33) + 77;
+            let j = i - (1i64 << 32);
+            assert_eq!(
+                lap_of_truncated_index(j, shift),
+                lap_of_truncated_index(i, shift)
+            );
+            // ... and the section 3 value of an index 2^32 back (i >> 32 = 2)
+            // is the truncated one of `i` when 2·2^(32 - shift) ≡ 2^32·k.
+            let k = ((2u64 << (32 - shift)) % (1u64 << 32)) as i64;
+            let k = if k == 0 { 1i64 << 32 } else { k };
+            assert_eq!(
+                lap(i - k * (1i64 << shift), shift),
+                lap_of_truncated_index(i, shift)
+            );
+            assert!(k * (1i64 << shift) >= 1i64 << 32);
+        }
     }
 
     #[test]

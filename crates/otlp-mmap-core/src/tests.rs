@@ -599,6 +599,130 @@ fn lap_is_stored_from_the_full_64_bit_index_beyond_2_pow_32() {
     assert_eq!(expected_all.len(), 10);
 }
 
+/// Commits `message` to index `index` of the events ring (claimed already)
+/// with availability value `lap_value`, through the file, as another
+/// program's writer would.
+fn commit_through_file(path: &Path, w: &Writer, index: i64, message: &[u8], lap_value: i32) {
+    let g = w.layout().rings[0];
+    let slot = (index as u64) & (g.num_buffers - 1);
+    let mut framed = Vec::new();
+    varint::push(message.len() as u64, &mut framed);
+    framed.extend_from_slice(message);
+    pwrite(path, g.slot_offset(slot), &framed);
+    pwrite(path, g.availability_offset(slot), &lap_value.to_le_bytes());
+}
+
+/// The lap a writer that truncates the index to 32 bits before shifting
+/// stores (FORMAT.md 7.9), computed independently of the ring module.
+fn lap_from_32_bit_index(index: i64, shift: u32) -> i32 {
+    ((index as u64 as u32) >> shift) as i32
+}
+
+#[test]
+fn slots_committed_with_the_lap_of_a_32_bit_index_are_read_across_2_pow_32_and_counted() {
+    let dir = TempDir::new();
+    let path = dir.file("f");
+    let w = Writer::create(&path, &small_config(4, 32, 64)).unwrap();
+    // The first message takes index 2^32 - 8.
+    let start: i64 = (1 << 32) - 9;
+    w.set_indexes_for_test(RingId::Events, start);
+    let mut r = reader(&path);
+    let mut got = Vec::new();
+    for k in 0..24i64 {
+        let index = w.claim_without_commit(RingId::Events).unwrap();
+        assert_eq!(index, start + 1 + k);
+        commit_through_file(
+            &path,
+            &w,
+            index,
+            &k.to_le_bytes(),
+            lap_from_32_bit_index(index, 2),
+        );
+        got.extend(read_all(&mut r, RingId::Events));
+    }
+    let expected: Vec<Vec<u8>> = (0..24i64).map(|k| k.to_le_bytes().to_vec()).collect();
+    assert_eq!(got, expected, "every message, in order");
+    let s = r.stats(RingId::Events);
+    // Indexes 2^32 .. 2^32 + 15 are where the two laps differ.
+    assert_eq!(s.lap32_committed, 16);
+    assert_eq!((s.read, s.skipped_uncommitted, s.corrupt), (24, 0, 0));
+}
+
+#[test]
+fn a_ring_written_with_both_laps_past_2_pow_32_loses_nothing_and_counts_only_the_32_bit_ones() {
+    let dir = TempDir::new();
+    let path = dir.file("f");
+    let w = Writer::create(&path, &small_config(8, 32, 64)).unwrap();
+    let start: i64 = (1 << 32) - 9;
+    w.set_indexes_for_test(RingId::Events, start);
+    let mut r = reader(&path);
+    let mut got = Vec::new();
+    let mut truncated = 0;
+    for k in 0..40i64 {
+        if k % 3 == 0 {
+            let index = w.claim_without_commit(RingId::Events).unwrap();
+            commit_through_file(
+                &path,
+                &w,
+                index,
+                &k.to_le_bytes(),
+                lap_from_32_bit_index(index, 3),
+            );
+            truncated += u64::from(index >= 1 << 32);
+        } else {
+            assert!(w.append(RingId::Events, &k.to_le_bytes()).unwrap());
+        }
+        if k % 5 == 4 {
+            got.extend(read_all(&mut r, RingId::Events));
+        }
+    }
+    got.extend(read_all(&mut r, RingId::Events));
+    let expected: Vec<Vec<u8>> = (0..40i64).map(|k| k.to_le_bytes().to_vec()).collect();
+    assert_eq!(got, expected);
+    let s = r.stats(RingId::Events);
+    assert_eq!(s.lap32_committed, truncated);
+    assert_eq!(s.skipped_uncommitted, 0);
+}
+
+#[test]
+fn a_stale_slot_of_the_previous_lap_is_not_read_as_committed_by_either_rule_past_2_pow_32() {
+    // The slot of the next index holds what each kind of writer left for
+    // the previous lap; the index is claimed but not committed: the reader
+    // waits, then skips it as uncommitted, and never returns the old bytes.
+    for truncating_writer in [false, true] {
+        let dir = TempDir::new();
+        let path = dir.file("f");
+        let w = Writer::create(&path, &small_config(4, 32, 64)).unwrap();
+        let start: i64 = (1 << 32) + 2;
+        w.set_indexes_for_test(RingId::Events, start);
+        let mut r = Reader::open(
+            &path,
+            ReaderConfig {
+                uncommitted_timeout: Duration::from_millis(50),
+                ..ReaderConfig::default()
+            },
+        )
+        .unwrap();
+        let next = start + 1;
+        let previous = next - 4;
+        let left = if truncating_writer {
+            lap_from_32_bit_index(previous, 2)
+        } else {
+            lap(previous, 2)
+        };
+        commit_through_file(&path, &w, next, b"stale", left);
+        assert_eq!(w.claim_without_commit(RingId::Events), Some(next));
+        assert!(read_all(&mut r, RingId::Events).is_empty());
+        std::thread::sleep(Duration::from_millis(80));
+        assert!(read_all(&mut r, RingId::Events).is_empty());
+        let s = r.stats(RingId::Events);
+        assert_eq!(
+            (s.read, s.lap32_committed, s.skipped_uncommitted),
+            (0, 0, 1)
+        );
+    }
+}
+
 #[test]
 fn eight_producers_and_one_reader_deliver_every_message_exactly_once() {
     const THREADS: u32 = 8;

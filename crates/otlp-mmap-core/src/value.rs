@@ -48,6 +48,14 @@ pub fn resolve<D: Dictionary + ?Sized>(value: &AnyValue, dict: &D) -> Result<Val
     .value(value, 0)
 }
 
+/// Decodes `bytes` as an `AnyValue` message of FORMAT.md section 5 and
+/// resolves it through `dict`. `Err(BadValue)` when the bytes do not decode.
+pub fn resolve_encoded<D: Dictionary + ?Sized>(bytes: &[u8], dict: &D) -> Result<Value> {
+    let value =
+        AnyValue::decode(bytes).map_err(|e| Error::BadValue(format!("not an AnyValue: {e}")))?;
+    resolve(&value, dict)
+}
+
 /// Resolves a list of `KeyValueRef`s (attributes) into `(key, value)` pairs.
 pub fn resolve_attributes<D: Dictionary + ?Sized>(
     attributes: &[KeyValueRef],
@@ -179,6 +187,21 @@ mod tests {
                     .collect(),
             })),
         }
+    }
+
+    #[test]
+    fn resolve_encoded_decodes_then_resolves_and_rejects_what_does_not_decode() {
+        let mut d = MapDictionary::default();
+        d.entries.insert(8, s("inner").encode_to_vec());
+        let bytes = array(vec![vref(8), int(3)]).encode_to_vec();
+        assert_eq!(
+            resolve_encoded(&bytes, &d).unwrap(),
+            Value::Array(vec![Value::String("inner".into()), Value::Int(3)])
+        );
+        assert!(matches!(
+            resolve_encoded(&[0x0a, 0x05, b'x'], &d),
+            Err(Error::BadValue(_))
+        ));
     }
 
     #[test]

@@ -19,6 +19,7 @@ use napi_derive::napi;
 use otlp_mmap_core as core;
 
 mod fast_append;
+mod otlp_value;
 mod scratch_appender;
 
 /// Runs when the module loads: installs the core's SIGBUS handler (a file
@@ -204,6 +205,10 @@ pub struct ReaderStats {
     pub resyncs: Vec<i64>,
     /// Indexes given up by those resynchronisations.
     pub resync_skipped: Vec<i64>,
+    /// Slots read as committed with the lap of a writer that truncates the
+    /// index to 32 bits (FORMAT.md 7.9); counted in `read` (or `corrupt`)
+    /// too, not a loss.
+    pub lap32_committed: Vec<i64>,
 }
 
 fn file_info(info: core::FileInfo) -> FileInfo {
@@ -524,6 +529,21 @@ impl Reader {
         Ok(Buffer::from(self.inner()?.entry(reference).map_err(to_js)?))
     }
 
+    /// Resolves an encoded AnyValue of the file's format (FORMAT.md section
+    /// 5: keys and `value_ref`s are dictionary references) through this
+    /// file's dictionary, with the core's bounds (depth, loops, size), and
+    /// returns it as an encoded OTLP `common.v1.AnyValue`. For tests: it is
+    /// the core's resolution, to compare the collector's with. Throws
+    /// ERR_BAD_REFERENCE (a bad reference, or a value that does not decode
+    /// or breaks a bound).
+    #[napi]
+    pub fn resolve_value(&self, any_value: &[u8]) -> napi::Result<Buffer, Code> {
+        let value = core::value::resolve_encoded(any_value, self.inner()?).map_err(to_js)?;
+        let mut out = Vec::new();
+        otlp_value::encode(&value, &mut out);
+        Ok(Buffer::from(out))
+    }
+
     /// entry() decoded as UTF-8; ref 0 reads as "".
     #[napi]
     pub fn string(&self, reference: i64) -> napi::Result<String, Code> {
@@ -551,6 +571,7 @@ impl Reader {
                 .iter()
                 .map(|s| s.resync_skipped.min(MAX_SAFE) as i64)
                 .collect(),
+            lap32_committed: stats.iter().map(|s| s.lap32_committed as i64).collect(),
         })
     }
 

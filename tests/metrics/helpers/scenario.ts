@@ -43,6 +43,12 @@ export interface Scenario {
   rounds: Op[][];
   preference: 'cumulative' | 'delta' | 'lowmemory';
   cardinalityLimit?: number;
+  /**
+   * How far the writer's clock is ahead of the collector's: measurement
+   * times are this much later than the collection that follows them
+   * (default 0: measurements are stamped before their collection).
+   */
+  clockSkew?: bigint;
 }
 
 /** A reader collected only on demand. */
@@ -123,7 +129,7 @@ export async function runSdk(scenario: Scenario): Promise<otlpMetrics.ResourceMe
   });
   const exports: otlpMetrics.ResourceMetrics[][] = [];
   for (const round of scenario.rounds) {
-    observations = round;
+    observations = validObservations(scenario, round);
     for (const op of round) recorders[op.instrument]?.(op);
     const { resourceMetrics, errors } = await reader.collect();
     if (errors.length > 0) throw new AggregateError(errors, 'sdk-metrics collection failed');
@@ -159,11 +165,25 @@ export function runCollector(scenario: Scenario): otlpMetrics.ResourceMetrics[][
       const spec = scenario.instruments[op.instrument];
       const attributes = Object.entries(op.attributes).map(([k, v]) => dict.kv(k, (typeof v === 'number' && Number.isInteger(v) ? BigInt(v) : v) as Primitive));
       const value = spec.valueType === 'int' ? BigInt(op.value) : op.value;
-      aggregator.record(measurement(refs[op.instrument], value, time++, attributes), dict);
+      aggregator.record(measurement(refs[op.instrument], value, time++ + (scenario.clockSkew ?? 0n), attributes), dict);
     }
     exports.push(aggregator.collect(time++));
   }
   return exports;
+}
+
+/**
+ * The observations of one round that a collector keeps: the last one per
+ * attribute set (as both SDKs keep it), without negative totals of an
+ * ObservableCounter. A monotonic series counts up from 0, so a negative
+ * total is invalid: the collector drops it and counts it
+ * (`negativeMonotonicTotal`), while sdk-metrics 2.12 would record it as a
+ * total of 0 (its monotonic accumulation ignores a negative value) and take
+ * the next total for a reset. The reference is played without them: a
+ * dropped observation is one that was not made.
+ */
+export function validObservations(scenario: Scenario, round: Op[]): Op[] {
+  return asWritten(scenario, round).filter((op) => !(scenario.instruments[op.instrument].kind === 'observableCounter' && op.value < 0));
 }
 
 /**

@@ -14,7 +14,8 @@ export { errorCode, RING_EVENTS, RING_MEASUREMENTS, RING_NAMES, RING_SPANS } fro
 
 export type FileInfo = Native.FileInfo;
 export type ReaderStats = Native.ReaderStats;
-export type MmapReader = Native.Reader;
+/** The binding's Reader without `resolveValue`, which only tests use (the collector resolves values itself). */
+export type MmapReader = Omit<Native.Reader, 'resolveValue'>;
 export type RingId = Native.Ring;
 
 /**

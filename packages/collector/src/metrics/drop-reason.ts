@@ -13,6 +13,12 @@ export type DropReason =
   | 'unresolvedAttributes'
   /** A negative increment to a monotonic DELTA sum (FORMAT.md 7.2). */
   | 'negativeMonotonicIncrement'
+  /**
+   * A negative total observed for a monotonic CUMULATIVE sum (an
+   * ObservableCounter): a monotonic series counts up from 0, so a negative
+   * total is invalid; the observation is left out and the series unchanged.
+   */
+  | 'negativeMonotonicTotal'
   /** NaN or ±Infinity where the aggregation cannot hold it (sums, histograms). */
   | 'nonFiniteValue'
   /**
@@ -29,6 +35,7 @@ export const DROP_REASONS: readonly DropReason[] = [
   'missingValue',
   'unresolvedAttributes',
   'negativeMonotonicIncrement',
+  'negativeMonotonicTotal',
   'nonFiniteValue',
   'scaleUnderflow',
 ];

@@ -100,8 +100,14 @@ export class MetricStream<A extends Accumulation = Accumulation> {
       points.push(point);
     };
     const last = this.context.lastCollectionUnixNano;
+    // A point's start never follows its time (OTLP: start_time_unix_nano <=
+    // time_unix_nano). Measurement times come from the writer's clock and
+    // may be ahead of ours: a start taken from one is pulled back to now.
+    const notAfterNow = (start: bigint): bigint => (start > now ? now : start);
     for (const series of this.storage.all()) {
       const acc = series.accumulation;
+      // Stored, so that later cumulative points keep this start.
+      acc.startTimeUnixNano = notAfterNow(acc.startTimeUnixNano);
       if (!this.delta) {
         if (series.recorded) push(series, this.aggregator.toDataPoint(acc, series.attributes, acc.startTimeUnixNano, now));
       } else if (series.touched) {
@@ -109,13 +115,23 @@ export class MetricStream<A extends Accumulation = Accumulation> {
         if (totals !== undefined) {
           const previous = series.reported;
           const change = previous === undefined ? acc : totals.diff(previous, acc);
-          // After a reset the change counts from the series' new start.
           const reset = previous !== undefined && previous.startTimeUnixNano !== acc.startTimeUnixNano;
-          const start = previous === undefined || reset ? acc.startTimeUnixNano : (last ?? acc.startTimeUnixNano);
-          push(series, this.aggregator.toDataPoint(change, series.attributes, start, now));
+          // OTel metrics data model, "Resets and Gaps": in an unbroken
+          // sequence of delta points, "the StartTimeUnixNano of each point
+          // matches the TimeUnixNano of the preceding point"; a reset begins
+          // a new sequence, and points must not overlap (where nothing is
+          // known, the stream has a gap). So after a reset the change (the
+          // whole new total) starts at the series' new start, but never
+          // before the end of the previous point: the previous point already
+          // covered the time up to the last collection.
+          let start: bigint;
+          if (previous === undefined) start = acc.startTimeUnixNano;
+          else if (reset && last !== undefined && acc.startTimeUnixNano > last) start = acc.startTimeUnixNano;
+          else start = last ?? acc.startTimeUnixNano;
+          push(series, this.aggregator.toDataPoint(change, series.attributes, notAfterNow(start), now));
           series.reported = totals.clone(acc);
         } else {
-          push(series, this.aggregator.toDataPoint(acc, series.attributes, last ?? acc.startTimeUnixNano, now));
+          push(series, this.aggregator.toDataPoint(acc, series.attributes, notAfterNow(last ?? acc.startTimeUnixNano), now));
           series.accumulation = this.aggregator.createAccumulation(now);
         }
       }

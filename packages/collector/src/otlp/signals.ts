@@ -1,6 +1,6 @@
 import { FlatWriter, otlpLogsService, otlpMetricsService, otlpTraceService } from '@otlp-mmap/protocol';
 import type { Signal } from '../config/config.js';
-import { toOtlpJson } from './otlp-json.js';
+import { encodeOtlpJson } from './otlp-json.js';
 
 /** An OTLP export request of any signal. */
 export type ExportRequest =
@@ -34,7 +34,7 @@ export const TRACES: SignalCodec = {
   signal: 'traces',
   grpcPath: '/opentelemetry.proto.collector.trace.v1.TraceService/Export',
   encode: (r) => otlpTraceService.ExportTraceServiceRequest.encode(r as otlpTraceService.ExportTraceServiceRequest, writer).finish(),
-  encodeJson: (r) => JSON.stringify(toOtlpJson(r)),
+  encodeJson: (r) => encodeOtlpJson(r),
   rejectedInResponse: (b) => Number(otlpTraceService.ExportTraceServiceResponse.decode(b).partialSuccess?.rejectedSpans ?? 0n),
 };
 
@@ -42,7 +42,7 @@ export const LOGS: SignalCodec = {
   signal: 'logs',
   grpcPath: '/opentelemetry.proto.collector.logs.v1.LogsService/Export',
   encode: (r) => otlpLogsService.ExportLogsServiceRequest.encode(r as otlpLogsService.ExportLogsServiceRequest, writer).finish(),
-  encodeJson: (r) => JSON.stringify(toOtlpJson(r)),
+  encodeJson: (r) => encodeOtlpJson(r),
   rejectedInResponse: (b) => Number(otlpLogsService.ExportLogsServiceResponse.decode(b).partialSuccess?.rejectedLogRecords ?? 0n),
 };
 
@@ -50,7 +50,7 @@ export const METRICS: SignalCodec = {
   signal: 'metrics',
   grpcPath: '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export',
   encode: (r) => otlpMetricsService.ExportMetricsServiceRequest.encode(r as otlpMetricsService.ExportMetricsServiceRequest, writer).finish(),
-  encodeJson: (r) => JSON.stringify(toOtlpJson(r)),
+  encodeJson: (r) => encodeOtlpJson(r),
   rejectedInResponse: (b) => Number(otlpMetricsService.ExportMetricsServiceResponse.decode(b).partialSuccess?.rejectedDataPoints ?? 0n),
 };
 

@@ -59,14 +59,22 @@ export interface CollectorStats {
   /** Messages left unread in a replaced file, per ring. */
   readonly abandoned: PerRing;
   readonly measurements: MeasurementCounts;
-  /** The reader's own per-ring counters (`skippedUncommitted`, `corrupt`, `resyncs`, ...), `read` excluded; all files summed. */
+  /** The reader's own per-ring counters (`skippedUncommitted`, `corrupt`, `resyncs`, ...), `read` and `lap32Committed` excluded; all files summed. */
   readonly ringCounters: RingCounters;
+  /**
+   * Messages read (included in `read`) from slots committed with the lap of a
+   * writer that truncates the index to 32 bits (FORMAT.md 7.9), per ring: not a loss.
+   */
+  readonly lap32Committed: PerRing;
   readonly resets: number;
   readonly truncations: number;
   readonly lostOnTruncation: number;
   /** Resident set size of the process, bytes. */
   readonly rssBytes: number;
 }
+
+/** The reader counter of messages read from slots with a 32-bit lap: counted apart, not among the losses. */
+const LAP32_COMMITTED = 'lap32Committed';
 
 /**
  * Takes the numbers of a running (or finished) collector. `info` gives the
@@ -95,9 +103,13 @@ export function collectStats(
     };
   }
   const ringCounters: Record<string, number[]> = {};
+  let lap32Committed: PerRing = [0, 0, 0];
   if (readerStats) {
     for (const [key, counts] of Object.entries(readerStats)) {
-      if (key !== 'read' && Array.isArray(counts)) ringCounters[key] = (counts as readonly unknown[]).map(Number);
+      if (!Array.isArray(counts)) continue;
+      const numbers = (counts as readonly unknown[]).map(Number);
+      if (key === LAP32_COMMITTED) lap32Committed = copy(numbers);
+      else if (key !== 'read') ringCounters[key] = numbers;
     }
   }
   const spans = pipeline.spans.counters;
@@ -119,6 +131,7 @@ export function collectStats(
     abandoned: copy(pipeline.read.abandoned),
     measurements: pipeline.measurementCounts(),
     ringCounters,
+    lap32Committed,
     resets: pipeline.read.resets,
     truncations: pipeline.read.truncations,
     lostOnTruncation: pipeline.read.lostOnTruncation,
@@ -131,7 +144,7 @@ function lagOf(ring: { writerIndex: number; readerIndex: number }): number {
 }
 
 function copy(counts: readonly number[]): PerRing {
-  return [counts[0], counts[1], counts[2]];
+  return [counts[0] ?? 0, counts[1] ?? 0, counts[2] ?? 0];
 }
 
 /** Adds per-ring counters (of a reader that was closed) to a running total. */

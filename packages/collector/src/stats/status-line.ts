@@ -21,7 +21,10 @@ export interface StatusSnapshot {
  * reason here, per ring: `<reason>_<ring>` fields (`undecodable_events`,
  * `corrupt_spans`, ...) and `measurements_<reason>` fields appear once they
  * are non-zero; the totals (`undecodable`, `corrupt`, ...) are always there.
- * The ring-level reasons are every counter of `Reader.stats()` but `read`.
+ * The ring-level reasons are every counter of `Reader.stats()` but `read`
+ * and `lap32Committed` (messages read from slots that a writer committed with
+ * a 32-bit lap, FORMAT.md 7.9: `lap32_committed`, `lap32_committed_<ring>`
+ * once non-zero, included in `read_<ring>`).
  */
 export function statusLine(label: string, stats: CollectorStats, previous: StatusSnapshot): { line: string; snapshot: StatusSnapshot } {
   const seconds = Math.max(0.001, (stats.at - previous.at) / 1000);
@@ -29,6 +32,10 @@ export function statusLine(label: string, stats: CollectorStats, previous: Statu
   const fields: string[] = [label];
   for (const [i, ring] of RING_NAMES.entries()) fields.push(`${ring}_per_s=${Math.round((m[i] - previous.messages[i]) / seconds)}`);
   for (const [i, ring] of RING_NAMES.entries()) fields.push(`read_${ring}=${m[i]}`);
+  // Read from slots with a 32-bit lap (FORMAT.md 7.9), once there are any: not a loss.
+  const lap32 = stats.lap32Committed;
+  nonZero(fields, 'lap32_committed', lap32[0] + lap32[1] + lap32[2]);
+  perRing(fields, 'lap32_committed', lap32, false);
   const lag = stats.lag;
   if (lag) for (const [i, ring] of RING_NAMES.entries()) fields.push(`lag_${ring}=${lag[i]}`);
   fields.push(`open_spans=${stats.openSpans}`);

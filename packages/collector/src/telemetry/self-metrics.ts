@@ -127,6 +127,14 @@ export function selfMetrics(stats: CollectorStats, targets: Readonly<Record<Sign
   drop('unknown_span_update', [0, stats.unknownSpanUpdates, 0]);
   for (const [reason, n] of Object.entries(stats.measurements.dropped)) drop(snakeCase(reason), [0, 0, n]);
   add('otlp_mmap.collector.ring.dropped', 'counter', '{message}', 'Messages of the file that were not exported, by reason (error.type)', dropped);
+  if (stats.lap32Committed.some((n) => n > 0))
+    add(
+      'otlp_mmap.collector.ring.lap32_committed',
+      'counter',
+      '{message}',
+      'Messages read from slots a writer committed with the lap of a 32-bit index (FORMAT.md 7.9); included in ring.read',
+      perRing(stats.lap32Committed, true),
+    );
   if (resyncs) add('otlp_mmap.collector.ring.resyncs', 'counter', '{resync}', 'Impossible ring indexes found and corrected', perRing(resyncs, true));
 
   add('otlp_mmap.collector.span.open', 'updowncounter', '{span}', 'Spans started and not exported yet', single(stats.openSpans));

@@ -17,6 +17,20 @@ import { writeSpanContext } from '../trace/span.js';
 import type { AttributeMemo } from './attribute-memo.js';
 
 const hasOwn = Object.prototype.hasOwnProperty;
+/** 2^63: the first integer an int64 cannot hold. */
+const TWO_63 = 2 ** 63;
+
+/**
+ * The int64 an INT instrument writes for `value`: truncated toward zero,
+ * or undefined when the result is not an integer an int64 holds
+ * (NaN, ±Infinity, |value| ≥ 2^63). Every double of magnitude ≥ 2^53 is an
+ * integer, and those below 2^63 are written exactly (`ProtoWriter.int64`).
+ */
+export function int64Value(value: number): number | undefined {
+  const v = Math.trunc(value);
+  return v >= -TWO_63 && v < TWO_63 ? v : undefined;
+}
+
 /** First key slot (Dictionary.stringAt) of measurement attributes. */
 const SLOTS_MEASUREMENT = 128;
 const TAG_ATTRIBUTES = F.MEASUREMENT_ATTRIBUTES;

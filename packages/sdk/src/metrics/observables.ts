@@ -27,7 +27,7 @@ import {
 } from '@opentelemetry/api';
 import type { MmapFile } from '../file/mmap-file.js';
 import { type Nanos64, nowInto } from '../time.js';
-import { writeMeasurement } from './measurement.js';
+import { int64Value, writeMeasurement } from './measurement.js';
 
 export class ObservableInstrument implements ObservableCounter, ObservableUpDownCounter, ObservableGauge {
   /** @internal */ readonly callbacks: ObservableCallback[] = [];
@@ -62,8 +62,12 @@ export class ObservableInstrument implements ObservableCounter, ObservableUpDown
       return undefined;
     }
     if (this.isInt && !Number.isSafeInteger(value)) {
-      value = Math.trunc(value);
-      if (!Number.isSafeInteger(value)) return undefined;
+      const int = int64Value(value);
+      if (int === undefined) {
+        diag.warn(`otlp-mmap: observation ${value} of INT instrument ${this.name} is not an int64; ignored`);
+        return undefined;
+      }
+      value = int;
     }
     return value;
   }

@@ -12,7 +12,7 @@ import { type Attributes, type Context, type Counter, diag, type Gauge, type His
 import type { MmapFile } from '../file/mmap-file.js';
 import { type Nanos64, nowInto } from '../time.js';
 import { AttributeMemo } from './attribute-memo.js';
-import { writeMeasurement } from './measurement.js';
+import { int64Value, writeMeasurement } from './measurement.js';
 
 const now: Nanos64 = { lo: 0, hi: 0 };
 
@@ -51,12 +51,13 @@ export class SyncInstrument implements Counter, UpDownCounter, Histogram, Gauge 
       return;
     }
     if (this.isInt && !Number.isSafeInteger(value)) {
-      value = Math.trunc(value);
-      if (!Number.isSafeInteger(value)) {
-        diag.warn(`otlp-mmap: value ${value} of INT instrument ${this.name} is not a safe integer; ignored`);
+      const int = int64Value(value);
+      if (int === undefined) {
+        diag.warn(`otlp-mmap: value ${value} of INT instrument ${this.name} is not an int64; ignored`);
         return;
       }
-      diag.warn(`otlp-mmap: non-integer value for INT instrument ${this.name}; truncated`);
+      if (int !== value) diag.warn(`otlp-mmap: non-integer value for INT instrument ${this.name}; truncated`);
+      value = int;
     }
     if (this.file.closed) return;
     try {

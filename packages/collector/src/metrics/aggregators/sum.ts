@@ -22,8 +22,9 @@ const INT64_MIN = -(1n << 63n);
  *
  * - Increments mode (MetricRef temporality DELTA): each value is added; a
  *   negative increment to a monotonic sum is dropped.
- * - Totals mode (CUMULATIVE): each value replaces the total; a decrease of a
- *   monotonic total is a reset. The series then restarts at the time of the
+ * - Totals mode (CUMULATIVE): each value replaces the total; a negative
+ *   total of a monotonic sum is dropped (a monotonic series counts up from
+ *   0); a decrease of a monotonic total is a reset. The series then restarts at the time of the
  *   previous total (the writer restarted after it), or, when that would not
  *   change the start time, at the time of the total that shows the decrease:
  *   a reset is always visible as a new start time.
@@ -61,6 +62,7 @@ export class SumAggregator implements Aggregator<SumAccumulation, otlpMetrics.Nu
     const v = value.value;
     if (typeof v === 'number' && !Number.isFinite(v)) return 'nonFiniteValue';
     if (this.recordsTotals) {
+      if (this.monotonic && (typeof v === 'bigint' ? v < 0n : v < 0)) return 'negativeMonotonicTotal';
       if (this.monotonic && acc.observed && lessThan(v, acc.value)) {
         acc.startTimeUnixNano = acc.lastTimeUnixNano > acc.startTimeUnixNano ? acc.lastTimeUnixNano : timeUnixNano;
         acc.resets++;
