@@ -180,11 +180,13 @@ export class ActiveSpans {
         start.kind,
         start.startTimeUnixNano,
         attributes,
+        start.traceState,
       );
       return;
     }
     if (event.$case === 'end') {
-      this.end(message.traceId, 0, message.spanId, 0, event.value.endTimeUnixNano, event.value.status);
+      const e = event.value;
+      this.end(message.traceId, 0, message.spanId, 0, e.endTimeUnixNano, e.status, e.droppedAttributesCount, e.droppedEventsCount, e.droppedLinksCount);
       return;
     }
     const open = this.openSpan(message.traceId, 0, message.spanId, 0);
@@ -295,7 +297,8 @@ export class ActiveSpans {
   /**
    * Opens a span (a StartSpan). Its ids are valid (see `validIds`) and kept
    * as they are; `attributes` are resolved, and the span owns the array
-   * from now on.
+   * from now on. `traceState` is the StartSpan's extension (FORMAT.md 8;
+   * empty when absent).
    */
   open(
     scopeRef: bigint,
@@ -307,13 +310,14 @@ export class ActiveSpans {
     kind: number,
     startTimeUnixNano: bigint,
     attributes: otlpCommon.KeyValue[],
+    traceState: string,
   ): void {
     if (sameId(traceId, this.lastTraceId)) traceId = this.lastTraceId;
     else this.lastTraceId = traceId;
     const span: otlpTrace.Span = {
       traceId,
       spanId,
-      traceState: '',
+      traceState,
       parentSpanId,
       flags,
       name,
@@ -360,7 +364,12 @@ export class ActiveSpans {
     if (this.openCount > this.limits.maxActive) this.evictOldest();
   }
 
-  /** Ends the open span with the ids at `t[ta, ta + 16)` and `s[sa, sa + 8)` (`t` and `s` may be one array): an EndSpan. */
+  /**
+   * Ends the open span with the ids at `t[ta, ta + 16)` and `s[sa, sa + 8)`
+   * (`t` and `s` may be one array): an EndSpan. The dropped counts are the
+   * EndSpan's extensions (FORMAT.md 8: what the writer left out of the whole
+   * span; 0 when absent), added to what this table dropped itself.
+   */
   end(
     t: Uint8Array,
     ta: number,
@@ -368,12 +377,19 @@ export class ActiveSpans {
     sa: number,
     endTimeUnixNano: bigint,
     status: { readonly message: string; readonly code: number } | undefined,
+    droppedAttributes: number,
+    droppedEvents: number,
+    droppedLinks: number,
   ): void {
     const open = this.openSpan(t, ta, s, sa);
     if (open === undefined) return;
     const span = open.span;
     span.endTimeUnixNano = endTimeUnixNano;
     if (status) span.status = { message: status.message, code: status.code as otlpTrace.Status_StatusCode };
+    // uint32 in OTLP: a sum near 2^32 must not overflow it (the export would not encode).
+    if (droppedAttributes !== 0) span.droppedAttributesCount = Math.min(0xffffffff, span.droppedAttributesCount + droppedAttributes);
+    if (droppedEvents !== 0) span.droppedEventsCount = Math.min(0xffffffff, span.droppedEventsCount + droppedEvents);
+    if (droppedLinks !== 0) span.droppedLinksCount = Math.min(0xffffffff, span.droppedLinksCount + droppedLinks);
     open.endedAtTick = this.tick;
     open.endedAt = this.now();
     this.endedInTable++;
