@@ -149,7 +149,7 @@ function sdkOn(writer: RecordingWriter): {
   resourceRef: number;
 } {
   const file = new MmapFile(writer as never);
-  const resourceRef = internResource(file.dictionary, ATTRIBUTES);
+  const resourceRef = internResource(file.dictionary, ATTRIBUTES, undefined);
   const limits = {
     attributeCountLimit: 128,
     attributeValueLengthLimit: Infinity,

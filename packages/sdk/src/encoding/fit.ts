@@ -1,0 +1,58 @@
+/**
+ * Attributes of events-ring messages (log records, span events) written so
+ * that the message fits one slot: a string value too long for what is left
+ * of the slot (an `exception.stacktrace`, a long message) is cut to fit
+ * instead of being lost.
+ *
+ * @internal
+ */
+import { writeKeyValue, type KeyRefs } from './any-value.js';
+import type { ProtoWriter } from './proto-writer.js';
+
+/** {@link writeKeyValueWithin}: the attribute was written as it is. */
+export const FIT_WRITTEN = 0;
+/** {@link writeKeyValueWithin}: the attribute's string value was cut to fit. */
+export const FIT_TRUNCATED = 1;
+/** {@link writeKeyValueWithin}: the attribute did not fit and was left out. */
+export const FIT_DROPPED = 2;
+/** {@link writeKeyValueWithin}: the attribute cannot be written at all (see `writeKeyValue`); nothing written. */
+export const FIT_SKIPPED = 3;
+
+/**
+ * Bytes a KeyValueRef record takes besides its string's bytes, at most: the
+ * record's tag and length, the key reference (tag and a 64-bit varint), the
+ * value's tag and length, the string's tag and length.
+ */
+const RECORD_OVERHEAD = 1 + 3 + 1 + 10 + 1 + 4 + 1 + 4;
+
+/**
+ * Writes attribute `key` = `value` as field `tag` of the message being
+ * written (at the top level of `w`), keeping the message within `max` bytes.
+ * When the record does not fit and the value is a string, the value is cut
+ * to the longest prefix that fits (whole UTF-16 code points); any other
+ * value that does not fit is left out. Nothing is written unless the result
+ * is {@link FIT_WRITTEN} or {@link FIT_TRUNCATED}.
+ */
+export function writeKeyValueWithin(w: ProtoWriter, tag: number, key: string, value: unknown, keys: KeyRefs, lengthLimit: number, max: number): number {
+  const mark = w.pos;
+  const depth = w.openMessages;
+  if (!writeKeyValue(w, tag, key, value, keys, lengthLimit)) return FIT_SKIPPED;
+  if (w.pos <= max) return FIT_WRITTEN;
+  w.rewind(mark, depth);
+  if (typeof value !== 'string') return FIT_DROPPED;
+  const room = max - mark - RECORD_OVERHEAD;
+  // First as if the text were ASCII (one byte a character), then as if every
+  // character took three bytes (UTF-8 of any UTF-16 code unit): the second
+  // always fits.
+  for (const perChar of [1, 3]) {
+    const chars = Math.min(Math.floor(room / perChar), lengthLimit, value.length - 1);
+    if (chars <= 0) break;
+    let cut = value.slice(0, chars);
+    const last = cut.charCodeAt(cut.length - 1);
+    if (last >= 0xd800 && last <= 0xdbff) cut = cut.slice(0, -1); // no half of a surrogate pair
+    if (!writeKeyValue(w, tag, key, cut, keys, lengthLimit)) return FIT_SKIPPED;
+    if (w.pos <= max) return FIT_TRUNCATED;
+    w.rewind(mark, depth);
+  }
+  return FIT_DROPPED;
+}
