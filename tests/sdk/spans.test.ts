@@ -176,6 +176,9 @@ test('end writes EndSpan with the end time and the status', async (t) => {
     value: {
       endTimeUnixNano: 1_700_000_002_999_999_999n,
       status: { message: 'upstream timed out', code: StatusCode.STATUS_CODE_ERROR },
+      droppedAttributesCount: 0,
+      droppedEventsCount: 0,
+      droppedLinksCount: 0,
     },
   });
   rb.close();
