@@ -29,8 +29,8 @@ const RECORD_OVERHEAD = 1 + 3 + 1 + 10 + 1 + 4 + 1 + 4;
  * Writes attribute `key` = `value` as field `tag` of the message being
  * written (at the top level of `w`), keeping the message within `max` bytes.
  * When the record does not fit and the value is a string, the value is cut
- * to the longest prefix that fits (whole UTF-16 code points); any other
- * value that does not fit is left out. Nothing is written unless the result
+ * to the longest prefix whose UTF-8 fits what is left (whole code points);
+ * any other value that does not fit is left out. Nothing is written unless the result
  * is {@link FIT_WRITTEN} or {@link FIT_TRUNCATED}.
  */
 export function writeKeyValueWithin(w: ProtoWriter, tag: number, key: string, value: unknown, keys: KeyRefs, lengthLimit: number, max: number): number {
@@ -40,19 +40,38 @@ export function writeKeyValueWithin(w: ProtoWriter, tag: number, key: string, va
   if (w.pos <= max) return FIT_WRITTEN;
   w.rewind(mark, depth);
   if (typeof value !== 'string') return FIT_DROPPED;
-  const room = max - mark - RECORD_OVERHEAD;
-  // First as if the text were ASCII (one byte a character), then as if every
-  // character took three bytes (UTF-8 of any UTF-16 code unit): the second
-  // always fits.
-  for (const perChar of [1, 3]) {
-    const chars = Math.min(Math.floor(room / perChar), lengthLimit, value.length - 1);
-    if (chars <= 0) break;
-    let cut = value.slice(0, chars);
-    const last = cut.charCodeAt(cut.length - 1);
-    if (last >= 0xd800 && last <= 0xdbff) cut = cut.slice(0, -1); // no half of a surrogate pair
-    if (!writeKeyValue(w, tag, key, cut, keys, lengthLimit)) return FIT_SKIPPED;
-    if (w.pos <= max) return FIT_TRUNCATED;
-    w.rewind(mark, depth);
-  }
+  const chars = utf8Prefix(value, max - mark - RECORD_OVERHEAD);
+  if (chars <= 0) return FIT_DROPPED;
+  if (!writeKeyValue(w, tag, key, value.slice(0, chars), keys, lengthLimit)) return FIT_SKIPPED;
+  if (w.pos <= max) return FIT_TRUNCATED;
+  w.rewind(mark, depth);
   return FIT_DROPPED;
+}
+
+/**
+ * The number of UTF-16 code units of the longest prefix of `value` whose
+ * UTF-8 encoding takes at most `bytes` bytes, without splitting a surrogate
+ * pair (a lone surrogate counts as the 3 bytes of U+FFFD, as it is encoded).
+ */
+export function utf8Prefix(value: string, bytes: number): number {
+  let used = 0;
+  let i = 0;
+  while (i < value.length) {
+    const c = value.charCodeAt(i);
+    let size = 3;
+    let units = 1;
+    if (c < 0x80) size = 1;
+    else if (c < 0x800) size = 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < value.length) {
+      const next = value.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        size = 4;
+        units = 2;
+      }
+    }
+    if (used + size > bytes) break;
+    used += size;
+    i += units;
+  }
+  return i;
 }
