@@ -70,8 +70,7 @@ export class MmapLogger implements Logger {
         w.uint32(F.EVENT_SCOPE_REF);
         w.int64(this.scopeRef);
         w.tagFixed64(F.EVENT_TIME_UNIX_NANO, time.lo, time.hi);
-        w.uint32(F.EVENT_OBSERVED_TIME_UNIX_NANO);
-        w.fixed64(observed.lo, observed.hi);
+        w.tag2Fixed64(F.EVENT_OBSERVED_TIME_UNIX_NANO, observed.lo, observed.hi);
         const severity = record.severityNumber;
         if (typeof severity === 'number' && severity > 0 && severity <= 24) {
           w.uint32(F.EVENT_SEVERITY_NUMBER);
