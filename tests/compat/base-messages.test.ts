@@ -65,12 +65,17 @@ function withoutExtensions(desc: DescMessage, json: JsonValue): JsonValue {
 /** Field numbers a decoded message (and the messages in it) did not know. */
 function unknownFields(msg: Message, into: Set<number> = new Set()): Set<number> {
   for (const u of (msg as { $unknown?: { no: number }[] }).$unknown ?? []) into.add(u.no);
-  for (const value of Object.values(msg)) {
-    const items = Array.isArray(value) ? value : [value];
+  for (const value of Object.values(msg) as unknown[]) {
+    const items: unknown[] = Array.isArray(value) ? value : [value];
     for (const item of items) {
       if (item === null || typeof item !== 'object') continue;
-      if ('$typeName' in item) unknownFields(item as Message, into);
-      else if ('case' in item && item.value !== null && typeof item.value === 'object' && '$typeName' in item.value) unknownFields(item.value as Message, into);
+      if ('$typeName' in item) {
+        unknownFields(item as Message, into);
+        continue;
+      }
+      // A oneof: { case, value }.
+      const member = (item as { case?: unknown; value?: unknown }).value;
+      if ('case' in item && member !== null && typeof member === 'object' && '$typeName' in member) unknownFields(member as Message, into);
     }
   }
   return into;

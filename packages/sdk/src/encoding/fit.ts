@@ -9,15 +9,6 @@
 import { writeKeyValue, type KeyRefs } from './any-value.js';
 import type { ProtoWriter } from './proto-writer.js';
 
-/** {@link writeKeyValueWithin}: the attribute was written as it is. */
-export const FIT_WRITTEN = 0;
-/** {@link writeKeyValueWithin}: the attribute's string value was cut to fit. */
-export const FIT_TRUNCATED = 1;
-/** {@link writeKeyValueWithin}: the attribute did not fit and was left out. */
-export const FIT_DROPPED = 2;
-/** {@link writeKeyValueWithin}: the attribute cannot be written at all (see `writeKeyValue`); nothing written. */
-export const FIT_SKIPPED = 3;
-
 /**
  * Bytes a KeyValueRef record takes besides its string's bytes, at most: the
  * record's tag and length, the key reference (tag and a 64-bit varint), the
@@ -26,26 +17,23 @@ export const FIT_SKIPPED = 3;
 const RECORD_OVERHEAD = 1 + 3 + 1 + 10 + 1 + 4 + 1 + 4;
 
 /**
- * Writes attribute `key` = `value` as field `tag` of the message being
- * written (at the top level of `w`), keeping the message within `max` bytes.
- * When the record does not fit and the value is a string, the value is cut
- * to the longest prefix whose UTF-8 fits what is left (whole code points);
- * any other value that does not fit is left out. Nothing is written unless the result
- * is {@link FIT_WRITTEN} or {@link FIT_TRUNCATED}.
+ * For an attribute that did not fit: writes attribute `key` = `value` as
+ * field `tag` at the top level of the message being written, its string
+ * value cut to the longest prefix whose UTF-8 fits the `max` bytes of the
+ * message (whole code points). Call it with the writer back where the
+ * attribute started. Returns whether it wrote it; it writes nothing when
+ * `value` is not a string or not even a short prefix fits.
  */
-export function writeKeyValueWithin(w: ProtoWriter, tag: number, key: string, value: unknown, keys: KeyRefs, lengthLimit: number, max: number): number {
+export function writeCutToFit(w: ProtoWriter, tag: number, key: string, value: unknown, keys: KeyRefs, lengthLimit: number, max: number): boolean {
+  if (typeof value !== 'string') return false;
   const mark = w.pos;
   const depth = w.openMessages;
-  if (!writeKeyValue(w, tag, key, value, keys, lengthLimit)) return FIT_SKIPPED;
-  if (w.pos <= max) return FIT_WRITTEN;
-  w.rewind(mark, depth);
-  if (typeof value !== 'string') return FIT_DROPPED;
   const chars = utf8Prefix(value, max - mark - RECORD_OVERHEAD);
-  if (chars <= 0) return FIT_DROPPED;
-  if (!writeKeyValue(w, tag, key, value.slice(0, chars), keys, lengthLimit)) return FIT_SKIPPED;
-  if (w.pos <= max) return FIT_TRUNCATED;
+  if (chars <= 0) return false;
+  if (!writeKeyValue(w, tag, key, value.slice(0, chars), keys, lengthLimit)) return false;
+  if (w.pos <= max) return true;
   w.rewind(mark, depth);
-  return FIT_DROPPED;
+  return false;
 }
 
 /**

@@ -19,8 +19,8 @@
 import { type Attributes, context as contextApi, diag, trace } from '@opentelemetry/api';
 import type { Logger, LogRecord, SeverityNumber } from '@opentelemetry/api-logs';
 import type { ResolvedLogLimits } from '../config.js';
-import { writeAnyValue } from '../encoding/any-value.js';
-import { FIT_DROPPED, FIT_SKIPPED, FIT_TRUNCATED, writeKeyValueWithin } from '../encoding/fit.js';
+import { writeAnyValue, writeKeyValue } from '../encoding/any-value.js';
+import { writeCutToFit } from '../encoding/fit.js';
 import * as F from '@otlp-mmap/protocol/tags';
 import type { ProtoWriter } from '../encoding/proto-writer.js';
 import type { MmapFile } from '../file/mmap-file.js';
@@ -60,17 +60,15 @@ export class MmapLogger implements Logger {
       const nameRef = record.eventName ? file.dictionary.string(String(record.eventName)) : 0;
       timeInputInto(record.timestamp ?? record.observedTimestamp, time);
       // Observed now unless given: the clock reading above when it was one.
-      if (record.observedTimestamp !== undefined || record.timestamp !== undefined) timeInputInto(record.observedTimestamp, observed);
-      else {
-        observed.lo = time.lo;
-        observed.hi = time.hi;
-      }
+      const given = record.observedTimestamp !== undefined || record.timestamp !== undefined;
+      if (given) timeInputInto(record.observedTimestamp, observed);
       const w = file.begin();
       try {
         w.uint32(F.EVENT_SCOPE_REF);
         w.int64(this.scopeRef);
         w.tagFixed64(F.EVENT_TIME_UNIX_NANO, time.lo, time.hi);
-        w.tag2Fixed64(F.EVENT_OBSERVED_TIME_UNIX_NANO, observed.lo, observed.hi);
+        if (given) w.tag2Fixed64(F.EVENT_OBSERVED_TIME_UNIX_NANO, observed.lo, observed.hi);
+        else w.tag2Fixed64(F.EVENT_OBSERVED_TIME_UNIX_NANO, time.lo, time.hi);
         const severity = record.severityNumber;
         if (typeof severity === 'number' && severity > 0 && severity <= 24) {
           w.uint32(F.EVENT_SEVERITY_NUMBER);
@@ -116,15 +114,16 @@ export class MmapLogger implements Logger {
         if (value !== undefined && value !== null) dropped++;
         return;
       }
-      const fit = writeKeyValueWithin(w, F.EVENT_ATTRIBUTES, key, value, file.dictionary, lengthLimit, max);
-      if (fit === FIT_SKIPPED) return;
-      if (fit === FIT_DROPPED) {
-        dropped++;
-        file.countDroppedAttribute();
-        diag.warn(`otlp-mmap: log attribute "${key}" too large for a slot; dropped`);
-        return;
-      }
-      if (fit === FIT_TRUNCATED) {
+      const mark = w.pos;
+      if (!writeKeyValue(w, F.EVENT_ATTRIBUTES, key, value, file.dictionary, lengthLimit)) return;
+      if (w.pos > max) {
+        w.rewind(mark, 0);
+        if (!writeCutToFit(w, F.EVENT_ATTRIBUTES, key, value, file.dictionary, lengthLimit, max)) {
+          dropped++;
+          file.countDroppedAttribute();
+          diag.warn(`otlp-mmap: log attribute "${key}" too large for a slot; dropped`);
+          return;
+        }
         file.countTruncatedAttribute();
         diag.warn(`otlp-mmap: log attribute "${key}" too long for a slot; its value was cut to fit`);
       }

@@ -42,7 +42,7 @@ import {
 } from '@opentelemetry/api';
 import * as F from '@otlp-mmap/protocol/tags';
 import { writeKeyValue } from '../encoding/any-value.js';
-import { FIT_DROPPED, FIT_SKIPPED, FIT_TRUNCATED, writeKeyValueWithin } from '../encoding/fit.js';
+import { writeCutToFit } from '../encoding/fit.js';
 import type { EncodedMemo } from '../encoding/encoded-memo.js';
 import type { ProtoWriter } from '../encoding/proto-writer.js';
 import { RING_EVENTS, RING_SPANS } from '../file/native.js';
@@ -661,15 +661,16 @@ export class MmapSpan implements Span {
             if (value !== undefined && value !== null) dropped++;
             continue;
           }
-          const fit = writeKeyValueWithin(w, F.EVENT_ATTRIBUTES, key, value, file.dictionary, limits.attributeValueLengthLimit, max);
-          if (fit === FIT_SKIPPED) continue;
-          if (fit === FIT_DROPPED) {
-            dropped++;
-            file.countDroppedAttribute();
-            diag.warn(`otlp-mmap: attribute "${key}" of an event of span "${this.spanName}" is too large for a slot; dropped`);
-            continue;
-          }
-          if (fit === FIT_TRUNCATED) {
+          const mark = w.pos;
+          if (!writeKeyValue(w, F.EVENT_ATTRIBUTES, key, value, file.dictionary, limits.attributeValueLengthLimit)) continue;
+          if (w.pos > max) {
+            w.rewind(mark, 0);
+            if (!writeCutToFit(w, F.EVENT_ATTRIBUTES, key, value, file.dictionary, limits.attributeValueLengthLimit, max)) {
+              dropped++;
+              file.countDroppedAttribute();
+              diag.warn(`otlp-mmap: attribute "${key}" of an event of span "${this.spanName}" is too large for a slot; dropped`);
+              continue;
+            }
             file.countTruncatedAttribute();
             diag.warn(`otlp-mmap: attribute "${key}" of an event of span "${this.spanName}" is too long for a slot; its value was cut to fit`);
           }
