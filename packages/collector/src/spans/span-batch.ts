@@ -288,9 +288,10 @@ function readEnd(reader: RingReader, end: number): Kind {
   let time = 0n;
   let seenTime = false;
   let hasStatus = false;
-  let droppedAttributes = -1;
-  let droppedEvents = -1;
-  let droppedLinks = -1;
+  let droppedAttributes = 0;
+  let droppedEvents = 0;
+  let droppedLinks = 0;
+  let seenCounts = 0; // bit per extension field
   while (reader.pos < end) {
     const tag = reader.uint32();
     if (tag === END_SPAN_END_TIME_UNIX_NANO && !seenTime) {
@@ -301,11 +302,14 @@ function readEnd(reader: RingReader, end: number): Kind {
       const length = reader.uint32();
       const statusEnd = reader.pos + length;
       if (statusEnd > end || !readStatus(reader, statusEnd)) return Kind.Other;
-    } else if (tag === END_SPAN_DROPPED_ATTRIBUTES_COUNT && droppedAttributes < 0) {
+    } else if (tag === END_SPAN_DROPPED_ATTRIBUTES_COUNT && (seenCounts & 1) === 0) {
+      seenCounts |= 1;
       droppedAttributes = reader.uint32();
-    } else if (tag === END_SPAN_DROPPED_EVENTS_COUNT && droppedEvents < 0) {
+    } else if (tag === END_SPAN_DROPPED_EVENTS_COUNT && (seenCounts & 2) === 0) {
+      seenCounts |= 2;
       droppedEvents = reader.uint32();
-    } else if (tag === END_SPAN_DROPPED_LINKS_COUNT && droppedLinks < 0) {
+    } else if (tag === END_SPAN_DROPPED_LINKS_COUNT && (seenCounts & 4) === 0) {
+      seenCounts |= 4;
       droppedLinks = reader.uint32();
     } else {
       return Kind.Other;
@@ -314,9 +318,9 @@ function readEnd(reader: RingReader, end: number): Kind {
   if (reader.pos !== end) return Kind.Other;
   msg.time = time;
   msg.hasStatus = hasStatus;
-  msg.droppedAttributes = droppedAttributes < 0 ? 0 : droppedAttributes;
-  msg.droppedEvents = droppedEvents < 0 ? 0 : droppedEvents;
-  msg.droppedLinks = droppedLinks < 0 ? 0 : droppedLinks;
+  msg.droppedAttributes = droppedAttributes;
+  msg.droppedEvents = droppedEvents;
+  msg.droppedLinks = droppedLinks;
   if (!hasStatus) {
     msg.statusMessage = '';
     msg.statusCode = 0;
