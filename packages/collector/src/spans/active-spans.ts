@@ -51,6 +51,12 @@ export interface SpanCounters {
   replaced: number;
   /** Attributes, links or event attributes whose dictionary references did not resolve. */
   unresolved: number;
+  /**
+   * Span events over the per-span cap: not exported, counted in their span's
+   * `droppedEventsCount` (which also holds what the writer dropped itself,
+   * the EndSpan's extension, so this counts the file's records alone).
+   */
+  eventsOverCap: number;
 }
 
 /**
@@ -97,7 +103,17 @@ interface TrackedSpan extends FinishedSpan, SpanTableEntry {
  * collector, or came from another writer process and is not visible yet).
  */
 export class ActiveSpans {
-  readonly counters: SpanCounters = { applied: 0, started: 0, invalid: 0, unknownSpan: 0, incomplete: 0, evicted: 0, replaced: 0, unresolved: 0 };
+  readonly counters: SpanCounters = {
+    applied: 0,
+    started: 0,
+    invalid: 0,
+    unknownSpan: 0,
+    incomplete: 0,
+    evicted: 0,
+    replaced: 0,
+    unresolved: 0,
+    eventsOverCap: 0,
+  };
   /**
    * Every span of the table by key, open or ended, in opening order (so the
    * oldest open spans come first). One table instead of one per state: an
@@ -404,8 +420,10 @@ export class ActiveSpans {
     if (!validIds(traceId, spanId)) return false;
     const open = this.spans.getAt(traceId, 0, spanId, 0);
     if (!open) return false;
-    if (open.span.events.length >= this.limits.maxEvents) open.span.droppedEventsCount++;
-    else {
+    if (open.span.events.length >= this.limits.maxEvents) {
+      open.span.droppedEventsCount++;
+      this.counters.eventsOverCap++;
+    } else {
       if (open.span.events === NO_EVENTS) open.span.events = [];
       open.span.events.push(event);
     }
