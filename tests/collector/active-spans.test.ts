@@ -13,8 +13,9 @@ const int = (n: number): AnyValue => ({ value: { $case: 'intValue', value: BigIn
 const kv = (key: number, value: number): KeyValueRef => ({ keyRef: BigInt(key), value: int(value) });
 const msg = (event: SpanEvent['event'], spanId = S): SpanEvent => ({ scopeRef: 9n, traceId: T, spanId, event });
 const start = (attributes: KeyValueRef[] = [], spanId = S): SpanEvent =>
-  msg({ $case: 'start', value: { parentSpanId: new Uint8Array(0), flags: 1, name: 'n', kind: 1, startTimeUnixNano: 10n, attributes } }, spanId);
-const end = (spanId = S): SpanEvent => msg({ $case: 'end', value: { endTimeUnixNano: 20n, status: undefined } }, spanId);
+  msg({ $case: 'start', value: { parentSpanId: new Uint8Array(0), flags: 1, name: 'n', kind: 1, startTimeUnixNano: 10n, attributes, traceState: '' } }, spanId);
+const end = (spanId = S): SpanEvent =>
+  msg({ $case: 'end', value: { endTimeUnixNano: 20n, status: undefined, droppedAttributesCount: 0, droppedEventsCount: 0, droppedLinksCount: 0 } }, spanId);
 
 function table(limits: Partial<ActiveSpanLimits> = {}, now = { t: 0 }): ActiveSpans {
   return new ActiveSpans(dict, { maxAgeMs: 1000, maxActive: 10, maxAttributes: 4, maxEvents: 2, maxLinks: 2, endGraceMs: 500, ...limits }, () => now.t);
@@ -195,7 +196,12 @@ test('ids started again before the ended span is released: both spans are export
   const spans = table();
   spans.apply(start());
   spans.apply(end());
-  spans.apply(msg({ $case: 'start', value: { parentSpanId: new Uint8Array(0), flags: 1, name: 'again', kind: 1, startTimeUnixNano: 30n, attributes: [] } }));
+  spans.apply(
+    msg({
+      $case: 'start',
+      value: { parentSpanId: new Uint8Array(0), flags: 1, name: 'again', kind: 1, startTimeUnixNano: 30n, attributes: [], traceState: '' },
+    }),
+  );
   t.is(spans.openCount, 1);
   t.true(spans.addEvent(T, S, { timeUnixNano: 35n, name: 'late', attributes: [], droppedAttributesCount: 0 }));
   spans.release(true);
@@ -214,7 +220,12 @@ test('ids started again while the span is open: the earlier span is exported inc
   const spans = table();
   spans.apply(start([kv(1, 1)]));
   t.true(spans.addEvent(T, S, { timeUnixNano: 15n, name: 'first-event', attributes: [], droppedAttributesCount: 0 }));
-  spans.apply(msg({ $case: 'start', value: { parentSpanId: new Uint8Array(0), flags: 1, name: 'again', kind: 1, startTimeUnixNano: 30n, attributes: [] } }));
+  spans.apply(
+    msg({
+      $case: 'start',
+      value: { parentSpanId: new Uint8Array(0), flags: 1, name: 'again', kind: 1, startTimeUnixNano: 30n, attributes: [], traceState: '' },
+    }),
+  );
   t.is(spans.openCount, 1);
   t.is(spans.counters.replaced, 1);
   const [earlier, ...more] = spans.takeEvicted();

@@ -38,10 +38,12 @@ class FakeSource implements DictionarySource {
 const str = (value: string): AnyValue => ({ value: { $case: 'stringValue', value } });
 const ref = (value: bigint): AnyValue => ({ value: { $case: 'valueRef', value } });
 
-test('a scope resolves its name, version, attributes and resource; results are cached', (t) => {
+test('a scope resolves its name, version, attributes, resource and both schema URLs; results are cached', (t) => {
   const src = new FakeSource();
   const key = src.addString('service.name');
-  const resource = src.add(Resource.encode({ attributes: [{ keyRef: key, value: str('svc') }], droppedAttributesCount: 0 }).finish());
+  const resource = src.add(
+    Resource.encode({ attributes: [{ keyRef: key, value: str('svc') }], droppedAttributesCount: 0, schemaUrl: 'https://example.com/resource/1.0' }).finish(),
+  );
   const scope = src.add(
     InstrumentationScope.encode({
       nameRef: src.addString('lib'),
@@ -49,13 +51,16 @@ test('a scope resolves its name, version, attributes and resource; results are c
       attributes: [],
       droppedAttributesCount: 0,
       resourceRef: resource,
+      schemaUrl: 'https://example.com/scope/2.0',
     }).finish(),
   );
   const dict = new FileDictionary(src);
   const resolved = dict.scope(scope);
   t.is(resolved.scope.name, 'lib');
   t.is(resolved.scope.version, '2.0');
+  t.is(resolved.schemaUrl, 'https://example.com/scope/2.0', 'the scope schema_url extension');
   t.is(resolved.resourceRef, resource);
+  t.is(resolved.resourceSchemaUrl, 'https://example.com/resource/1.0', 'the resource schema_url extension');
   t.deepEqual(
     resolved.resource.attributes.map((a) => [a.key, a.value?.value?.value]),
     [['service.name', 'svc']],

@@ -34,7 +34,7 @@ test('int, double and bool attributes arrive from a file whose dictionary refere
   sdk.loggerProvider.getLogger('large-refs').emit({ body: 'served', attributes });
   const counter = sdk.meterProvider.getMeter('large-refs').createCounter('requests');
   for (let i = 0; i < 3; i++) counter.add(1, attributes);
-  t.deepEqual(sdk.droppedCounts(), { spans: 0, events: 0, measurements: 0, attributes: 0 });
+  t.deepEqual(sdk.droppedCounts(), { spans: 0, events: 0, measurements: 0, attributes: 0, truncatedAttributes: 0 });
 
   await waitFor(() => receiver.spans().length >= 3 && receiver.logRecords().length >= 1, 20_000, 'the spans and the log record');
   await collector.stop();

@@ -13,13 +13,16 @@ const start = (span: number): SpanEvent => ({
   scopeRef: 0n,
   traceId: T,
   spanId: id(span),
-  event: { $case: 'start', value: { parentSpanId: new Uint8Array(0), flags: 1, name: `span-${span}`, kind: 1, startTimeUnixNano: 1n, attributes: [] } },
+  event: {
+    $case: 'start',
+    value: { parentSpanId: new Uint8Array(0), flags: 1, name: `span-${span}`, kind: 1, startTimeUnixNano: 1n, attributes: [], traceState: '' },
+  },
 });
 const end = (span: number): SpanEvent => ({
   scopeRef: 0n,
   traceId: T,
   spanId: id(span),
-  event: { $case: 'end', value: { endTimeUnixNano: 2n, status: undefined } },
+  event: { $case: 'end', value: { endTimeUnixNano: 2n, status: undefined, droppedAttributesCount: 0, droppedEventsCount: 0, droppedLinksCount: 0 } },
 });
 const spanEvent = (span: number): Event => ({
   scopeRef: 0n,
@@ -30,6 +33,8 @@ const spanEvent = (span: number): Event => ({
   eventNameRef: 5n,
   spanContext: { traceId: T, spanId: id(span), flags: 1 },
   attributes: [],
+  observedTimeUnixNano: 0n,
+  droppedAttributesCount: 0,
 });
 
 function framed<T>(codec: { encode(m: T, w?: BinaryWriter): BinaryWriter }, messages: readonly T[]): Buffer {
@@ -77,8 +82,10 @@ const dictionary: DictionaryView = {
   scope: (ref) => ({
     ref,
     scope: { name: 's', version: '', attributes: [], droppedAttributesCount: 0 },
+    schemaUrl: '',
     resourceRef: 0n,
     resource: { attributes: [], droppedAttributesCount: 0, entityRefs: [] },
+    resourceSchemaUrl: '',
   }),
   metric: () => {
     throw new Error('unused');

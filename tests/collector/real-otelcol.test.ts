@@ -27,7 +27,10 @@ type Json = Record<string, unknown>;
 function readOutput(path: string): { traces: otlpTraceService.ExportTraceServiceRequest[]; logs: otlpLogsService.ExportLogsServiceRequest[]; metrics: Json[] } {
   const out = { traces: [] as otlpTraceService.ExportTraceServiceRequest[], logs: [] as otlpLogsService.ExportLogsServiceRequest[], metrics: [] as Json[] };
   if (!existsSync(path)) return out;
-  for (const line of readFileSync(path, 'utf8').split('\n')) {
+  // Whole lines only: the file exporter flushes its buffer when full, which may end the file in the middle of a line.
+  const lines = readFileSync(path, 'utf8').split('\n');
+  lines.pop();
+  for (const line of lines) {
     if (line.trim() === '') continue;
     const j = JSON.parse(line) as Json;
     const signal: ReceivedSignal | undefined = 'resourceSpans' in j ? 'traces' : 'resourceLogs' in j ? 'logs' : 'resourceMetrics' in j ? 'metrics' : undefined;

@@ -2,8 +2,8 @@
 // the effect of decoding every message with SpanEventDecoder and applying it
 // with ActiveSpans.apply: same spans, same attributes (the same shared
 // objects), same counters, same messages reported bad — on any batch,
-// including odd layouts, unknown fields, values it does not take and
-// truncated messages.
+// including odd layouts, unknown fields, values it does not take,
+// extension fields (FORMAT.md 8) and truncated messages.
 import test from 'ava';
 import fc from 'fast-check';
 import { AnyValue, BinaryWriter, SpanEvent, SpanEventDecoder, type EndSpan, type KeyValueRef, type StartSpan } from '@otlp-mmap/protocol';
@@ -63,6 +63,7 @@ const event: fc.Arbitrary<SpanEvent['event']> = fc.oneof(
         kind: fc.constantFrom(0, 2, -1),
         startTimeUnixNano: fc.constantFrom(0n, 1_700_000_000_000_000_000n),
         attributes: fc.array(keyValueRef, { maxLength: 5 }),
+        traceState: fc.constantFrom('', '', 'vendor=a,other=b'), // the extension (FORMAT.md 8)
       })
       .map((value) => ({ $case: 'start' as const, value: value as StartSpan })), // kind -1: a value no SpanKind names
   },
@@ -72,6 +73,10 @@ const event: fc.Arbitrary<SpanEvent['event']> = fc.oneof(
       .record({
         endTimeUnixNano: fc.constantFrom(0n, 1_700_000_000_000_500_000n),
         status: fc.option(fc.record({ message: fc.constantFrom('', 'boom'), code: fc.constantFrom(0, 1, 2, -5) }), { nil: undefined }),
+        // the extensions (FORMAT.md 8)
+        droppedAttributesCount: fc.constantFrom(0, 0, 3, 2 ** 32 - 1),
+        droppedEventsCount: fc.constantFrom(0, 0, 1),
+        droppedLinksCount: fc.constantFrom(0, 0, 2),
       })
       .map((value) => ({ $case: 'end' as const, value: value as EndSpan })), // code -5: likewise
   },
@@ -149,7 +154,10 @@ function startWith(spanId: Uint8Array, attribute: KeyValueRef): Uint8Array {
     scopeRef: 1n,
     traceId: traceIds[0],
     spanId,
-    event: { $case: 'start', value: { parentSpanId: new Uint8Array(0), flags: 1, name: 'n', kind: 2, startTimeUnixNano: 5n, attributes: [attribute] } },
+    event: {
+      $case: 'start',
+      value: { parentSpanId: new Uint8Array(0), flags: 1, name: 'n', kind: 2, startTimeUnixNano: 5n, attributes: [attribute], traceState: '' },
+    },
   }).finish();
 }
 

@@ -26,13 +26,13 @@ const start = (spanId: Uint8Array, name: string): SpanEvent => ({
   scopeRef: 1n,
   traceId: TRACE,
   spanId,
-  event: { $case: 'start', value: { parentSpanId: new Uint8Array(0), flags: 1, name, kind: 1, startTimeUnixNano: 10n, attributes: [] } },
+  event: { $case: 'start', value: { parentSpanId: new Uint8Array(0), flags: 1, name, kind: 1, startTimeUnixNano: 10n, attributes: [], traceState: '' } },
 });
 const end = (spanId: Uint8Array, time: bigint): SpanEvent => ({
   scopeRef: 1n,
   traceId: TRACE,
   spanId,
-  event: { $case: 'end', value: { endTimeUnixNano: time, status: undefined } },
+  event: { $case: 'end', value: { endTimeUnixNano: time, status: undefined, droppedAttributesCount: 0, droppedEventsCount: 0, droppedLinksCount: 0 } },
 });
 
 function table(now = { t: 0 }): ActiveSpans {

@@ -83,9 +83,22 @@ function writeHandMadeSeed(path: string): string {
   const entry = (bytes: Uint8Array): bigint => BigInt(w.addEntry(bytes));
   const text = (value: string): AnyValue => ({ value: { $case: 'stringValue', value } });
   const ref = (value: bigint): AnyValue => ({ value: { $case: 'valueRef', value } });
-  const resource = entry(Resource.encode({ attributes: [{ keyRef: str('service.name'), value: text('hand-made') }], droppedAttributesCount: 0 }).finish());
+  const resource = entry(
+    Resource.encode({
+      attributes: [{ keyRef: str('service.name'), value: text('hand-made') }],
+      droppedAttributesCount: 0,
+      schemaUrl: 'https://opentelemetry.io/schemas/1.26.0',
+    }).finish(),
+  );
   const scope = entry(
-    InstrumentationScope.encode({ nameRef: str('hand'), versionRef: str('0'), attributes: [], droppedAttributesCount: 0, resourceRef: resource }).finish(),
+    InstrumentationScope.encode({
+      nameRef: str('hand'),
+      versionRef: str('0'),
+      attributes: [],
+      droppedAttributesCount: 0,
+      resourceRef: resource,
+      schemaUrl: 'https://example.com/hand',
+    }).finish(),
   );
   const leaf = entry(AnyValue.encode(text('leaf')).finish());
   const middle = entry(AnyValue.encode(ref(leaf)).finish());
@@ -146,6 +159,7 @@ function writeHandMadeSeed(path: string): string {
         kind: 99 as never,
         startTimeUnixNano: 2n ** 64n - 1n,
         attributes,
+        traceState: 'vendor=hand,other=made',
       },
     });
     span({ $case: 'attributes', value: { attributes } });
@@ -165,9 +179,21 @@ function writeHandMadeSeed(path: string): string {
         eventNameRef: str('hand.event'),
         spanContext: { traceId, spanId, flags: 1 },
         attributes,
+        observedTimeUnixNano: time + 1n,
+        droppedAttributesCount: 3,
       }).finish(),
     );
-    if (i % 2 === 0) span({ $case: 'end', value: { endTimeUnixNano: 0n, status: { message: 'x', code: 7 as never } } });
+    if (i % 2 === 0)
+      span({
+        $case: 'end',
+        value: {
+          endTimeUnixNano: 0n,
+          status: { message: 'x', code: 7 as never },
+          droppedAttributesCount: 2 ** 32 - 1,
+          droppedEventsCount: 1,
+          droppedLinksCount: 2,
+        },
+      });
   }
   for (const body of values) {
     w.append(
@@ -181,6 +207,8 @@ function writeHandMadeSeed(path: string): string {
         eventNameRef: 0n,
         spanContext: undefined,
         attributes,
+        observedTimeUnixNano: 0n,
+        droppedAttributesCount: 0,
       }).finish(),
     );
   }

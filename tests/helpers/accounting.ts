@@ -18,8 +18,14 @@ export interface ExportedSpan {
   readonly name: string;
   /** Exported with its EndSpan (not marked incomplete). */
   readonly ended: boolean;
-  /** Span events on it, those over the per-span cap (droppedEventsCount) included. */
+  /**
+   * Span events on it, those over the per-span cap (droppedEventsCount)
+   * included: for files whose writer reports no dropped events of its own
+   * (the EndSpan's extension field), which droppedEventsCount would hold too.
+   */
   readonly events: number;
+  /** Span events exported on it. */
+  readonly exportedEvents: number;
 }
 
 /** What reached the destination. */
@@ -49,6 +55,7 @@ function exportedSpan(span: otlpTrace.Span): ExportedSpan {
     name: span.name,
     ended: !span.attributes.some((a) => a.key === INCOMPLETE),
     events: span.events.length + span.droppedEventsCount,
+    exportedEvents: span.events.length,
   };
 }
 
@@ -75,6 +82,7 @@ export function tallyJsonLines(lines: readonly J[]): ExportTally {
             name: String(s.name ?? ''),
             ended: !list(s.attributes).some((a) => a.key === INCOMPLETE),
             events: list(s.events).length + Number(s.droppedEventsCount ?? 0),
+            exportedEvents: list(s.events).length,
           });
         }
       }

@@ -136,23 +136,33 @@ export class OtlpReceiver {
   /** Every span received, flattened with its resource and scope. */
   spans(): ReceivedSpan[] {
     return this.traces.flatMap((r) =>
-      r.resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans.map((span) => viewSpan(span, rs.resource?.attributes ?? [], ss.scope)))),
+      r.resourceSpans.flatMap((rs) =>
+        rs.scopeSpans.flatMap((ss) => ss.spans.map((span) => viewSpan(span, rs.resource?.attributes ?? [], ss.scope, rs.schemaUrl, ss.schemaUrl))),
+      ),
     );
   }
 
   /** Every log record received, flattened with its resource and scope. */
   logRecords(): ReceivedLog[] {
     return this.logs.flatMap((r) =>
-      r.resourceLogs.flatMap((rl) => rl.scopeLogs.flatMap((sl) => sl.logRecords.map((record) => viewLog(record, rl.resource?.attributes ?? [], sl.scope)))),
+      r.resourceLogs.flatMap((rl) =>
+        rl.scopeLogs.flatMap((sl) => sl.logRecords.map((record) => viewLog(record, rl.resource?.attributes ?? [], sl.scope, rl.schemaUrl, sl.schemaUrl))),
+      ),
     );
   }
 
   /** Every metric received, flattened with its resource and scope. */
-  metricsReceived(): { resource: Record<string, unknown>; scope: string; metric: otlpMetrics.Metric }[] {
+  metricsReceived(): { resource: Record<string, unknown>; scope: string; resourceSchemaUrl: string; scopeSchemaUrl: string; metric: otlpMetrics.Metric }[] {
     return this.metrics.flatMap((r) =>
       r.resourceMetrics.flatMap((rm) =>
         rm.scopeMetrics.flatMap((sm) =>
-          sm.metrics.map((metric) => ({ resource: attributeMap(rm.resource?.attributes ?? []), scope: sm.scope?.name ?? '', metric })),
+          sm.metrics.map((metric) => ({
+            resource: attributeMap(rm.resource?.attributes ?? []),
+            scope: sm.scope?.name ?? '',
+            resourceSchemaUrl: rm.schemaUrl,
+            scopeSchemaUrl: sm.schemaUrl,
+            metric,
+          })),
         ),
       ),
     );
@@ -364,10 +374,10 @@ export function fromJson(signal: ReceivedSignal, j: J): unknown {
     return {
       resourceSpans: ((j.resourceSpans as J[] | undefined) ?? []).map((rs) => ({
         resource: resourceFromJson(rs.resource as J | undefined),
-        schemaUrl: '',
+        schemaUrl: (rs.schemaUrl as string) ?? '',
         scopeSpans: ((rs.scopeSpans as J[] | undefined) ?? []).map((ss) => ({
           scope: scopeFromJson(ss.scope as J | undefined),
-          schemaUrl: '',
+          schemaUrl: (ss.schemaUrl as string) ?? '',
           spans: ((ss.spans as J[] | undefined) ?? []).map(spanFromJson),
         })),
       })),
@@ -377,10 +387,10 @@ export function fromJson(signal: ReceivedSignal, j: J): unknown {
     return {
       resourceLogs: ((j.resourceLogs as J[] | undefined) ?? []).map((rl) => ({
         resource: resourceFromJson(rl.resource as J | undefined),
-        schemaUrl: '',
+        schemaUrl: (rl.schemaUrl as string) ?? '',
         scopeLogs: ((rl.scopeLogs as J[] | undefined) ?? []).map((sl) => ({
           scope: scopeFromJson(sl.scope as J | undefined),
-          schemaUrl: '',
+          schemaUrl: (sl.schemaUrl as string) ?? '',
           logRecords: ((sl.logRecords as J[] | undefined) ?? []).map(logFromJson),
         })),
       })),
@@ -389,10 +399,10 @@ export function fromJson(signal: ReceivedSignal, j: J): unknown {
   return {
     resourceMetrics: ((j.resourceMetrics as J[] | undefined) ?? []).map((rm) => ({
       resource: resourceFromJson(rm.resource as J | undefined),
-      schemaUrl: '',
+      schemaUrl: (rm.schemaUrl as string) ?? '',
       scopeMetrics: ((rm.scopeMetrics as J[] | undefined) ?? []).map((sm) => ({
         scope: scopeFromJson(sm.scope as J | undefined),
-        schemaUrl: '',
+        schemaUrl: (sm.schemaUrl as string) ?? '',
         metrics: ((sm.metrics as J[] | undefined) ?? []).map((m) => ({ name: m.name, description: m.description ?? '', unit: m.unit ?? '', json: m })),
       })),
     })),
@@ -429,6 +439,10 @@ export interface ReceivedSpan {
   readonly attributes: Record<string, unknown>;
   readonly resource: Record<string, unknown>;
   readonly scope: string;
+  /** ResourceSpans.schema_url. */
+  readonly resourceSchemaUrl: string;
+  /** ScopeSpans.schema_url. */
+  readonly scopeSchemaUrl: string;
 }
 
 export interface ReceivedLog {
@@ -437,9 +451,19 @@ export interface ReceivedLog {
   readonly attributes: Record<string, unknown>;
   readonly resource: Record<string, unknown>;
   readonly scope: string;
+  /** ResourceLogs.schema_url. */
+  readonly resourceSchemaUrl: string;
+  /** ScopeLogs.schema_url. */
+  readonly scopeSchemaUrl: string;
 }
 
-function viewSpan(span: otlpTrace.Span, resource: readonly otlpCommon.KeyValue[], scope: otlpCommon.InstrumentationScope | undefined): ReceivedSpan {
+function viewSpan(
+  span: otlpTrace.Span,
+  resource: readonly otlpCommon.KeyValue[],
+  scope: otlpCommon.InstrumentationScope | undefined,
+  resourceSchemaUrl: string,
+  scopeSchemaUrl: string,
+): ReceivedSpan {
   return {
     span,
     name: span.name,
@@ -448,9 +472,25 @@ function viewSpan(span: otlpTrace.Span, resource: readonly otlpCommon.KeyValue[]
     attributes: attributeMap(span.attributes),
     resource: attributeMap(resource),
     scope: scope?.name ?? '',
+    resourceSchemaUrl,
+    scopeSchemaUrl,
   };
 }
 
-function viewLog(record: otlpLogs.LogRecord, resource: readonly otlpCommon.KeyValue[], scope: otlpCommon.InstrumentationScope | undefined): ReceivedLog {
-  return { record, body: plainValue(record.body), attributes: attributeMap(record.attributes), resource: attributeMap(resource), scope: scope?.name ?? '' };
+function viewLog(
+  record: otlpLogs.LogRecord,
+  resource: readonly otlpCommon.KeyValue[],
+  scope: otlpCommon.InstrumentationScope | undefined,
+  resourceSchemaUrl: string,
+  scopeSchemaUrl: string,
+): ReceivedLog {
+  return {
+    record,
+    body: plainValue(record.body),
+    attributes: attributeMap(record.attributes),
+    resource: attributeMap(resource),
+    scope: scope?.name ?? '',
+    resourceSchemaUrl,
+    scopeSchemaUrl,
+  };
 }

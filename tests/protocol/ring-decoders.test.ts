@@ -60,10 +60,16 @@ const spanEvent: fc.Arbitrary<SpanEvent> = fc.record({
   event: fc.option(
     fc.oneof(
       fc
-        .record({ parentSpanId: bytes, flags: uint32, name: text, kind: int32, startTimeUnixNano: uint64, attributes })
+        .record({ parentSpanId: bytes, flags: uint32, name: text, kind: int32, startTimeUnixNano: uint64, attributes, traceState: text })
         .map((value) => ({ $case: 'start' as const, value })),
       fc
-        .record({ endTimeUnixNano: uint64, status: fc.option(fc.record({ message: text, code: int32 }), { nil: undefined }) })
+        .record({
+          endTimeUnixNano: uint64,
+          status: fc.option(fc.record({ message: text, code: int32 }), { nil: undefined }),
+          droppedAttributesCount: uint32,
+          droppedEventsCount: uint32,
+          droppedLinksCount: uint32,
+        })
         .map((value) => ({ $case: 'end' as const, value })),
       text.map((name) => ({ $case: 'name' as const, value: { name } })),
       attributes.map((a) => ({ $case: 'attributes' as const, value: { attributes: a } })),
@@ -82,6 +88,8 @@ const event: fc.Arbitrary<Event> = fc.record({
   eventNameRef: int64,
   spanContext: fc.option(spanContext, { nil: undefined }),
   attributes,
+  observedTimeUnixNano: uint64,
+  droppedAttributesCount: uint32,
 });
 
 const measurement: fc.Arbitrary<Measurement> = fc.record({
@@ -321,6 +329,8 @@ test('nesting deeper than the generated decoder allows is refused with the same 
     eventNameRef: 0n,
     spanContext: undefined,
     attributes: [],
+    observedTimeUnixNano: 0n,
+    droppedAttributesCount: 0,
   }).finish();
   const expected = run((r, l) => Event.decode(r, l), body, 0, body.length);
   t.false(expected.ok);

@@ -37,7 +37,7 @@ test.serial('OTEL_SDK_DISABLED=true creates no file and hands out non-recording 
   span.end();
   sdk.meterProvider.getMeter('m').createCounter('c').add(1);
   sdk.loggerProvider.getLogger('l').emit({ body: 'x' });
-  t.deepEqual(sdk.droppedCounts(), { spans: 0, events: 0, measurements: 0, attributes: 0 });
+  t.deepEqual(sdk.droppedCounts(), { spans: 0, events: 0, measurements: 0, attributes: 0, truncatedAttributes: 0 });
   await sdk.forceFlush();
   await sdk.shutdown();
 });

@@ -149,7 +149,7 @@ function sdkOn(writer: RecordingWriter): {
   resourceRef: number;
 } {
   const file = new MmapFile(writer as never);
-  const resourceRef = internResource(file.dictionary, ATTRIBUTES);
+  const resourceRef = internResource(file.dictionary, ATTRIBUTES, undefined);
   const limits = {
     attributeCountLimit: 128,
     attributeValueLengthLimit: Infinity,
@@ -189,7 +189,7 @@ for (const [label, base] of BASES) {
     const starts = decodeAll(writer.messages[SPANS], SpanEvent, SpanEventDecoder).filter((m) => m.event?.$case === 'start');
     t.is(starts.length, 3);
     for (const m of starts) t.deepEqual(r.attrs(m.event?.$case === 'start' ? m.event.value.attributes : []), EXPECTED);
-    t.deepEqual(file.droppedCounts(), { spans: 0, events: 0, measurements: 0, attributes: 0 });
+    t.deepEqual(file.droppedCounts(), { spans: 0, events: 0, measurements: 0, attributes: 0, truncatedAttributes: 0 });
   });
 
   test(`attributes set after the start, span events and links arrive with key references of ${label}`, (t) => {
@@ -216,7 +216,7 @@ for (const [label, base] of BASES) {
     const [event] = decodeAll(writer.messages[EVENTS], Event, EventDecoder);
     t.is(writer.strings.get(Number(event.eventNameRef)), 'checkpoint');
     t.deepEqual(r.attrs(event.attributes), EXPECTED);
-    t.deepEqual(file.droppedCounts(), { spans: 0, events: 0, measurements: 0, attributes: 0 });
+    t.deepEqual(file.droppedCounts(), { spans: 0, events: 0, measurements: 0, attributes: 0, truncatedAttributes: 0 });
   });
 
   test(`log record attributes and bodies arrive with key references of ${label}`, (t) => {
@@ -230,7 +230,7 @@ for (const [label, base] of BASES) {
     t.is(records.length, 2);
     t.deepEqual(r.value(records[0].body), { count: 3n, ok: true, ratio: 0.5, name: 'x' });
     for (const record of records) t.deepEqual(r.attrs(record.attributes), EXPECTED);
-    t.deepEqual(file.droppedCounts(), { spans: 0, events: 0, measurements: 0, attributes: 0 });
+    t.deepEqual(file.droppedCounts(), { spans: 0, events: 0, measurements: 0, attributes: 0, truncatedAttributes: 0 });
   });
 
   test(`measurement attributes arrive with key references of ${label}, attribute memo included`, async (t) => {
@@ -255,7 +255,7 @@ for (const [label, base] of BASES) {
     t.deepEqual(r.attrs(measurements[4].attributes), EXPECTED);
     // Each measurement names its metric definition, an entry the writer holds.
     for (const m of measurements) t.true(writer.entries.has(Number(m.metricRef)));
-    t.deepEqual(file.droppedCounts(), { spans: 0, events: 0, measurements: 0, attributes: 0 });
+    t.deepEqual(file.droppedCounts(), { spans: 0, events: 0, measurements: 0, attributes: 0, truncatedAttributes: 0 });
   });
 
   test(`resource attributes arrive with key references of ${label}`, (t) => {

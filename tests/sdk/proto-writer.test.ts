@@ -26,3 +26,15 @@ test('the event length is the minimal varint of the content size', (t) => {
   t.is(hex.slice(66, 70), 'c801'); // 200 = 0xc8 0x01
   t.is(hex.length / 2, 33 + 2 + 200);
 });
+
+test('tag2Fixed64 writes what a varint tag and a fixed64 write, for two-byte tags', (t) => {
+  for (const field of [16, 1000, 1001, 2047]) {
+    const tag = (field << 3) | 1; // wire type fixed64
+    const fast = new ProtoWriter(4);
+    fast.tag2Fixed64(tag, 0x89abcdef, 0x01234567);
+    const plain = new ProtoWriter(4);
+    plain.uint32(tag);
+    plain.fixed64(0x89abcdef, 0x01234567);
+    t.is(fast.buf.subarray(0, fast.pos).toString('hex'), plain.buf.subarray(0, plain.pos).toString('hex'), `field ${field}`);
+  }
+});

@@ -1,9 +1,9 @@
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, TraceFlags } from '@opentelemetry/api';
-import { StatusCode, SpanKind as WireSpanKind, type SpanEvent } from '@otlp-mmap/protocol';
+import { BinaryReader, StatusCode, SpanKind as WireSpanKind, type SpanEvent } from '@otlp-mmap/protocol';
 import { AlwaysOffSampler, AlwaysOnSampler, SamplingDecision, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace-base';
 import { TraceState } from '@opentelemetry/core';
 import test from 'ava';
-import { FileReadBack, hex, startTestSdk } from './support/read-back.js';
+import { FileReadBack, hex, splitMessages, startTestSdk } from './support/read-back.js';
 
 function only<T>(items: T[], what: string): T {
   if (items.length !== 1) throw new Error(`expected one ${what}, got ${items.length}`);
@@ -176,6 +176,9 @@ test('end writes EndSpan with the end time and the status', async (t) => {
     value: {
       endTimeUnixNano: 1_700_000_002_999_999_999n,
       status: { message: 'upstream timed out', code: StatusCode.STATUS_CODE_ERROR },
+      droppedAttributesCount: 0,
+      droppedEventsCount: 0,
+      droppedLinksCount: 0,
     },
   });
   rb.close();
@@ -447,5 +450,42 @@ test('a throwing attribute getter or exception object never makes the API throw'
     ['start', 'attributes', 'end'],
   );
   rb.close();
+  await cleanup();
+});
+
+/** Field numbers of the messages in a ring message's bytes: its own, and (`nested`) those of its length-delimited fields that parse as messages. */
+function fieldNumbers(bytes: Uint8Array, nested: readonly number[]): number[] {
+  const out: number[] = [];
+  const r = new BinaryReader(bytes);
+  while (r.pos < r.len) {
+    const tag = r.uint32();
+    out.push(tag >>> 3);
+    if ((tag & 7) === 2 && nested.includes(tag >>> 3)) out.push(...fieldNumbers(r.bytes(), []));
+    else r.skip(tag & 7);
+  }
+  return out;
+}
+
+test('extension fields are written only when not the default: a plain span has none, one with a trace state and drops has them', async (t) => {
+  const { sdk, path, cleanup } = startTestSdk({ spanLimits: { attributeCountLimit: 1 } });
+  const tracer = sdk.tracerProvider.getTracer('t');
+  tracer.startSpan('plain', { attributes: { a: 1 } }).end();
+  const parent = trace.setSpanContext(ROOT_CONTEXT, {
+    traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+    spanId: '00f067aa0ba902b7',
+    traceFlags: TraceFlags.SAMPLED,
+    traceState: new TraceState('k=v'),
+  });
+  tracer.startSpan('extended', { attributes: { a: 1, b: 2 } }, parent).end();
+  const rb = new FileReadBack(path);
+  const raw: Uint8Array[] = [];
+  for (;;) {
+    const batch = rb.reader.read(1 as never, 1024);
+    if (batch.length === 0) break;
+    raw.push(...splitMessages(batch));
+  }
+  rb.close();
+  const numbers = raw.map((m) => fieldNumbers(m, [11, 12]).filter((n) => n >= 1000)); // StartSpan 11, EndSpan 12
+  t.deepEqual(numbers, [[], [], [1000], [1000]], 'plain start and end: none; trace_state on the start, dropped_attributes_count on the end');
   await cleanup();
 });

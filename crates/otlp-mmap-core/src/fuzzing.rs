@@ -110,6 +110,7 @@ pub fn template() -> &'static [u8] {
                 &Resource {
                     attributes: vec![attr(key, any_string("checkout"))],
                     dropped_attributes_count: 0,
+                    schema_url: String::new(),
                 }
                 .encode_to_vec(),
             )
@@ -123,6 +124,7 @@ pub fn template() -> &'static [u8] {
                     attributes: vec![],
                     dropped_attributes_count: 0,
                     resource_ref: resource,
+                    schema_url: String::new(),
                 }
                 .encode_to_vec(),
             )
@@ -176,6 +178,8 @@ pub fn template() -> &'static [u8] {
             event_name_ref: 0,
             span_context: None,
             attributes: vec![attr(key, any_string("x"))],
+            observed_time_unix_nano: 0,
+            dropped_attributes_count: 0,
         };
         let start = SpanEvent {
             scope_ref: scope,
@@ -188,6 +192,7 @@ pub fn template() -> &'static [u8] {
                 kind: 2,
                 start_time_unix_nano: 5,
                 attributes: vec![attr(key, value_ref)],
+                trace_state: String::new(),
             })),
         };
         let measurement = Measurement {

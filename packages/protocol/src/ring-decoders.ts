@@ -54,8 +54,12 @@ const {
   START_SPAN_KIND,
   START_SPAN_START_TIME_UNIX_NANO,
   START_SPAN_ATTRIBUTES,
+  START_SPAN_TRACE_STATE,
   END_SPAN_END_TIME_UNIX_NANO,
   END_SPAN_STATUS,
+  END_SPAN_DROPPED_ATTRIBUTES_COUNT,
+  END_SPAN_DROPPED_EVENTS_COUNT,
+  END_SPAN_DROPPED_LINKS_COUNT,
   CHANGE_SPAN_NAME_NAME,
   UPDATE_ATTRIBUTES_ATTRIBUTES,
   ADD_LINK_LINKS,
@@ -75,6 +79,8 @@ const {
   EVENT_EVENT_NAME_REF,
   EVENT_SPAN_CONTEXT,
   EVENT_ATTRIBUTES,
+  EVENT_OBSERVED_TIME_UNIX_NANO,
+  EVENT_DROPPED_ATTRIBUTES_COUNT,
   MEASUREMENT_METRIC_REF,
   MEASUREMENT_ATTRIBUTES,
   MEASUREMENT_TIME_UNIX_NANO,
@@ -367,7 +373,7 @@ function decodeSpanContext(reader: BinaryReader, length: number, depth: number):
 function decodeStartSpan(reader: BinaryReader, length: number, depth: number): StartSpan {
   enter(depth);
   const end = reader.pos + length;
-  const message: StartSpan = { parentSpanId: EMPTY_BYTES, flags: 0, name: '', kind: 0, startTimeUnixNano: 0n, attributes: [] };
+  const message: StartSpan = { parentSpanId: EMPTY_BYTES, flags: 0, name: '', kind: 0, startTimeUnixNano: 0n, attributes: [], traceState: '' };
   while (reader.pos < end) {
     const tag = reader.uint32();
     switch (tag) {
@@ -388,6 +394,9 @@ function decodeStartSpan(reader: BinaryReader, length: number, depth: number): S
         continue;
       case START_SPAN_ATTRIBUTES:
         message.attributes.push(decodeKeyValueRef(reader, reader.uint32(), depth + 1));
+        continue;
+      case START_SPAN_TRACE_STATE:
+        message.traceState = reader.string();
         continue;
     }
     if (skipUnknown(reader, tag)) break;
@@ -417,16 +426,25 @@ function decodeStatus(reader: BinaryReader, length: number, depth: number): Stat
 function decodeEndSpan(reader: BinaryReader, length: number, depth: number): EndSpan {
   enter(depth);
   const end = reader.pos + length;
-  const message: EndSpan = { endTimeUnixNano: 0n, status: undefined };
+  const message: EndSpan = { endTimeUnixNano: 0n, status: undefined, droppedAttributesCount: 0, droppedEventsCount: 0, droppedLinksCount: 0 };
   while (reader.pos < end) {
     const tag = reader.uint32();
-    if (tag === END_SPAN_END_TIME_UNIX_NANO) {
-      message.endTimeUnixNano = reader.fixed64() as bigint;
-      continue;
-    }
-    if (tag === END_SPAN_STATUS) {
-      message.status = decodeStatus(reader, reader.uint32(), depth + 1);
-      continue;
+    switch (tag) {
+      case END_SPAN_END_TIME_UNIX_NANO:
+        message.endTimeUnixNano = reader.fixed64() as bigint;
+        continue;
+      case END_SPAN_STATUS:
+        message.status = decodeStatus(reader, reader.uint32(), depth + 1);
+        continue;
+      case END_SPAN_DROPPED_ATTRIBUTES_COUNT:
+        message.droppedAttributesCount = reader.uint32();
+        continue;
+      case END_SPAN_DROPPED_EVENTS_COUNT:
+        message.droppedEventsCount = reader.uint32();
+        continue;
+      case END_SPAN_DROPPED_LINKS_COUNT:
+        message.droppedLinksCount = reader.uint32();
+        continue;
     }
     if (skipUnknown(reader, tag)) break;
   }
@@ -556,6 +574,8 @@ function decodeEvent(reader: BinaryReader, length: number | undefined): Event {
     eventNameRef: 0n,
     spanContext: undefined,
     attributes: [],
+    observedTimeUnixNano: 0n,
+    droppedAttributesCount: 0,
   };
   while (reader.pos < end) {
     const tag = reader.uint32();
@@ -583,6 +603,12 @@ function decodeEvent(reader: BinaryReader, length: number | undefined): Event {
         continue;
       case EVENT_ATTRIBUTES:
         message.attributes.push(decodeKeyValueRef(reader, reader.uint32(), 1));
+        continue;
+      case EVENT_OBSERVED_TIME_UNIX_NANO:
+        message.observedTimeUnixNano = reader.fixed64() as bigint;
+        continue;
+      case EVENT_DROPPED_ATTRIBUTES_COUNT:
+        message.droppedAttributesCount = reader.uint32();
         continue;
     }
     if (skipUnknown(reader, tag)) break;

@@ -120,7 +120,7 @@ export class MmapSdk {
     this.path = config.path;
     const file = new MmapFile(native, { path: config.path, attached: config.attach });
     this.file = file;
-    const resourceRef = internResource(file.dictionary, settledAttributes(start.resource));
+    const resourceRef = internResource(file.dictionary, settledAttributes(start.resource), start.resource.schemaUrl);
     const { traces, metrics: metricsOn, logs: logsOn } = config.signals;
     this.tracerProvider = traces
       ? new MmapTracerProvider({ file, limits: config.spanLimits, sampler: config.sampler, defaultSampler: config.defaultSampler }, resourceRef)

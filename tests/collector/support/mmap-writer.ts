@@ -77,11 +77,11 @@ export class TestWriter {
     return Object.entries(record).map(([k, v]) => ({ keyRef: BigInt(this.native.internString(k)), value: anyValue(v) }));
   }
 
-  resource(attributes: Record<string, TestValue>): bigint {
-    return BigInt(this.native.addEntry(Resource.encode({ attributes: this.attrs(attributes), droppedAttributesCount: 0 }).finish()));
+  resource(attributes: Record<string, TestValue>, schemaUrl = ''): bigint {
+    return BigInt(this.native.addEntry(Resource.encode({ attributes: this.attrs(attributes), droppedAttributesCount: 0, schemaUrl }).finish()));
   }
 
-  scope(name: string, resourceRef: bigint, version = '1.0.0'): bigint {
+  scope(name: string, resourceRef: bigint, version = '1.0.0', schemaUrl = ''): bigint {
     return BigInt(
       this.native.addEntry(
         InstrumentationScope.encode({
@@ -90,6 +90,7 @@ export class TestWriter {
           attributes: [],
           droppedAttributesCount: 0,
           resourceRef,
+          schemaUrl,
         }).finish(),
       ),
     );
@@ -104,7 +105,7 @@ export class TestWriter {
     if (!this.native.append(RING_SPANS, SpanEvent.encode(message).finish())) throw new Error('spans ring full');
   }
 
-  startSpan(scopeRef: bigint, trace: number, span: number, name: string, attributes: Record<string, TestValue> = {}, parent?: number): void {
+  startSpan(scopeRef: bigint, trace: number, span: number, name: string, attributes: Record<string, TestValue> = {}, parent?: number, traceState = ''): void {
     this.span({
       scopeRef,
       ...ids(trace, span),
@@ -117,6 +118,7 @@ export class TestWriter {
           kind: SpanKind.SPAN_KIND_INTERNAL,
           startTimeUnixNano: 1_700_000_000_000_000_000n + BigInt(span),
           attributes: this.attrs(attributes),
+          traceState,
         },
       },
     });
@@ -134,11 +136,27 @@ export class TestWriter {
     this.span({ scopeRef, ...ids(trace, span), event: { $case: 'link', value: { links } } });
   }
 
-  endSpan(scopeRef: bigint, trace: number, span: number, code = StatusCode.STATUS_CODE_UNSET, message = ''): void {
+  endSpan(
+    scopeRef: bigint,
+    trace: number,
+    span: number,
+    code = StatusCode.STATUS_CODE_UNSET,
+    message = '',
+    dropped: { attributes?: number; events?: number; links?: number } = {},
+  ): void {
     this.span({
       scopeRef,
       ...ids(trace, span),
-      event: { $case: 'end', value: { endTimeUnixNano: 1_700_000_001_000_000_000n + BigInt(span), status: { code, message } } },
+      event: {
+        $case: 'end',
+        value: {
+          endTimeUnixNano: 1_700_000_001_000_000_000n + BigInt(span),
+          status: { code, message },
+          droppedAttributesCount: dropped.attributes ?? 0,
+          droppedEventsCount: dropped.events ?? 0,
+          droppedLinksCount: dropped.links ?? 0,
+        },
+      },
     });
   }
 
@@ -152,6 +170,8 @@ export class TestWriter {
       eventNameRef: 0n,
       spanContext: undefined,
       attributes: [],
+      observedTimeUnixNano: 0n,
+      droppedAttributesCount: 0,
       ...message,
     };
     return this.native.append(RING_EVENTS, Event.encode(full).finish());

@@ -55,8 +55,10 @@ export class FakeDictionary implements DictionaryView {
     this.scopes.set(ref, {
       ref,
       scope: { name, version, attributes: [], droppedAttributesCount: 0 },
+      schemaUrl: '',
       resourceRef,
       resource: resourceRef === 0n ? { attributes: [], droppedAttributesCount: 0, entityRefs: [] } : this.resource(resourceRef),
+      resourceSchemaUrl: '',
     });
     return ref;
   }

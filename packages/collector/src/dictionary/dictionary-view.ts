@@ -5,9 +5,13 @@ export interface ResolvedScope {
   /** Dictionary reference of the scope entry. */
   readonly ref: bigint;
   readonly scope: otlpCommon.InstrumentationScope;
+  /** The scope's `schema_url` extension (FORMAT.md 8; "" when absent): OTLP Scope{Spans,Logs,Metrics}.schema_url. */
+  readonly schemaUrl: string;
   /** Dictionary reference of the scope's Resource (0n when it has none). */
   readonly resourceRef: bigint;
   readonly resource: otlpResource.Resource;
+  /** The resource's `schema_url` extension ("" when absent): OTLP Resource{Spans,Logs,Metrics}.schema_url. */
+  readonly resourceSchemaUrl: string;
 }
 
 /** A MetricRef entry with its scope, resolved. */

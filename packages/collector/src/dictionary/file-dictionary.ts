@@ -71,6 +71,14 @@ const MAX_CACHED_VALUE_LENGTH = 256;
 
 const EMPTY_RESOURCE: otlpResource.Resource = { attributes: [], droppedAttributesCount: 0, entityRefs: [] };
 
+/** A Resource entry resolved: the OTLP resource and its `schema_url` extension. */
+interface ResolvedResource {
+  readonly resource: otlpResource.Resource;
+  readonly schemaUrl: string;
+}
+
+const NO_RESOURCE: ResolvedResource = { resource: EMPTY_RESOURCE, schemaUrl: '' };
+
 /**
  * {@link DictionaryView} over the dictionary of an open file. Entries never
  * change once written (FORMAT.md 4), so every resolved string, resource,
@@ -79,7 +87,7 @@ const EMPTY_RESOURCE: otlpResource.Resource = { attributes: [], droppedAttribute
 export class FileDictionary implements DictionaryView {
   private readonly limits: DictionaryLimits;
   private readonly strings: BoundedCache<string>;
-  private readonly resources: BoundedCache<otlpResource.Resource>;
+  private readonly resources: BoundedCache<ResolvedResource>;
   private readonly scopes: BoundedCache<ResolvedScope>;
   private readonly metrics: BoundedCache<ResolvedMetric>;
   private readonly values: BoundedCache<otlpCommon.AnyValue>;
@@ -126,17 +134,24 @@ export class FileDictionary implements DictionaryView {
   }
 
   resource(ref: bigint): otlpResource.Resource {
-    if (ref === 0n) return EMPTY_RESOURCE;
+    return this.resolvedResource(ref).resource;
+  }
+
+  private resolvedResource(ref: bigint): ResolvedResource {
+    if (ref === 0n) return NO_RESOURCE;
     const cached = this.resources.get(ref);
     if (cached) return cached;
     const entry = this.decodeEntry(ref, Resource, 'resource');
-    const resource: otlpResource.Resource = {
-      attributes: this.attributes(entry.attributes, this.countDropped),
-      droppedAttributesCount: entry.droppedAttributesCount,
-      entityRefs: [],
+    const resolved: ResolvedResource = {
+      resource: {
+        attributes: this.attributes(entry.attributes, this.countDropped),
+        droppedAttributesCount: entry.droppedAttributesCount,
+        entityRefs: [],
+      },
+      schemaUrl: entry.schemaUrl,
     };
-    this.resources.set(ref, resource);
-    return resource;
+    this.resources.set(ref, resolved);
+    return resolved;
   }
 
   scope(ref: bigint): ResolvedScope {
@@ -144,9 +159,17 @@ export class FileDictionary implements DictionaryView {
     if (cached) return cached;
     let resolved: ResolvedScope;
     if (ref === 0n) {
-      resolved = { ref, scope: { name: '', version: '', attributes: [], droppedAttributesCount: 0 }, resourceRef: 0n, resource: EMPTY_RESOURCE };
+      resolved = {
+        ref,
+        scope: { name: '', version: '', attributes: [], droppedAttributesCount: 0 },
+        schemaUrl: '',
+        resourceRef: 0n,
+        resource: EMPTY_RESOURCE,
+        resourceSchemaUrl: '',
+      };
     } else {
       const entry = this.decodeEntry(ref, InstrumentationScope, 'scope');
+      const resource = this.resolvedResource(entry.resourceRef);
       resolved = {
         ref,
         scope: {
@@ -155,8 +178,10 @@ export class FileDictionary implements DictionaryView {
           attributes: this.attributes(entry.attributes, this.countDropped),
           droppedAttributesCount: entry.droppedAttributesCount,
         },
+        schemaUrl: entry.schemaUrl,
         resourceRef: entry.resourceRef,
-        resource: this.resource(entry.resourceRef),
+        resource: resource.resource,
+        resourceSchemaUrl: resource.schemaUrl,
       };
     }
     this.scopes.set(ref, resolved);

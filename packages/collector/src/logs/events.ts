@@ -42,6 +42,15 @@ function eventName(event: Event, dictionary: DictionaryView, counters: EventCoun
   }
 }
 
+/**
+ * The OTLP dropped attributes count of an event: what the writer left out
+ * (the `dropped_attributes_count` extension, FORMAT.md 8) and what did not
+ * resolve here, capped to OTLP's uint32.
+ */
+function droppedAttributes(event: Event, unresolved: number): number {
+  return Math.min(0xffffffff, event.droppedAttributesCount + unresolved);
+}
+
 /** Converts an Event recorded on a span to an OTLP span event. */
 export function toSpanEvent(event: Event, dictionary: DictionaryView, counters: EventCounters): otlpTrace.Span_Event {
   let dropped = 0;
@@ -49,15 +58,22 @@ export function toSpanEvent(event: Event, dictionary: DictionaryView, counters: 
     dropped++;
     counters.unresolved++;
   });
-  return { timeUnixNano: event.timeUnixNano, name: eventName(event, dictionary, counters), attributes, droppedAttributesCount: dropped };
+  return {
+    timeUnixNano: event.timeUnixNano,
+    name: eventName(event, dictionary, counters),
+    attributes,
+    droppedAttributesCount: droppedAttributes(event, dropped),
+  };
 }
 
 /**
  * Converts an Event to an OTLP log record. What does not resolve (body,
  * an attribute, the event name) is left out and counted; the record is
- * exported anyway.
+ * exported anyway. The observed time is the Event's
+ * `observed_time_unix_nano` extension (FORMAT.md 8), or
+ * `readTimeUnixNano` (when the collector read it) when that is absent.
  */
-export function toLogRecord(event: Event, dictionary: DictionaryView, counters: EventCounters, observedTimeUnixNano: bigint): ScopedLogRecord {
+export function toLogRecord(event: Event, dictionary: DictionaryView, counters: EventCounters, readTimeUnixNano: bigint): ScopedLogRecord {
   let body: otlpLogs.LogRecord['body'];
   if (event.body !== undefined) {
     try {
@@ -76,12 +92,12 @@ export function toLogRecord(event: Event, dictionary: DictionaryView, counters: 
   const context = event.spanContext;
   const record: otlpLogs.LogRecord = {
     timeUnixNano: event.timeUnixNano,
-    observedTimeUnixNano,
+    observedTimeUnixNano: event.observedTimeUnixNano !== 0n ? event.observedTimeUnixNano : readTimeUnixNano,
     severityNumber: event.severityNumber as number as otlpLogs.SeverityNumber,
     severityText: event.severityText,
     body,
     attributes,
-    droppedAttributesCount: dropped,
+    droppedAttributesCount: droppedAttributes(event, dropped),
     flags: context ? context.flags & 0xff : 0,
     traceId: context && context.traceId.length === 16 ? copyBytes(context.traceId) : new Uint8Array(0),
     spanId: context && context.spanId.length === 8 ? copyBytes(context.spanId) : new Uint8Array(0),

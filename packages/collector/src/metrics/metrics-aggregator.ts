@@ -195,7 +195,11 @@ export class MetricsAggregator {
   collect(nowUnixNano: bigint): otlpMetrics.ResourceMetrics[] {
     const byResource = new Map<
       bigint,
-      { resource: otlpResource.Resource; scopes: Map<bigint, { scope: otlpCommon.InstrumentationScope; metrics: otlpMetrics.Metric[] }> }
+      {
+        resource: otlpResource.Resource;
+        schemaUrl: string;
+        scopes: Map<bigint, { scope: otlpCommon.InstrumentationScope; schemaUrl: string; metrics: otlpMetrics.Metric[] }>;
+      }
     >();
     for (const stream of this.streams.values()) {
       if (typeof stream === 'string') continue;
@@ -204,21 +208,21 @@ export class MetricsAggregator {
       const { scope } = stream.metric;
       let resource = byResource.get(scope.resourceRef);
       if (resource === undefined) {
-        resource = { resource: scope.resource, scopes: new Map() };
+        resource = { resource: scope.resource, schemaUrl: scope.resourceSchemaUrl, scopes: new Map() };
         byResource.set(scope.resourceRef, resource);
       }
       let scopeMetrics = resource.scopes.get(scope.ref);
       if (scopeMetrics === undefined) {
-        scopeMetrics = { scope: scope.scope, metrics: [] };
+        scopeMetrics = { scope: scope.scope, schemaUrl: scope.schemaUrl, metrics: [] };
         resource.scopes.set(scope.ref, scopeMetrics);
       }
       scopeMetrics.metrics.push(metric);
     }
     this.context.lastCollectionUnixNano = nowUnixNano;
-    return [...byResource.values()].map(({ resource, scopes }) => ({
+    return [...byResource.values()].map(({ resource, schemaUrl, scopes }) => ({
       resource,
-      scopeMetrics: [...scopes.values()].map(({ scope, metrics }) => ({ scope, metrics, schemaUrl: '' })),
-      schemaUrl: '',
+      scopeMetrics: [...scopes.values()].map(({ scope, schemaUrl, metrics }) => ({ scope, metrics, schemaUrl })),
+      schemaUrl,
     }));
   }
 

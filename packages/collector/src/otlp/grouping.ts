@@ -5,22 +5,28 @@ import { DictionaryError } from '../dictionary/dictionary-view.js';
 const UNRESOLVED_SCOPE: ResolvedScope = {
   ref: -1n,
   scope: { name: '', version: '', attributes: [], droppedAttributesCount: 0 },
+  schemaUrl: '',
   resourceRef: -1n,
   resource: { attributes: [], droppedAttributesCount: 0, entityRefs: [] },
+  resourceSchemaUrl: '',
 };
 
 interface ScopeGroup<T> {
   readonly scope: otlpCommon.InstrumentationScope;
+  readonly schemaUrl: string;
   readonly items: T[];
 }
 
 interface Group<T> {
   readonly resource: otlpResource.Resource;
+  readonly schemaUrl: string;
   readonly scopes: Map<bigint, ScopeGroup<T>>;
 }
 
 /**
- * Groups items by resource, then scope (scope_ref -> scope -> resource_ref).
+ * Groups items by resource, then scope (scope_ref -> scope -> resource_ref):
+ * by dictionary reference, so two scopes (or resources) that differ in
+ * anything, their `schema_url` extension included, are separate groups.
  * A scope that does not resolve puts its items under an empty scope and
  * resource, and calls `onUnresolved`. Consecutive items of one scope (the
  * usual case) reuse the previous item's group without any look-up.
@@ -63,12 +69,12 @@ function scopeGroup<T>(scopeRef: bigint, resources: Map<bigint, Group<T>>, dicti
   }
   let g = resources.get(resolved.resourceRef);
   if (!g) {
-    g = { resource: resolved.resource, scopes: new Map() };
+    g = { resource: resolved.resource, schemaUrl: resolved.resourceSchemaUrl, scopes: new Map() };
     resources.set(resolved.resourceRef, g);
   }
   let s = g.scopes.get(resolved.ref);
   if (!s) {
-    s = { scope: resolved.scope, items: [] };
+    s = { scope: resolved.scope, schemaUrl: resolved.schemaUrl, items: [] };
     g.scopes.set(resolved.ref, s);
   }
   return s;
@@ -90,8 +96,8 @@ export function traceRequest(
   return {
     resourceSpans: groups.map((g) => ({
       resource: g.resource,
-      schemaUrl: '',
-      scopeSpans: [...g.scopes.values()].map((s) => ({ scope: s.scope, spans: s.items, schemaUrl: '' })),
+      schemaUrl: g.schemaUrl,
+      scopeSpans: [...g.scopes.values()].map((s) => ({ scope: s.scope, spans: s.items, schemaUrl: s.schemaUrl })),
     })),
   };
 }
@@ -112,8 +118,8 @@ export function logsRequest(
   return {
     resourceLogs: groups.map((g) => ({
       resource: g.resource,
-      schemaUrl: '',
-      scopeLogs: [...g.scopes.values()].map((s) => ({ scope: s.scope, logRecords: s.items, schemaUrl: '' })),
+      schemaUrl: g.schemaUrl,
+      scopeLogs: [...g.scopes.values()].map((s) => ({ scope: s.scope, logRecords: s.items, schemaUrl: s.schemaUrl })),
     })),
   };
 }

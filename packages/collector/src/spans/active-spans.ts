@@ -51,6 +51,12 @@ export interface SpanCounters {
   replaced: number;
   /** Attributes, links or event attributes whose dictionary references did not resolve. */
   unresolved: number;
+  /**
+   * Span events over the per-span cap: not exported, counted in their span's
+   * `droppedEventsCount` (which also holds what the writer dropped itself,
+   * the EndSpan's extension, so this counts the file's records alone).
+   */
+  eventsOverCap: number;
 }
 
 /**
@@ -97,7 +103,17 @@ interface TrackedSpan extends FinishedSpan, SpanTableEntry {
  * collector, or came from another writer process and is not visible yet).
  */
 export class ActiveSpans {
-  readonly counters: SpanCounters = { applied: 0, started: 0, invalid: 0, unknownSpan: 0, incomplete: 0, evicted: 0, replaced: 0, unresolved: 0 };
+  readonly counters: SpanCounters = {
+    applied: 0,
+    started: 0,
+    invalid: 0,
+    unknownSpan: 0,
+    incomplete: 0,
+    evicted: 0,
+    replaced: 0,
+    unresolved: 0,
+    eventsOverCap: 0,
+  };
   /**
    * Every span of the table by key, open or ended, in opening order (so the
    * oldest open spans come first). One table instead of one per state: an
@@ -180,11 +196,13 @@ export class ActiveSpans {
         start.kind,
         start.startTimeUnixNano,
         attributes,
+        start.traceState,
       );
       return;
     }
     if (event.$case === 'end') {
-      this.end(message.traceId, 0, message.spanId, 0, event.value.endTimeUnixNano, event.value.status);
+      const e = event.value;
+      this.end(message.traceId, 0, message.spanId, 0, e.endTimeUnixNano, e.status, e.droppedAttributesCount, e.droppedEventsCount, e.droppedLinksCount);
       return;
     }
     const open = this.openSpan(message.traceId, 0, message.spanId, 0);
@@ -295,7 +313,8 @@ export class ActiveSpans {
   /**
    * Opens a span (a StartSpan). Its ids are valid (see `validIds`) and kept
    * as they are; `attributes` are resolved, and the span owns the array
-   * from now on.
+   * from now on. `traceState` is the StartSpan's extension (FORMAT.md 8;
+   * empty when absent).
    */
   open(
     scopeRef: bigint,
@@ -307,13 +326,14 @@ export class ActiveSpans {
     kind: number,
     startTimeUnixNano: bigint,
     attributes: otlpCommon.KeyValue[],
+    traceState: string,
   ): void {
     if (sameId(traceId, this.lastTraceId)) traceId = this.lastTraceId;
     else this.lastTraceId = traceId;
     const span: otlpTrace.Span = {
       traceId,
       spanId,
-      traceState: '',
+      traceState,
       parentSpanId,
       flags,
       name,
@@ -360,7 +380,12 @@ export class ActiveSpans {
     if (this.openCount > this.limits.maxActive) this.evictOldest();
   }
 
-  /** Ends the open span with the ids at `t[ta, ta + 16)` and `s[sa, sa + 8)` (`t` and `s` may be one array): an EndSpan. */
+  /**
+   * Ends the open span with the ids at `t[ta, ta + 16)` and `s[sa, sa + 8)`
+   * (`t` and `s` may be one array): an EndSpan. The dropped counts are the
+   * EndSpan's extensions (FORMAT.md 8: what the writer left out of the whole
+   * span; 0 when absent), added to what this table dropped itself.
+   */
   end(
     t: Uint8Array,
     ta: number,
@@ -368,12 +393,19 @@ export class ActiveSpans {
     sa: number,
     endTimeUnixNano: bigint,
     status: { readonly message: string; readonly code: number } | undefined,
+    droppedAttributes: number,
+    droppedEvents: number,
+    droppedLinks: number,
   ): void {
     const open = this.openSpan(t, ta, s, sa);
     if (open === undefined) return;
     const span = open.span;
     span.endTimeUnixNano = endTimeUnixNano;
     if (status) span.status = { message: status.message, code: status.code as otlpTrace.Status_StatusCode };
+    // uint32 in OTLP: a sum near 2^32 must not overflow it (the export would not encode).
+    if (droppedAttributes !== 0) span.droppedAttributesCount = Math.min(0xffffffff, span.droppedAttributesCount + droppedAttributes);
+    if (droppedEvents !== 0) span.droppedEventsCount = Math.min(0xffffffff, span.droppedEventsCount + droppedEvents);
+    if (droppedLinks !== 0) span.droppedLinksCount = Math.min(0xffffffff, span.droppedLinksCount + droppedLinks);
     open.endedAtTick = this.tick;
     open.endedAt = this.now();
     this.endedInTable++;
@@ -388,8 +420,10 @@ export class ActiveSpans {
     if (!validIds(traceId, spanId)) return false;
     const open = this.spans.getAt(traceId, 0, spanId, 0);
     if (!open) return false;
-    if (open.span.events.length >= this.limits.maxEvents) open.span.droppedEventsCount++;
-    else {
+    if (open.span.events.length >= this.limits.maxEvents) {
+      open.span.droppedEventsCount++;
+      this.counters.eventsOverCap++;
+    } else {
       if (open.span.events === NO_EVENTS) open.span.events = [];
       open.span.events.push(event);
     }

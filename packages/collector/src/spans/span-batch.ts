@@ -40,8 +40,12 @@ const {
   START_SPAN_KIND,
   START_SPAN_START_TIME_UNIX_NANO,
   START_SPAN_ATTRIBUTES,
+  START_SPAN_TRACE_STATE,
   END_SPAN_END_TIME_UNIX_NANO,
   END_SPAN_STATUS,
+  END_SPAN_DROPPED_ATTRIBUTES_COUNT,
+  END_SPAN_DROPPED_EVENTS_COUNT,
+  END_SPAN_DROPPED_LINKS_COUNT,
   STATUS_MESSAGE,
   STATUS_CODE,
   KEY_VALUE_REF_KEY_REF,
@@ -87,6 +91,11 @@ const msg = {
   statusMessage: '',
   statusCode: 0,
   attributes: 0,
+  /** Extensions (FORMAT.md 8): StartSpan's trace state, EndSpan's dropped counts. */
+  traceState: '',
+  droppedAttributes: 0,
+  droppedEvents: 0,
+  droppedLinks: 0,
 };
 /** Per attribute: its key reference and scalar value, or (`decoded`) the KeyValueRef decoded in full. */
 const keyRefs: bigint[] = new Array<bigint>(MAX_ATTRIBUTES).fill(0n);
@@ -138,7 +147,7 @@ export function applySpanBatch(
         try {
           if (accepted === Kind.End) {
             const status = msg.hasStatus ? { message: msg.statusMessage, code: msg.statusCode } : undefined;
-            spans.end(input, msg.traceAt, input, msg.spanAt, msg.time, status);
+            spans.end(input, msg.traceAt, input, msg.spanAt, msg.time, status, msg.droppedAttributes, msg.droppedEvents, msg.droppedLinks);
           } else {
             applyStart(reader, input, spans);
           }
@@ -166,7 +175,7 @@ function applyStart(reader: RingReader, input: Uint8Array, spans: ActiveSpans): 
     reader.pos = msg.parentLengthAt;
     parentSpanId = reader.bytes();
   }
-  spans.open(msg.scopeRef, traceId, spanId, parentSpanId, msg.flags, msg.name, msg.kind, msg.time, startAttributes(spans, input));
+  spans.open(msg.scopeRef, traceId, spanId, parentSpanId, msg.flags, msg.name, msg.kind, msg.time, startAttributes(spans, input), msg.traceState);
 }
 
 /** Whether `input[at, at + 16)` holds `id`, a 16-byte trace id. */
@@ -279,6 +288,10 @@ function readEnd(reader: RingReader, end: number): Kind {
   let time = 0n;
   let seenTime = false;
   let hasStatus = false;
+  let droppedAttributes = 0;
+  let droppedEvents = 0;
+  let droppedLinks = 0;
+  let seenCounts = 0; // bit per extension field
   while (reader.pos < end) {
     const tag = reader.uint32();
     if (tag === END_SPAN_END_TIME_UNIX_NANO && !seenTime) {
@@ -289,6 +302,15 @@ function readEnd(reader: RingReader, end: number): Kind {
       const length = reader.uint32();
       const statusEnd = reader.pos + length;
       if (statusEnd > end || !readStatus(reader, statusEnd)) return Kind.Other;
+    } else if (tag === END_SPAN_DROPPED_ATTRIBUTES_COUNT && (seenCounts & 1) === 0) {
+      seenCounts |= 1;
+      droppedAttributes = reader.uint32();
+    } else if (tag === END_SPAN_DROPPED_EVENTS_COUNT && (seenCounts & 2) === 0) {
+      seenCounts |= 2;
+      droppedEvents = reader.uint32();
+    } else if (tag === END_SPAN_DROPPED_LINKS_COUNT && (seenCounts & 4) === 0) {
+      seenCounts |= 4;
+      droppedLinks = reader.uint32();
     } else {
       return Kind.Other;
     }
@@ -296,6 +318,9 @@ function readEnd(reader: RingReader, end: number): Kind {
   if (reader.pos !== end) return Kind.Other;
   msg.time = time;
   msg.hasStatus = hasStatus;
+  msg.droppedAttributes = droppedAttributes;
+  msg.droppedEvents = droppedEvents;
+  msg.droppedLinks = droppedLinks;
   if (!hasStatus) {
     msg.statusMessage = '';
     msg.statusCode = 0;
@@ -331,6 +356,7 @@ function readStart(reader: RingReader, end: number, input: Uint8Array): Kind {
   let name = '';
   let kind = 0;
   let time = 0n;
+  let traceState = '';
   let seen = 0; // bit per scalar field
   let n = 0;
   while (reader.pos < end) {
@@ -363,6 +389,11 @@ function readStart(reader: RingReader, end: number, input: Uint8Array): Kind {
         seen |= 8;
         time = reader.fixed64() as bigint;
         break;
+      case START_SPAN_TRACE_STATE:
+        if (seen & 16) return Kind.Other;
+        seen |= 16;
+        traceState = reader.string();
+        break;
       case START_SPAN_ATTRIBUTES: {
         if (n === MAX_ATTRIBUTES) return Kind.Other;
         const length = reader.uint32();
@@ -394,6 +425,7 @@ function readStart(reader: RingReader, end: number, input: Uint8Array): Kind {
   msg.kind = kind;
   msg.time = time;
   msg.attributes = n;
+  msg.traceState = traceState;
   return Kind.Start;
 }
 

@@ -44,6 +44,8 @@ export interface CollectorStats {
   readonly evictedSpans: number;
   /** Open spans whose ids a new StartSpan took (exported, marked incomplete). */
   readonly replacedSpans: number;
+  /** Span events over the per-span cap (counted in their span's droppedEventsCount, not exported). */
+  readonly spanEventsOverCap: number;
   /** Span updates for a span that is not open (ignored). */
   readonly unknownSpanUpdates: number;
   /** Span messages without valid ids or without an event (ignored). */
@@ -122,6 +124,7 @@ export function collectStats(
     incompleteSpans: spans.incomplete,
     evictedSpans: spans.evicted,
     replacedSpans: spans.replaced,
+    spanEventsOverCap: spans.eventsOverCap,
     unknownSpanUpdates: spans.unknownSpan,
     invalidSpans: spans.invalid,
     orphanSpanEvents: pipeline.events.orphanSpanEvents,

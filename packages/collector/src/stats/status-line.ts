@@ -47,6 +47,7 @@ export function statusLine(label: string, stats: CollectorStats, previous: Statu
   fields.push(`incomplete_spans=${stats.incompleteSpans}`);
   fields.push(`evicted_spans=${stats.evictedSpans}`);
   nonZero(fields, 'replaced_spans', stats.replacedSpans);
+  nonZero(fields, 'span_events_over_cap', stats.spanEventsOverCap);
   fields.push(`unknown_span_updates=${stats.unknownSpanUpdates}`);
   nonZero(fields, 'invalid_spans', stats.invalidSpans);
   fields.push(`orphan_span_events=${stats.orphanSpanEvents}`);

@@ -42,12 +42,20 @@ export const START_SPAN_KIND = 48;
 export const START_SPAN_START_TIME_UNIX_NANO = 57;
 /** `repeated KeyValueRef attributes = 9`, length-delimited. */
 export const START_SPAN_ATTRIBUTES = 74;
+/** `string trace_state = 1000`, length-delimited; 0xc2 0x3e on the wire. */
+export const START_SPAN_TRACE_STATE = 8002;
 
 // EndSpan
 /** `fixed64 end_time_unix_nano = 8`, fixed64. */
 export const END_SPAN_END_TIME_UNIX_NANO = 65;
 /** `Status status = 15`, length-delimited. */
 export const END_SPAN_STATUS = 122;
+/** `uint32 dropped_attributes_count = 1000`, varint; 0xc0 0x3e on the wire. */
+export const END_SPAN_DROPPED_ATTRIBUTES_COUNT = 8000;
+/** `uint32 dropped_events_count = 1001`, varint; 0xc8 0x3e on the wire. */
+export const END_SPAN_DROPPED_EVENTS_COUNT = 8008;
+/** `uint32 dropped_links_count = 1002`, varint; 0xd0 0x3e on the wire. */
+export const END_SPAN_DROPPED_LINKS_COUNT = 8016;
 
 // ChangeSpanName
 /** `string name = 5`, length-delimited. */
@@ -98,6 +106,10 @@ export const EVENT_EVENT_NAME_REF = 48;
 export const EVENT_SPAN_CONTEXT = 58;
 /** `repeated KeyValueRef attributes = 8`, length-delimited. */
 export const EVENT_ATTRIBUTES = 66;
+/** `fixed64 observed_time_unix_nano = 1000`, fixed64; 0xc1 0x3e on the wire. */
+export const EVENT_OBSERVED_TIME_UNIX_NANO = 8001;
+/** `uint32 dropped_attributes_count = 1001`, varint; 0xc8 0x3e on the wire. */
+export const EVENT_DROPPED_ATTRIBUTES_COUNT = 8008;
 
 // Measurement
 /** `int64 metric_ref = 1`, varint. */
@@ -118,6 +130,8 @@ export const MEASUREMENT_SPAN_CONTEXT = 50;
 export const RESOURCE_ATTRIBUTES = 10;
 /** `uint32 dropped_attributes_count = 2`, varint. */
 export const RESOURCE_DROPPED_ATTRIBUTES_COUNT = 16;
+/** `string schema_url = 1000`, length-delimited; 0xc2 0x3e on the wire. */
+export const RESOURCE_SCHEMA_URL = 8002;
 
 // InstrumentationScope
 /** `int64 name_ref = 1`, varint. */
@@ -130,6 +144,8 @@ export const INSTRUMENTATION_SCOPE_ATTRIBUTES = 26;
 export const INSTRUMENTATION_SCOPE_DROPPED_ATTRIBUTES_COUNT = 32;
 /** `int64 resource_ref = 5`, varint. */
 export const INSTRUMENTATION_SCOPE_RESOURCE_REF = 40;
+/** `string schema_url = 1000`, length-delimited; 0xc2 0x3e on the wire. */
+export const INSTRUMENTATION_SCOPE_SCHEMA_URL = 8002;
 
 // MetricRef
 /** `string name = 1`, length-delimited. */

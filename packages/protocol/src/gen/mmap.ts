@@ -15,6 +15,13 @@ export const protobufFileName = "mmap.proto";
  * OTLP-MMAP file format, version 1: the messages written into the rings and
  * the dictionary. Field numbers are the wire contract (docs: FORMAT.md
  * section 5); they are byte-compatible with the public OTLP-MMAP protocol v1.
+ *
+ * Fields numbered from 1000 are this project's extensions (FORMAT.md
+ * section 8): OTLP data the base messages cannot hold. Other v1 readers skip
+ * them as unknown fields; a reader of this project takes an absent extension
+ * as the OTLP default (empty, 0). Writers write one only when it differs from
+ * that default. A new extension takes the next free number of its message;
+ * numbers are never reused.
  */
 
 export enum StatusCode {
@@ -96,11 +103,27 @@ export interface StartSpan {
   kind: SpanKind;
   startTimeUnixNano: bigint;
   attributes: KeyValueRef[];
+  /**
+   * Extension (FORMAT.md 8): the W3C tracestate header value; OTLP
+   * Span.trace_state.
+   */
+  traceState: string;
 }
 
 export interface EndSpan {
   endTimeUnixNano: bigint;
-  status?: Status | undefined;
+  status?:
+    | Status
+    | undefined;
+  /**
+   * Extensions (FORMAT.md 8): totals for the whole span (attributes set
+   * after the start included), written once with the EndSpan; OTLP
+   * Span.dropped_attributes_count / dropped_events_count /
+   * dropped_links_count.
+   */
+  droppedAttributesCount: number;
+  droppedEventsCount: number;
+  droppedLinksCount: number;
 }
 
 export interface ChangeSpanName {
@@ -142,6 +165,16 @@ export interface Event {
   eventNameRef: bigint;
   spanContext?: SpanContext | undefined;
   attributes: KeyValueRef[];
+  /**
+   * Extension (FORMAT.md 8): when the record was observed (emitted); OTLP
+   * LogRecord.observed_time_unix_nano. Absent: the collector's read time.
+   */
+  observedTimeUnixNano: bigint;
+  /**
+   * Extension (FORMAT.md 8): attributes the writer left out (limits, too
+   * large); OTLP LogRecord / Span.Event dropped_attributes_count.
+   */
+  droppedAttributesCount: number;
 }
 
 export interface Measurement {
@@ -161,6 +194,11 @@ export interface Measurement {
 export interface Resource {
   attributes: KeyValueRef[];
   droppedAttributesCount: number;
+  /**
+   * Extension (FORMAT.md 8): OTLP ResourceSpans/ResourceLogs/
+   * ResourceMetrics.schema_url of everything of this resource.
+   */
+  schemaUrl: string;
 }
 
 export interface InstrumentationScope {
@@ -169,6 +207,11 @@ export interface InstrumentationScope {
   attributes: KeyValueRef[];
   droppedAttributesCount: number;
   resourceRef: bigint;
+  /**
+   * Extension (FORMAT.md 8): OTLP ScopeSpans/ScopeLogs/ScopeMetrics.schema_url.
+   * Part of the scope's identity: scopes that differ only here are distinct.
+   */
+  schemaUrl: string;
 }
 
 export interface MetricRef {
@@ -411,7 +454,15 @@ export const SpanEvent: MessageFns<SpanEvent> = {
 };
 
 function createBaseStartSpan(): StartSpan {
-  return { parentSpanId: new Uint8Array(0), flags: 0, name: "", kind: 0, startTimeUnixNano: 0n, attributes: [] };
+  return {
+    parentSpanId: new Uint8Array(0),
+    flags: 0,
+    name: "",
+    kind: 0,
+    startTimeUnixNano: 0n,
+    attributes: [],
+    traceState: "",
+  };
 }
 
 export const StartSpan: MessageFns<StartSpan> = {
@@ -436,6 +487,9 @@ export const StartSpan: MessageFns<StartSpan> = {
     }
     for (const v of message.attributes) {
       KeyValueRef.encode(v!, writer.uint32(74).fork()).join();
+    }
+    if (message.traceState !== "") {
+      writer.uint32(8002).string(message.traceState);
     }
     return writer;
   },
@@ -501,6 +555,14 @@ export const StartSpan: MessageFns<StartSpan> = {
             message.attributes.push(KeyValueRef.decode(reader, reader.uint32()));
             continue;
           }
+          case 1000: {
+            if (tag !== 8002) {
+              break;
+            }
+
+            message.traceState = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -526,12 +588,19 @@ export const StartSpan: MessageFns<StartSpan> = {
       ? BigInt(object.startTimeUnixNano)
       : 0n;
     message.attributes = object.attributes?.map((e) => KeyValueRef.fromPartial(e)) || [];
+    message.traceState = object.traceState ?? "";
     return message;
   },
 };
 
 function createBaseEndSpan(): EndSpan {
-  return { endTimeUnixNano: 0n, status: undefined };
+  return {
+    endTimeUnixNano: 0n,
+    status: undefined,
+    droppedAttributesCount: 0,
+    droppedEventsCount: 0,
+    droppedLinksCount: 0,
+  };
 }
 
 export const EndSpan: MessageFns<EndSpan> = {
@@ -544,6 +613,15 @@ export const EndSpan: MessageFns<EndSpan> = {
     }
     if (message.status !== undefined) {
       Status.encode(message.status, writer.uint32(122).fork()).join();
+    }
+    if (message.droppedAttributesCount !== 0) {
+      writer.uint32(8000).uint32(message.droppedAttributesCount);
+    }
+    if (message.droppedEventsCount !== 0) {
+      writer.uint32(8008).uint32(message.droppedEventsCount);
+    }
+    if (message.droppedLinksCount !== 0) {
+      writer.uint32(8016).uint32(message.droppedLinksCount);
     }
     return writer;
   },
@@ -577,6 +655,30 @@ export const EndSpan: MessageFns<EndSpan> = {
             message.status = Status.decode(reader, reader.uint32());
             continue;
           }
+          case 1000: {
+            if (tag !== 8000) {
+              break;
+            }
+
+            message.droppedAttributesCount = reader.uint32();
+            continue;
+          }
+          case 1001: {
+            if (tag !== 8008) {
+              break;
+            }
+
+            message.droppedEventsCount = reader.uint32();
+            continue;
+          }
+          case 1002: {
+            if (tag !== 8016) {
+              break;
+            }
+
+            message.droppedLinksCount = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -600,6 +702,9 @@ export const EndSpan: MessageFns<EndSpan> = {
     message.status = (object.status !== undefined && object.status !== null)
       ? Status.fromPartial(object.status)
       : undefined;
+    message.droppedAttributesCount = object.droppedAttributesCount ?? 0;
+    message.droppedEventsCount = object.droppedEventsCount ?? 0;
+    message.droppedLinksCount = object.droppedLinksCount ?? 0;
     return message;
   },
 };
@@ -968,6 +1073,8 @@ function createBaseEvent(): Event {
     eventNameRef: 0n,
     spanContext: undefined,
     attributes: [],
+    observedTimeUnixNano: 0n,
+    droppedAttributesCount: 0,
   };
 }
 
@@ -1005,6 +1112,15 @@ export const Event: MessageFns<Event> = {
     }
     for (const v of message.attributes) {
       KeyValueRef.encode(v!, writer.uint32(66).fork()).join();
+    }
+    if (message.observedTimeUnixNano !== 0n) {
+      if (BigInt.asUintN(64, message.observedTimeUnixNano) !== message.observedTimeUnixNano) {
+        throw new globalThis.Error("value provided for field message.observedTimeUnixNano of type fixed64 too large");
+      }
+      writer.uint32(8001).fixed64(message.observedTimeUnixNano);
+    }
+    if (message.droppedAttributesCount !== 0) {
+      writer.uint32(8008).uint32(message.droppedAttributesCount);
     }
     return writer;
   },
@@ -1086,6 +1202,22 @@ export const Event: MessageFns<Event> = {
             message.attributes.push(KeyValueRef.decode(reader, reader.uint32()));
             continue;
           }
+          case 1000: {
+            if (tag !== 8001) {
+              break;
+            }
+
+            message.observedTimeUnixNano = reader.fixed64() as bigint;
+            continue;
+          }
+          case 1001: {
+            if (tag !== 8008) {
+              break;
+            }
+
+            message.droppedAttributesCount = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1117,6 +1249,10 @@ export const Event: MessageFns<Event> = {
       ? SpanContext.fromPartial(object.spanContext)
       : undefined;
     message.attributes = object.attributes?.map((e) => KeyValueRef.fromPartial(e)) || [];
+    message.observedTimeUnixNano = (object.observedTimeUnixNano !== undefined && object.observedTimeUnixNano !== null)
+      ? BigInt(object.observedTimeUnixNano)
+      : 0n;
+    message.droppedAttributesCount = object.droppedAttributesCount ?? 0;
     return message;
   },
 };
@@ -1264,7 +1400,7 @@ export const Measurement: MessageFns<Measurement> = {
 };
 
 function createBaseResource(): Resource {
-  return { attributes: [], droppedAttributesCount: 0 };
+  return { attributes: [], droppedAttributesCount: 0, schemaUrl: "" };
 }
 
 export const Resource: MessageFns<Resource> = {
@@ -1274,6 +1410,9 @@ export const Resource: MessageFns<Resource> = {
     }
     if (message.droppedAttributesCount !== 0) {
       writer.uint32(16).uint32(message.droppedAttributesCount);
+    }
+    if (message.schemaUrl !== "") {
+      writer.uint32(8002).string(message.schemaUrl);
     }
     return writer;
   },
@@ -1307,6 +1446,14 @@ export const Resource: MessageFns<Resource> = {
             message.droppedAttributesCount = reader.uint32();
             continue;
           }
+          case 1000: {
+            if (tag !== 8002) {
+              break;
+            }
+
+            message.schemaUrl = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1326,12 +1473,13 @@ export const Resource: MessageFns<Resource> = {
     const message = createBaseResource();
     message.attributes = object.attributes?.map((e) => KeyValueRef.fromPartial(e)) || [];
     message.droppedAttributesCount = object.droppedAttributesCount ?? 0;
+    message.schemaUrl = object.schemaUrl ?? "";
     return message;
   },
 };
 
 function createBaseInstrumentationScope(): InstrumentationScope {
-  return { nameRef: 0n, versionRef: 0n, attributes: [], droppedAttributesCount: 0, resourceRef: 0n };
+  return { nameRef: 0n, versionRef: 0n, attributes: [], droppedAttributesCount: 0, resourceRef: 0n, schemaUrl: "" };
 }
 
 export const InstrumentationScope: MessageFns<InstrumentationScope> = {
@@ -1359,6 +1507,9 @@ export const InstrumentationScope: MessageFns<InstrumentationScope> = {
         throw new globalThis.Error("value provided for field message.resourceRef of type int64 too large");
       }
       writer.uint32(40).int64(message.resourceRef);
+    }
+    if (message.schemaUrl !== "") {
+      writer.uint32(8002).string(message.schemaUrl);
     }
     return writer;
   },
@@ -1416,6 +1567,14 @@ export const InstrumentationScope: MessageFns<InstrumentationScope> = {
             message.resourceRef = reader.int64() as bigint;
             continue;
           }
+          case 1000: {
+            if (tag !== 8002) {
+              break;
+            }
+
+            message.schemaUrl = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1442,6 +1601,7 @@ export const InstrumentationScope: MessageFns<InstrumentationScope> = {
     message.resourceRef = (object.resourceRef !== undefined && object.resourceRef !== null)
       ? BigInt(object.resourceRef)
       : 0n;
+    message.schemaUrl = object.schemaUrl ?? "";
     return message;
   },
 };

@@ -314,6 +314,20 @@ export class ProtoWriter {
   }
 
   /**
+   * A two-byte tag (fields 16 to 2047: the extensions of FORMAT.md 8)
+   * followed by a fixed64 given as two halves, in one bounds check.
+   */
+  tag2Fixed64(tag: number, lo: number, hi: number): void {
+    this.ensure(10);
+    const p = this.pos;
+    this.buf[p] = (tag & 0x7f) | 0x80;
+    this.buf[p + 1] = tag >>> 7;
+    this.view.setUint32(p + 2, lo, true);
+    this.view.setUint32(p + 6, hi, true);
+    this.pos = p + 10;
+  }
+
+  /**
    * Two one-byte-tag fields in one bounds check: a fixed64 given as two
    * halves, then a double (a Measurement's time and `as_double`).
    */

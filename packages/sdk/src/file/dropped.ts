@@ -16,9 +16,15 @@ export interface DroppedCounts {
    * (an empty key; a function or symbol value).
    */
   attributes: number;
+  /**
+   * String attribute values of log records and span events cut short to fit
+   * a slot of the events ring (the attribute was written, shortened; see the
+   * README, "Limits").
+   */
+  truncatedAttributes: number;
 }
 
 /** @internal */
 export function emptyDroppedCounts(): DroppedCounts {
-  return { spans: 0, events: 0, measurements: 0, attributes: 0 };
+  return { spans: 0, events: 0, measurements: 0, attributes: 0, truncatedAttributes: 0 };
 }

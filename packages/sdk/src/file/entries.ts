@@ -10,26 +10,38 @@ import * as F from '@otlp-mmap/protocol/tags';
 import { ProtoWriter } from '../encoding/proto-writer.js';
 import type { Dictionary } from './dictionary.js';
 
-/** Reference of the Resource entry with these attributes. */
-export function internResource(dict: Dictionary, attributes: Attributes): number {
-  return dict.message(`resource\0${stableKey(attributes)}`, () => {
+/**
+ * Reference of the Resource entry with these attributes and schema URL (the
+ * `schema_url` extension, FORMAT.md 8, written when not empty).
+ */
+export function internResource(dict: Dictionary, attributes: Attributes, schemaUrl: string | undefined): number {
+  return dict.message(`resource\0${schemaUrl ?? ''}\0${stableKey(attributes)}`, () => {
     const w = new ProtoWriter(1024);
     for (const key of Object.keys(attributes)) {
       writeKeyValue(w, F.RESOURCE_ATTRIBUTES, key, attributes[key], dict, Infinity);
+    }
+    if (schemaUrl) {
+      w.uint32(F.RESOURCE_SCHEMA_URL);
+      w.string(schemaUrl);
     }
     return w.buf.subarray(0, w.pos);
   });
 }
 
-/** Reference of the InstrumentationScope entry (name, version, attributes, resource). */
+/**
+ * Reference of the InstrumentationScope entry (name, version, attributes,
+ * resource, and the `schema_url` extension when not empty): scopes that
+ * differ in any of these, the schema URL included, are distinct entries.
+ */
 export function internScope(
   dict: Dictionary,
   resourceRef: number,
   name: string,
   version: string | undefined,
   attributes: Readonly<Record<string, unknown>> | undefined,
+  schemaUrl: string | undefined,
 ): number {
-  const key = `scope\0${resourceRef}\0${name}\0${version ?? ''}\0${attributes ? stableKey(attributes) : ''}`;
+  const key = `scope\0${resourceRef}\0${name}\0${version ?? ''}\0${schemaUrl ?? ''}\0${attributes ? stableKey(attributes) : ''}`;
   return dict.message(key, () => {
     const w = new ProtoWriter(256);
     const nameRef = dict.string(name);
@@ -48,6 +60,10 @@ export function internScope(
     if (resourceRef !== 0) {
       w.uint32(F.INSTRUMENTATION_SCOPE_RESOURCE_REF);
       w.int64(resourceRef);
+    }
+    if (schemaUrl) {
+      w.uint32(F.INSTRUMENTATION_SCOPE_SCHEMA_URL);
+      w.string(schemaUrl);
     }
     return w.buf.subarray(0, w.pos);
   });

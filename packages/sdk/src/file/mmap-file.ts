@@ -190,6 +190,11 @@ export class MmapFile {
     this.dropped.attributes++;
   }
 
+  /** Counts one string attribute value cut short to fit a slot. */
+  countTruncatedAttribute(): void {
+    this.dropped.truncatedAttributes++;
+  }
+
   /** A copy of the drop counters. */
   droppedCounts(): DroppedCounts {
     return { ...this.dropped };

@@ -31,7 +31,7 @@ export class MmapLoggerProvider implements LoggerProvider {
     const key = `${name}\0${version ?? ''}\0${options?.schemaUrl ?? ''}\0${attrs ? stableKey(attrs) : ''}`;
     let logger = this.loggers.get(key);
     if (logger === undefined) {
-      const scopeRef = internScope(this.file.dictionary, this.resourceRef, name, version, attrs);
+      const scopeRef = internScope(this.file.dictionary, this.resourceRef, name, version, attrs, options?.schemaUrl);
       logger = new MmapLogger(this.file, scopeRef, this.limits);
       this.loggers.set(key, logger);
     }

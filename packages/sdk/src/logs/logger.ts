@@ -5,9 +5,14 @@
  * string), the span context of the record's `context` (or the active one),
  * and attributes (with the log record limits; an `exception` adds the
  * semantic-convention `exception.*` attributes unless already present).
+ * Extensions (FORMAT.md 8): the observed time (`observedTimestamp`, else
+ * now, as `@opentelemetry/sdk-logs` does) always, and the number of
+ * attributes left out when there are any.
  *
- * An attribute that does not fit the slot is dropped and counted; a record
- * whose body alone does not fit is dropped and counted.
+ * A string attribute value that does not fit what is left of the slot is
+ * cut to fit (counted, diag); another attribute that does not fit is
+ * dropped and counted; a record whose body alone does not fit is dropped
+ * and counted.
  *
  * @internal
  */
@@ -15,6 +20,7 @@ import { type Attributes, context as contextApi, diag, trace } from '@openteleme
 import type { Logger, LogRecord, SeverityNumber } from '@opentelemetry/api-logs';
 import type { ResolvedLogLimits } from '../config.js';
 import { writeAnyValue, writeKeyValue } from '../encoding/any-value.js';
+import { writeCutToFit } from '../encoding/fit.js';
 import * as F from '@otlp-mmap/protocol/tags';
 import type { ProtoWriter } from '../encoding/proto-writer.js';
 import type { MmapFile } from '../file/mmap-file.js';
@@ -24,6 +30,12 @@ import { type Nanos64, timeInputInto } from '../time.js';
 
 const hasOwn = Object.prototype.hasOwnProperty;
 const time: Nanos64 = { lo: 0, hi: 0 };
+const observed: Nanos64 = { lo: 0, hi: 0 };
+/**
+ * Room kept at the end of a slot for the dropped-attributes extension
+ * (a two-byte tag and a uint32 varint), written after the attributes.
+ */
+const DROPPED_COUNT_ROOM = 7;
 
 export class MmapLogger implements Logger {
   private readonly file: MmapFile;
@@ -47,11 +59,16 @@ export class MmapLogger implements Logger {
     try {
       const nameRef = record.eventName ? file.dictionary.string(String(record.eventName)) : 0;
       timeInputInto(record.timestamp ?? record.observedTimestamp, time);
+      // Observed now unless given: the clock reading above when it was one.
+      const given = record.observedTimestamp !== undefined || record.timestamp !== undefined;
+      if (given) timeInputInto(record.observedTimestamp, observed);
       const w = file.begin();
       try {
         w.uint32(F.EVENT_SCOPE_REF);
         w.int64(this.scopeRef);
         w.tagFixed64(F.EVENT_TIME_UNIX_NANO, time.lo, time.hi);
+        if (given) w.tag2Fixed64(F.EVENT_OBSERVED_TIME_UNIX_NANO, observed.lo, observed.hi);
+        else w.tag2Fixed64(F.EVENT_OBSERVED_TIME_UNIX_NANO, time.lo, time.hi);
         const severity = record.severityNumber;
         if (typeof severity === 'number' && severity > 0 && severity <= 24) {
           w.uint32(F.EVENT_SEVERITY_NUMBER);
@@ -84,21 +101,31 @@ export class MmapLogger implements Logger {
     }
   }
 
+  /** Writes the record's attributes, then how many were left out (if any). */
   private writeAttributes(w: ProtoWriter, record: LogRecord): void {
     const file = this.file;
-    const max = file.maxMessageSize[RING_EVENTS];
+    const max = file.maxMessageSize[RING_EVENTS] - DROPPED_COUNT_ROOM;
     const countLimit = this.limits.attributeCountLimit;
     const lengthLimit = this.limits.attributeValueLengthLimit;
     let count = 0;
+    let dropped = 0;
     const add = (key: string, value: unknown): void => {
-      if (count >= countLimit) return;
+      if (count >= countLimit) {
+        if (value !== undefined && value !== null) dropped++;
+        return;
+      }
       const mark = w.pos;
       if (!writeKeyValue(w, F.EVENT_ATTRIBUTES, key, value, file.dictionary, lengthLimit)) return;
       if (w.pos > max) {
         w.rewind(mark, 0);
-        file.countDroppedAttribute();
-        diag.warn(`otlp-mmap: log attribute "${key}" too large for a slot; dropped`);
-        return;
+        if (!writeCutToFit(w, F.EVENT_ATTRIBUTES, key, value, file.dictionary, lengthLimit, max)) {
+          dropped++;
+          file.countDroppedAttribute();
+          diag.warn(`otlp-mmap: log attribute "${key}" too large for a slot; dropped`);
+          return;
+        }
+        file.countTruncatedAttribute();
+        diag.warn(`otlp-mmap: log attribute "${key}" too long for a slot; its value was cut to fit`);
       }
       count++;
     };
@@ -109,6 +136,10 @@ export class MmapLogger implements Logger {
     if (record.exception !== undefined && record.exception !== null) {
       const ex = exceptionAttributes(record.exception);
       for (const key of Object.keys(ex)) if (!attributes || !hasOwn.call(attributes, key)) add(key, ex[key]);
+    }
+    if (dropped > 0) {
+      w.uint32(F.EVENT_DROPPED_ATTRIBUTES_COUNT);
+      w.uint32(dropped);
     }
   }
 }

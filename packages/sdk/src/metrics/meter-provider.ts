@@ -38,7 +38,7 @@ export class MmapMeterProvider implements MeterProvider {
     const key = `${name}\0${version ?? ''}\0${options?.schemaUrl ?? ''}`;
     let meter = this.meters.get(key);
     if (meter === undefined) {
-      const scopeRef = internScope(this.shared.file.dictionary, this.resourceRef, name, version, undefined);
+      const scopeRef = internScope(this.shared.file.dictionary, this.resourceRef, name, version, undefined, options?.schemaUrl);
       meter = new MmapMeter(this.shared, scopeRef);
       this.meters.set(key, meter);
     }

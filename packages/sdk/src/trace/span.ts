@@ -14,6 +14,13 @@
  * single attribute that cannot fit even an empty message is dropped, reported
  * to diag and counted (`droppedCounts().attributes`).
  *
+ * Extensions (FORMAT.md 8), each written only when it is not the default:
+ * the trace state with the StartSpan; with the EndSpan, how many attributes
+ * (over the count limit, or too large for a slot), events and links (over
+ * their limits) the span left out in its whole life; with a span event, how
+ * many of its attributes were left out. A span event's string attribute
+ * value too long for the slot is cut to fit (counted, diag).
+ *
  * @internal
  */
 import {
@@ -35,6 +42,7 @@ import {
 } from '@opentelemetry/api';
 import * as F from '@otlp-mmap/protocol/tags';
 import { writeKeyValue } from '../encoding/any-value.js';
+import { writeCutToFit } from '../encoding/fit.js';
 import type { EncodedMemo } from '../encoding/encoded-memo.js';
 import type { ProtoWriter } from '../encoding/proto-writer.js';
 import { RING_EVENTS, RING_SPANS } from '../file/native.js';
@@ -52,6 +60,8 @@ export const MEMO_NAME = 64;
 /** First key slots (Dictionary.stringAt) of StartSpan and UpdateAttributes attributes. */
 const SLOTS_START = 0;
 const SLOTS_UPDATE = 64;
+/** Room kept at the end of an events slot for a span event's dropped-attributes extension. */
+const DROPPED_COUNT_ROOM = 7;
 
 export class MmapSpan implements Span {
   /** @internal trace id words (big-endian). */
@@ -79,6 +89,8 @@ export class MmapSpan implements Span {
   private attributeCount = 0;
   private eventCount = 0;
   private linkCount = 0;
+  /** Attributes left out (over the count limit, or too large for any slot): EndSpan's dropped_attributes_count. */
+  private droppedAttributes = 0;
   private warnedLimit = false;
 
   constructor(
@@ -164,6 +176,14 @@ export class MmapSpan implements Span {
         memo.remember(w, MEMO_NAME, name, '', mark);
       }
       w.startSpanKindTime(kind + 1, this.startLo, this.startHi);
+      if (this.traceState !== undefined) {
+        const state = this.traceState.serialize();
+        // A W3C tracestate holds at most 32 entries (512 characters in practice): one longer than a quarter slot is left out.
+        if (state !== '' && state.length <= max >>> 2) {
+          w.uint32(F.START_SPAN_TRACE_STATE);
+          w.string(state);
+        }
+      }
       if (attributes !== undefined) rest = this.encodeAttributes(w, F.START_SPAN_ATTRIBUTES, attributes, null, max, memo);
       if (samplerAttributes !== undefined) {
         samplerRest =
@@ -355,6 +375,19 @@ export class MmapSpan implements Span {
           w.uint32(F.STATUS_CODE);
           w.uint32(this.statusCode);
           w.join();
+        }
+        const limits = this.shared.limits;
+        if (this.droppedAttributes > 0) {
+          w.uint32(F.END_SPAN_DROPPED_ATTRIBUTES_COUNT);
+          w.uint32(Math.min(this.droppedAttributes, 0xffffffff));
+        }
+        if (this.eventCount > limits.eventCountLimit) {
+          w.uint32(F.END_SPAN_DROPPED_EVENTS_COUNT);
+          w.uint32(Math.min(this.eventCount - limits.eventCountLimit, 0xffffffff));
+        }
+        if (this.linkCount > limits.linkCountLimit) {
+          w.uint32(F.END_SPAN_DROPPED_LINKS_COUNT);
+          w.uint32(Math.min(this.linkCount - limits.linkCountLimit, 0xffffffff));
         }
         w.join();
         file.commit(RING_SPANS, w);
@@ -604,7 +637,7 @@ export class MmapSpan implements Span {
 
   private writeEvent(name: string, attributes: Attributes | undefined, time: TimeInput | undefined): void {
     const file = this.shared.file;
-    const max = file.maxMessageSize[RING_EVENTS];
+    const max = file.maxMessageSize[RING_EVENTS] - DROPPED_COUNT_ROOM;
     const limits = this.shared.limits;
     const nameRef = file.dictionary.string(name);
     timeInputInto(time, scratchTime);
@@ -620,19 +653,32 @@ export class MmapSpan implements Span {
       writeSpanContext(w, F.EVENT_SPAN_CONTEXT, this, false);
       if (attributes) {
         let count = 0;
+        let dropped = 0;
         for (const key in attributes) {
           if (!hasOwn.call(attributes, key)) continue;
-          if (count >= limits.attributePerEventCountLimit) break;
-          const mark = w.pos;
-          if (!writeKeyValue(w, F.EVENT_ATTRIBUTES, key, attributes[key], file.dictionary, limits.attributeValueLengthLimit)) {
+          const value = attributes[key];
+          if (count >= limits.attributePerEventCountLimit) {
+            if (value !== undefined && value !== null) dropped++;
             continue;
           }
+          const mark = w.pos;
+          if (!writeKeyValue(w, F.EVENT_ATTRIBUTES, key, value, file.dictionary, limits.attributeValueLengthLimit)) continue;
           if (w.pos > max) {
             w.rewind(mark, 0);
-            this.dropTooLarge(key);
-            continue;
+            if (!writeCutToFit(w, F.EVENT_ATTRIBUTES, key, value, file.dictionary, limits.attributeValueLengthLimit, max)) {
+              dropped++;
+              file.countDroppedAttribute();
+              diag.warn(`otlp-mmap: attribute "${key}" of an event of span "${this.spanName}" is too large for a slot; dropped`);
+              continue;
+            }
+            file.countTruncatedAttribute();
+            diag.warn(`otlp-mmap: attribute "${key}" of an event of span "${this.spanName}" is too long for a slot; its value was cut to fit`);
           }
           count++;
+        }
+        if (dropped > 0) {
+          w.uint32(F.EVENT_DROPPED_ATTRIBUTES_COUNT);
+          w.uint32(dropped);
         }
       }
       file.commit(RING_EVENTS, w);
@@ -642,11 +688,13 @@ export class MmapSpan implements Span {
   }
 
   private dropTooLarge(key: string): void {
+    this.droppedAttributes++;
     this.shared.file.countDroppedAttribute();
     diag.warn(`otlp-mmap: attribute "${key}" of span "${this.spanName}" is too large for a slot; dropped`);
   }
 
   private dropOverLimit(): void {
+    this.droppedAttributes++;
     if (!this.warnedLimit) {
       this.warnedLimit = true;
       diag.warn(`otlp-mmap: span "${this.spanName}" reached the attribute count limit; further attributes dropped`);

@@ -27,7 +27,7 @@ export class MmapTracerProvider implements TracerProvider {
     const key = `${name}\0${version ?? ''}\0${options?.schemaUrl ?? ''}`;
     let tracer = this.tracers.get(key);
     if (tracer === undefined) {
-      const scopeRef = internScope(this.shared.file.dictionary, this.resourceRef, name, version, undefined);
+      const scopeRef = internScope(this.shared.file.dictionary, this.resourceRef, name, version, undefined, options?.schemaUrl);
       tracer = new MmapTracer(this.shared, scopeRef);
       this.tracers.set(key, tracer);
     }
