@@ -59,6 +59,7 @@ function lapOf32BitIndex(index: bigint): number {
 /** A log record with `body`, as the events ring holds it. */
 function logRecord(scopeRef: bigint, body: string): Uint8Array {
   return Event.encode({
+    ...Event.fromPartial({}),
     scopeRef,
     timeUnixNano: 1_700_000_000_500_000_000n,
     severityNumber: 9,
