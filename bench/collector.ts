@@ -54,7 +54,7 @@ const DELAY_MS = 6_000;
 // the measured time; 20 ms measures the drain. The idle and delay parts use the defaults.
 const DRAIN_BATCH_TIMEOUT_MS = 20;
 const root = fileURLToPath(new URL('..', import.meta.url));
-const dir = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'otlp-mmap-bench-collector-'));
+const dir = mkdtempSync(join(tmpdir(), 'otlp-mmap-bench-collector-'));
 const input = join(dir, 'input.mmap');
 const staging = join(dir, 'staging.mmap');
 

@@ -245,6 +245,8 @@ export class Collector {
     if (this.config.statsIntervalMs > 0) timers.push(setInterval(() => this.printStatus('stats'), this.config.statsIntervalMs));
 
     let fatal: unknown;
+    /** Reads in a row that found nothing: the idle wait is --poll-interval times 2^(emptyReads - 1). */
+    let emptyReads = 0;
     try {
       while (!this.stopping && this.reader) {
         const reader = this.reader;
@@ -275,6 +277,7 @@ export class Collector {
           continue;
         }
         if (result?.more) {
+          emptyReads = 0;
           await new Promise<void>((resolve) => setImmediate(resolve));
           continue;
         }
@@ -283,7 +286,10 @@ export class Collector {
           await this.followReset(pipeline);
           continue;
         }
-        await this.idle();
+        // Nothing read: wait longer each time, up to --max-poll-interval (an idle collector costs
+        // little CPU); something read: wait --poll-interval again.
+        emptyReads = (result?.read ?? 0) > 0 ? 0 : Math.min(emptyReads + 1, 30);
+        await this.idle(Math.min(this.config.maxPollIntervalMs, this.config.pollIntervalMs * 2 ** Math.max(0, emptyReads - 1)));
       }
     } catch (error) {
       fatal = error;
@@ -327,12 +333,12 @@ export class Collector {
     return identity !== undefined && identity !== this.readerFile;
   }
 
-  private idle(): Promise<void> {
+  private idle(ms: number): Promise<void> {
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.wake = undefined;
         resolve();
-      }, this.config.pollIntervalMs);
+      }, ms);
       this.wake = () => {
         clearTimeout(timer);
         this.wake = undefined;

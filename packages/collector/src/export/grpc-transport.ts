@@ -4,6 +4,7 @@ import { gunzipSync, gzip } from 'node:zlib';
 import { explainTlsFailure, type TlsMaterial } from './tls.js';
 import type { SendResult, Transport } from './transport.js';
 
+/** gzip on libuv's thread pool, off the event loop. */
 const gzipAsync = promisify(gzip);
 
 /** gRPC status codes by number (the index), as the gRPC specification names them. */
