@@ -189,8 +189,14 @@ interface Variant {
 }
 const variants: Variant[] = process.env.BENCH_CLIS
   ? process.env.BENCH_CLIS.split(',').map((entry) => {
-      const [label, path] = entry.split('=') as [string, string];
-      return { label, command: [process.execPath, ...(nodeArgs ?? '--min-semi-space-size=16').split(' ').filter(Boolean), path] };
+      // label=path/cli.js, with optionally @--option value ... (collector options of that variant)
+      // and then ^--node-flag ... (node flags of that variant instead of BENCH_NODE_ARGS)
+      const label = entry.slice(0, entry.indexOf('='));
+      const spec = entry.slice(entry.indexOf('=') + 1);
+      const [rest, variantFlags] = spec.split('^') as [string, string?];
+      const [path, options = ''] = rest.split('@') as [string, string?];
+      const flags = (variantFlags ?? nodeArgs ?? '--min-semi-space-size=16').split(' ').filter(Boolean);
+      return { label, command: [process.execPath, ...flags, path, ...options.split(' ').filter(Boolean)] };
     })
   : [
       useSources
@@ -212,6 +218,8 @@ let command: readonly string[] = variants[0]!.command;
 const pin = shouldPin();
 if (pin) execFileSync('taskset', ['-p', '-c', '0', String(process.pid)], { stdio: 'ignore' });
 
+/** Whether the last collector started has ended. */
+let exited = false;
 function startCollector(protocol: Protocol, args: readonly string[]): { child: ChildProcess; pid: number; stderr: () => string } {
   const all = [...command, '--input', input, '--endpoint', endpoints[protocol], '--protocol', protocol, ...args];
   all.push(...(process.env.BENCH_ARGS ?? '').split(' ').filter(Boolean));
@@ -220,6 +228,10 @@ function startCollector(protocol: Protocol, args: readonly string[]): { child: C
     env: { ...process.env, OTEL_EXPORTER_OTLP_ENDPOINT: '', OTEL_EXPORTER_OTLP_PROTOCOL: '' },
   });
   let stderr = '';
+  exited = false;
+  child.once('exit', () => {
+    exited = true;
+  });
   child.stderr!.setEncoding('utf8').on('data', (d: string) => {
     stderr = (stderr + d).slice(-4096);
   });
@@ -227,9 +239,9 @@ function startCollector(protocol: Protocol, args: readonly string[]): { child: C
 }
 async function stopCollector(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
+  const ended = new Promise((r) => child.once('exit', r));
   child.kill('SIGTERM');
-  await exited;
+  await ended;
 }
 
 /** CPU ms of the whole process (all threads, from its start): utime + stime in USER_HZ (100) ticks. */
@@ -250,8 +262,14 @@ function cpuNs(pid: number): number {
   return ns;
 }
 function statusMb(pid: number, field: string): number {
-  const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
+  let status: string;
+  try {
+    status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch {
+    return Number.NaN; // the process has ended (waitForSpans says why)
+  }
+  const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(status);
+  return m ? Number(m[1]) / 1024 : Number.NaN;
 }
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -259,6 +277,7 @@ async function waitForSpans(target: number, stderr: () => string, onSample: () =
   const started = performance.now();
   while (spansReceived < target) {
     if (performance.now() - started > 120_000) throw new Error(`timed out at ${spansReceived} of ${target} spans; the collector said: ${stderr()}`);
+    if (exited) throw new Error(`the collector ended at ${spansReceived} of ${target} spans; it said: ${stderr()}`);
     onSample();
     await sleep(2);
   }
@@ -336,7 +355,7 @@ async function delay(protocol: Protocol, args: readonly string[]): Promise<Delay
   const writer = new TestWriter(input, { spans: { slots: 65536, slotSize: 256 }, events: { slots: 16 }, measurements: { slots: 16 } });
   const scope = writer.scope('bench', writer.resource({ 'service.name': 'bench' }));
   const keyRef = BigInt(writer.native.internString('user.id'));
-  const { child, pid, stderr } = startCollector(protocol, args);
+  const { child, stderr } = startCollector(protocol, args);
   await sleep(1500);
   delays = [];
   spansReceived = 0;

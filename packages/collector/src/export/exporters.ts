@@ -2,12 +2,12 @@ import { SIGNALS, type CollectorConfig, type Signal } from '../config/config.js'
 import { CODECS, type ExportRequest } from '../otlp/signals.js';
 import type { SignalSinks } from '../pipeline/pipeline.js';
 import { ExportQueue, type ExportLog } from './export-queue.js';
-import { GrpcTransport } from './grpc-transport.js';
-import { HttpTransport } from './http-transport.js';
+import type { GrpcTransportOptions } from './grpc-transport.js';
+import type { HttpTransportOptions } from './http-transport.js';
 import { JsonLinesOutput, JsonLinesTransport } from './json-lines-transport.js';
 import { splitRequest } from './split-request.js';
 import { loadTlsMaterial, tlsWarnings, type TlsMaterial } from './tls.js';
-import type { Transport } from './transport.js';
+import { grpcDestination, LazyTransport, type Transport } from './transport.js';
 
 /** A second way into one signal's destination, with a queue and counters of its own (see {@link Exporters.openSideQueue}). */
 export interface SideQueue {
@@ -61,7 +61,7 @@ export class Exporters implements SignalSinks {
         transport = new JsonLinesTransport(this.output!);
         encoders[signal] = json;
       } else if (target.protocol === 'grpc') {
-        transport = new GrpcTransport({
+        const options: GrpcTransportOptions = {
           url: target.url,
           path: codec.grpcPath,
           headers: target.headers,
@@ -69,11 +69,16 @@ export class Exporters implements SignalSinks {
           compression: target.compression,
           rejectedInResponse: codec.rejectedInResponse,
           tls: tls[signal],
-        });
+        };
+        // node:http2 and the gRPC framing are loaded by the first export, not at start.
+        transport = new LazyTransport(
+          grpcDestination(target.url, codec.grpcPath),
+          async () => new (await import('./grpc-transport.js')).GrpcTransport(options),
+        );
         encoders[signal] = codec.encode;
       } else {
         const protobuf = target.protocol === 'http/protobuf';
-        transport = new HttpTransport({
+        const options: HttpTransportOptions = {
           url: target.url,
           contentType: protobuf ? 'application/x-protobuf' : 'application/json',
           headers: target.headers,
@@ -81,7 +86,9 @@ export class Exporters implements SignalSinks {
           compression: target.compression,
           rejectedInResponse: codec.rejectedInResponse,
           tls: tls[signal],
-        });
+        };
+        // node:http and node:https are loaded by the first export, not at start.
+        transport = new LazyTransport(target.url, async () => new (await import('./http-transport.js')).HttpTransport(options));
         encoders[signal] = protobuf ? codec.encode : json;
       }
       this.transports[signal] = transport;

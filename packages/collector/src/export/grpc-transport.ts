@@ -2,7 +2,7 @@ import * as http2 from 'node:http2';
 import { promisify } from 'node:util';
 import { gunzipSync, gzip } from 'node:zlib';
 import { explainTlsFailure, type TlsMaterial } from './tls.js';
-import type { SendResult, Transport } from './transport.js';
+import { grpcDestination, type SendResult, type Transport } from './transport.js';
 
 /** gzip on libuv's thread pool, off the event loop. */
 const gzipAsync = promisify(gzip);
@@ -112,10 +112,8 @@ export class GrpcTransport implements Transport {
   private closed = false;
 
   constructor(private readonly options: GrpcTransportOptions) {
-    const url = new URL(options.url);
-    const port = url.port || (url.protocol === 'https:' ? '443' : '80');
-    this.authority = `${url.protocol}//${url.hostname}:${port}`;
-    this.destination = `${this.authority}${options.path}`;
+    this.destination = grpcDestination(options.url, options.path);
+    this.authority = this.destination.slice(0, this.destination.length - options.path.length);
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(options.headers)) {
       const key = k.toLowerCase();
