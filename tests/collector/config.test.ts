@@ -103,9 +103,9 @@ test('--read-bytes bounds a read in bytes: 64 MiB by default, SDK_MMAP_COLLECTOR
   });
 });
 
-test('batches hold up to 8192 items and 3 MiB encoded by default; OTEL_BSP_MAX_EXPORT_BATCH_SIZE, SDK_MMAP_COLLECTOR_BATCH_BYTES and the flags change them', (t) => {
+test('batches hold up to 2048 items and 3 MiB encoded by default; OTEL_BSP_MAX_EXPORT_BATCH_SIZE, SDK_MMAP_COLLECTOR_BATCH_BYTES and the flags change them', (t) => {
   const defaults = parseConfig(['--input', 'x'], {});
-  t.is(defaults.batchSize, 8192);
+  t.is(defaults.batchSize, 2048);
   t.is(defaults.batchBytes, 3 * 1024 * 1024);
   t.true(defaults.batchBytes < 4 * 1024 * 1024, "under gRPC's default 4 MiB message limit");
   const env = { OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '1000', SDK_MMAP_COLLECTOR_BATCH_BYTES: '1048576' };

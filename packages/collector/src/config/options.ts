@@ -61,7 +61,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'retry-initial', arg: 'MS', help: 'first retry backoff (default 1000)' },
   { name: 'retry-max', arg: 'MS', help: 'largest retry backoff (default 5000)' },
   { name: 'retry-max-elapsed', arg: 'MS', help: 'drop a batch still failing after this long (default 300000)' },
-  { name: 'batch-size', arg: 'N', env: 'OTEL_BSP_MAX_EXPORT_BATCH_SIZE', help: 'spans / log records per export request, at most (default 8192)' },
+  { name: 'batch-size', arg: 'N', env: 'OTEL_BSP_MAX_EXPORT_BATCH_SIZE', help: 'spans / log records per export request, at most (default 2048)' },
   {
     name: 'batch-bytes',
     arg: 'N',
