@@ -15,7 +15,7 @@
 // - idle: another fresh process beside a file with nothing in it: RSS and CPU (summed over its
 //   threads, /proc/PID/task/*/schedstat, nanoseconds) over IDLE_MS after a settling second;
 // - delay: a writer in this process commits StartSpan+EndSpan pairs at RATE messages per second
-//   for DELAY_MS with the end time set to the commit's wall clock; the sink takes each span's
+//   for DELAY_MS (and 2 s more, not measured) with the end time set to the commit's wall clock; the sink takes each span's
 //   end_time_unix_nano from the request and the delay is the request's arrival minus that
 //   (commit -> export request received on loopback), p50/p99/max over all spans. With the
 //   collector's defaults (batch timeout 1000 ms) and, as a second row, --batch-timeout 10, which
@@ -121,8 +121,9 @@ function endTimeNs(span: Uint8Array): bigint | undefined {
 let spansReceived = 0;
 let requests = 0;
 let bytesReceived = 0;
-/** In the delay part: the delay of each span received (ms). */
+/** In the delay part: the delay of each span received (ms), of the spans committed before delayUntilNs. */
 let delays: number[] | undefined;
+let delayUntilNs = 0n;
 const SPAN_PATH = [1, 2, 2];
 function onTraces(body: Uint8Array): void {
   requests++;
@@ -138,7 +139,8 @@ function onTraces(body: Uint8Array): void {
   eachNested(body, SPAN_PATH, (span) => {
     spansReceived++;
     const end = endTimeNs(span);
-    if (end !== undefined) list.push(Number(nowNs - end) / 1e6);
+    // Spans committed after the measured period only keep the rate up while the measured ones leave.
+    if (end !== undefined && end < delayUntilNs) list.push(Number(nowNs - end) / 1e6);
   });
 }
 const httpSink = http.createServer((req, res) => {
@@ -150,7 +152,12 @@ const httpSink = http.createServer((req, res) => {
     res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
   });
 });
-const grpcSink = http2.createServer();
+// Flow-control windows of 16 MiB, as a gRPC server's grow (grpc-go estimates the bandwidth-delay
+// product; Node's HTTP/2 defaults of 64 KiB would stall each request of a few hundred KiB on
+// WINDOW_UPDATE round trips with this process, which the collector shares no CPU with).
+const WINDOW = 16 * 1024 * 1024;
+const grpcSink = http2.createServer({ settings: { initialWindowSize: WINDOW } });
+grpcSink.on('session', (session) => session.setLocalWindowSize(WINDOW));
 grpcSink.on('stream', (stream, headers) => {
   const chunks: Buffer[] = [];
   stream.on('data', (c: Buffer) => chunks.push(c));
@@ -362,7 +369,10 @@ async function delay(protocol: Protocol, args: readonly string[]): Promise<Delay
   const started = performance.now();
   let written = 0;
   const nowNs = (): bigint => BigInt(Math.round((performance.timeOrigin + performance.now()) * 1000)) * 1000n;
-  while (performance.now() - started < DELAY_MS) {
+  // The rate goes on for 2 s after the measured period: the last measured spans leave as in the
+  // steady state, not in a partial batch that waits for --batch-timeout because nothing follows.
+  delayUntilNs = BigInt(Math.round((performance.timeOrigin + started + DELAY_MS) * 1000)) * 1000n;
+  while (performance.now() - started < DELAY_MS + 2000) {
     const due = Math.floor(((performance.now() - started) * RATE) / 1000 / 2);
     for (; written < due; written++) {
       const i = written + 1;
@@ -385,6 +395,7 @@ async function delay(protocol: Protocol, args: readonly string[]): Promise<Delay
     await sleep(1);
   }
   await waitForSpans(written, stderr, () => {});
+  delayUntilNs = 0n;
   const list = delays.sort((a, b) => a - b);
   delays = undefined;
   await stopCollector(child);

@@ -21,6 +21,7 @@ async function server(t: { teardown(fn: () => void): void }, answer: Answer): Pr
   const seen: Seen[] = [];
   const h2 = http2.createServer();
   h2.on('stream', (stream, headers) => {
+    stream.on('error', () => {}); // a stream the answer resets reports it here
     const chunks: Buffer[] = [];
     stream.on('data', (c: Buffer) => chunks.push(c));
     stream.on('end', () => {
@@ -186,4 +187,12 @@ test('a connection the server closed (GOAWAY) is replaced by a new one for the n
   await new Promise((r) => setTimeout(r, 50));
   t.is((await tr.send(BODY)).kind, 'ok');
   t.is(sessions.size, 2);
+});
+
+test('a connection lost after the response headers, before a status, is UNAVAILABLE, retried', async (t) => {
+  const { url } = await server(t, (stream) => {
+    stream.respond({ ':status': 200, 'content-type': 'application/grpc' });
+    setTimeout(() => stream.session!.destroy(), 20);
+  });
+  t.like(await transport(t, url).send(BODY), { kind: 'retry', errorType: 'UNAVAILABLE' });
 });

@@ -185,6 +185,24 @@ export class GrpcTransport implements Transport {
           );
           return;
         }
+        if (trailers === undefined && head['grpc-status'] === undefined) {
+          // Headers but no status: the stream was reset or the connection lost before the trailers.
+          const lost = session.destroyed || this.sessionError !== undefined;
+          const reset = stream.rstCode !== undefined && stream.rstCode !== http2.constants.NGHTTP2_NO_ERROR;
+          if (lost || reset || streamError !== undefined) {
+            const cause = this.sessionError ?? streamError;
+            const code = lost || !reset ? UNAVAILABLE : statusOfReset(stream.rstCode!);
+            finish(
+              this.failure(
+                code,
+                lost && !cause
+                  ? 'the connection closed before the call ended'
+                  : (cause?.message ?? `stream reset before its status (RST_STREAM ${stream.rstCode})`),
+              ),
+            );
+            return;
+          }
+        }
         finish(this.outcome(head, trailers, Buffer.concat(chunks)));
       });
       stream.end(frame);
