@@ -133,10 +133,10 @@ export class GrpcTransport implements Transport {
     if (this.closed) return { kind: 'fail', reason: 'gRPC CANCELLED: the transport is closed', errorType: 'CANCELLED' };
     const gzip = this.options.compression === 'gzip';
     const payload = gzip ? await gzipAsync(body) : body;
-    const frame = Buffer.allocUnsafe(5 + payload.length);
-    frame[0] = gzip ? 1 : 0;
-    frame.writeUInt32BE(payload.length, 1);
-    frame.set(payload, 5);
+    // The message's 5-byte prefix (compressed flag, length), written before the payload: no copy of the payload.
+    const prefix = Buffer.allocUnsafe(5);
+    prefix[0] = gzip ? 1 : 0;
+    prefix.writeUInt32BE(payload.length, 1);
     return new Promise<SendResult>((resolve) => {
       let session: http2.ClientHttp2Session;
       try {
@@ -205,7 +205,8 @@ export class GrpcTransport implements Transport {
         }
         finish(this.outcome(head, trailers, Buffer.concat(chunks)));
       });
-      stream.end(frame);
+      stream.write(prefix);
+      stream.end(payload);
     });
   }
 
