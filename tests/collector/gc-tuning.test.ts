@@ -3,7 +3,7 @@
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { growYoungGeneration, hasExplicitFlag, tuneGarbageCollector } from '../../packages/collector/src/runtime/gc-tuning.js';
+import { hasExplicitFlag, tuneGarbageCollector } from '../../packages/collector/src/runtime/gc-tuning.js';
 
 const module = fileURLToPath(new URL('../../packages/collector/src/runtime/gc-tuning.ts', import.meta.url));
 
@@ -26,28 +26,4 @@ test('without a choice the flag is applied in a running node process', (t) => {
     env: { ...process.env, NODE_OPTIONS: '' },
   });
   t.deepEqual(JSON.parse(out), ['--no-incremental-marking']);
-});
-
-test('started without --min-semi-space-size, the young generation is grown to the 16 MB the flag would give', (t) => {
-  const script = `import { getHeapSpaceStatistics } from 'node:v8'; import { growYoungGeneration } from ${JSON.stringify(module)};
-const young = () => getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size;
-const before = young(); const grew = growYoungGeneration([], undefined); console.log(JSON.stringify({ before, grew, after: young() }));`;
-  const run = (flags: string[]) =>
-    JSON.parse(
-      execFileSync(process.execPath, [...flags, '--import=tsx', '--input-type=module', '-e', script], {
-        encoding: 'utf8',
-        env: { ...process.env, NODE_OPTIONS: '' },
-      }),
-    ) as { before: number; grew: boolean; after: number };
-  const plain = run([]);
-  t.true(plain.before < 16 * 1024 * 1024, `plain node starts with ${plain.before} bytes`);
-  t.true(plain.grew);
-  t.true(plain.after >= 16 * 1024 * 1024, `${plain.after} bytes after`);
-  const given = run(['--min-semi-space-size=16']);
-  t.false(given.grew, 'the flag already gave it: nothing to do');
-  t.is(given.after, given.before);
-});
-
-test('an explicit semi-space size on the node command line is left alone', (t) => {
-  t.false(growYoungGeneration(['--max-semi-space-size=4'], undefined));
 });

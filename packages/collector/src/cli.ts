@@ -6,7 +6,7 @@
 import { ConfigError, parseConfig, type CollectorConfig } from './config/config.js';
 import { helpText, wantsHelp } from './config/help.js';
 import { Collector, CollectorError, dump } from './collector.js';
-import { growYoungGeneration, tuneGarbageCollector } from './runtime/gc-tuning.js';
+import { tuneGarbageCollector } from './runtime/gc-tuning.js';
 
 const NAME = 'otlp-mmap-collector';
 
@@ -66,6 +66,5 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 });
 
 tuneGarbageCollector();
-growYoungGeneration();
 const code = await main(process.argv.slice(2));
 process.exit(code);
