@@ -132,7 +132,12 @@ export class GrpcTransport implements Transport {
   async send(body: Uint8Array): Promise<SendResult> {
     if (this.closed) return { kind: 'fail', reason: 'gRPC CANCELLED: the transport is closed', errorType: 'CANCELLED' };
     const gzip = this.options.compression === 'gzip';
-    const payload = gzip ? await gzipAsync(body) : body;
+    let payload: Uint8Array;
+    try {
+      payload = gzip ? await gzipAsync(body) : body;
+    } catch (error) {
+      return { kind: 'fail', reason: `gzip: ${error instanceof Error ? error.message : String(error)}`, errorType: 'compression_failed' };
+    }
     // The message's 5-byte prefix (compressed flag, length), written before the payload: no copy of the payload.
     const prefix = Buffer.allocUnsafe(5);
     prefix[0] = gzip ? 1 : 0;

@@ -52,7 +52,12 @@ export class HttpTransport implements Transport {
   }
 
   async send(body: Uint8Array): Promise<SendResult> {
-    const payload = this.options.compression === 'gzip' ? await gzipAsync(body) : body;
+    let payload: Uint8Array;
+    try {
+      payload = this.options.compression === 'gzip' ? await gzipAsync(body) : body;
+    } catch (error) {
+      return { kind: 'fail', reason: `gzip: ${error instanceof Error ? error.message : String(error)}`, errorType: 'compression_failed' };
+    }
     const headers: Record<string, string | number> = {
       ...this.options.headers,
       'content-type': this.options.contentType,
