@@ -26,7 +26,7 @@
 // BENCH_ROUNDS (default 3): rounds, medians printed. BENCH_BATCH: --batch-size (default: the
 // collector's). BENCH_NODE_ARGS: run `node <these flags> dist/cli.js` instead of the command
 // (BENCH_NODE_ARGS=' ' for plain node). BENCH_ARGS: more collector options. BENCH_PROTOCOLS:
-// e.g. grpc. BENCH_IDLE=0 / BENCH_DELAY=0: skip those parts. BENCH_PIN=0: no CPU pinning (by
+// e.g. grpc. BENCH_IDLE=0 / BENCH_DELAY=0: skip those parts. BENCH_STDOUT=1: the collector's stdout shown (--trace-gc). BENCH_PIN=0: no CPU pinning (by
 // default the collector runs alone on CPU 1, this process and its sinks on CPU 0).
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
@@ -231,7 +231,7 @@ function startCollector(protocol: Protocol, args: readonly string[]): { child: C
   const all = [...command, '--input', input, '--endpoint', endpoints[protocol], '--protocol', protocol, ...args];
   all.push(...(process.env.BENCH_ARGS ?? '').split(' ').filter(Boolean));
   const child = spawn(pin ? 'taskset' : all[0], pin ? ['-c', '1', ...all] : all.slice(1), {
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', process.env.BENCH_STDOUT === '1' ? 'inherit' : 'ignore', 'pipe'],
     env: { ...process.env, OTEL_EXPORTER_OTLP_ENDPOINT: '', OTEL_EXPORTER_OTLP_PROTOCOL: '' },
   });
   let stderr = '';
