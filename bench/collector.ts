@@ -26,7 +26,7 @@
 // BENCH_ROUNDS (default 3): rounds, medians printed. BENCH_BATCH: --batch-size (default: the
 // collector's). BENCH_NODE_ARGS: run `node <these flags> dist/cli.js` instead of the command
 // (BENCH_NODE_ARGS=' ' for plain node). BENCH_ARGS: more collector options. BENCH_PROTOCOLS:
-// e.g. grpc. BENCH_IDLE=0 / BENCH_DELAY=0: skip those parts. BENCH_STDOUT=1: the collector's stdout shown (--trace-gc). BENCH_PIN=0: no CPU pinning (by
+// e.g. grpc. BENCH_DRAINS=0 / BENCH_IDLE=0 / BENCH_DELAY=0: skip those parts. BENCH_STDOUT=1: the collector's stdout shown (--trace-gc). BENCH_PIN=0: no CPU pinning (by
 // default the collector runs alone on CPU 1, this process and its sinks on CPU 0).
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
@@ -410,7 +410,7 @@ const key = (v: Variant, p: Protocol): string => `${v.label}\u0000${p}`;
 const push = <T>(map: Map<string, T[]>, k: string, value: T): void => {
   map.set(k, [...(map.get(k) ?? []), value]);
 };
-for (let round = 0; round < ROUNDS; round++) {
+for (let round = 0; round < (process.env.BENCH_DRAINS === '0' ? 0 : ROUNDS); round++) {
   const order = variants.flatMap((v) => PROTOCOLS.map((p) => [v, p] as const));
   for (const [v, p] of round % 2 ? order.reverse() : order) {
     command = v.command;

@@ -245,8 +245,8 @@ export class Collector {
     if (this.config.statsIntervalMs > 0) timers.push(setInterval(() => this.printStatus('stats'), this.config.statsIntervalMs));
 
     let fatal: unknown;
-    /** Reads in a row that found nothing: the idle wait is --poll-interval times 2^(emptyReads - 1). */
-    let emptyReads = 0;
+    /** When the reads started finding nothing (undefined: the last read found something). */
+    let emptySince: number | undefined;
     try {
       while (!this.stopping && this.reader) {
         const reader = this.reader;
@@ -277,7 +277,7 @@ export class Collector {
           continue;
         }
         if (result?.more) {
-          emptyReads = 0;
+          emptySince = undefined;
           await new Promise<void>((resolve) => setImmediate(resolve));
           continue;
         }
@@ -286,10 +286,13 @@ export class Collector {
           await this.followReset(pipeline);
           continue;
         }
-        // Nothing read: wait longer each time, up to --max-poll-interval (an idle collector costs
-        // little CPU); something read: wait --poll-interval again.
-        emptyReads = (result?.read ?? 0) > 0 ? 0 : Math.min(emptyReads + 1, 30);
-        await this.idle(Math.min(this.config.maxPollIntervalMs, this.config.pollIntervalMs * 2 ** Math.max(0, emptyReads - 1)));
+        // The rings stay empty: wait a quarter of how long they have been empty, from --poll-interval
+        // up to --max-poll-interval (an idle collector costs little CPU, and a message that ends a quiet
+        // spell waits at most about a quarter of it); something read: wait --poll-interval again.
+        const now = Date.now();
+        emptySince = (result?.read ?? 0) > 0 ? undefined : (emptySince ?? now);
+        const quiet = emptySince === undefined ? 0 : now - emptySince;
+        await this.idle(Math.min(this.config.maxPollIntervalMs, Math.max(this.config.pollIntervalMs, quiet / 4)));
       }
     } catch (error) {
       fatal = error;

@@ -94,8 +94,9 @@ export interface CollectorConfig {
   readonly pollIntervalMs: number;
   /**
    * The longest idle wait (`--max-poll-interval`, never below
-   * `pollIntervalMs`): each read that finds nothing doubles the wait up to
-   * it; a read that finds something starts again from `pollIntervalMs`.
+   * `pollIntervalMs`): while the rings stay empty, the wait is a quarter of
+   * how long they have been empty, between the two; a read that finds
+   * something starts again from `pollIntervalMs`.
    */
   readonly maxPollIntervalMs: number;
   /** Messages read per ring per poll (`--read-batch`). */
