@@ -114,8 +114,8 @@ test('batches hold up to 2048 items and 3 MiB encoded by default; OTEL_BSP_MAX_E
   t.throws(() => parseConfig(['--input', 'x', '--batch-bytes', '0'], {}), { instanceOf: ConfigError, message: /--batch-bytes/ });
 });
 
-test('the idle wait starts at --poll-interval and grows up to --max-poll-interval (100 ms by default, never below the poll interval)', (t) => {
-  t.like(parseConfig(['--input', 'x'], {}), { pollIntervalMs: 10, maxPollIntervalMs: 100 });
+test('the idle wait starts at --poll-interval and grows up to --max-poll-interval (200 ms by default, never below the poll interval)', (t) => {
+  t.like(parseConfig(['--input', 'x'], {}), { pollIntervalMs: 10, maxPollIntervalMs: 200 });
   t.like(parseConfig(['--input', 'x', '--max-poll-interval', '500'], {}), { pollIntervalMs: 10, maxPollIntervalMs: 500 });
   t.like(parseConfig(['--input', 'x', '--poll-interval', '250'], {}), { pollIntervalMs: 250, maxPollIntervalMs: 250 });
 });

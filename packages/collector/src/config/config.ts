@@ -261,7 +261,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
     temporality,
     cardinalityLimit: num('cardinality-limit', 2000, 1),
     pollIntervalMs,
-    maxPollIntervalMs: Math.max(pollIntervalMs, num('max-poll-interval', 100, 1)),
+    maxPollIntervalMs: Math.max(pollIntervalMs, num('max-poll-interval', 200, 1)),
     readBatch: num('read-batch', defaultReadBatch(), 1),
     readBytes: num('read-bytes', DEFAULT_READ_BYTES, 1),
     uncommittedTimeoutMs: num('uncommitted-timeout', 2000, 0),

@@ -87,7 +87,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   {
     name: 'max-poll-interval',
     arg: 'MS',
-    help: 'while the rings stay empty, the idle wait grows to a quarter of how long they have been, up to this (default 100; at least --poll-interval)',
+    help: 'while the rings stay empty, the idle wait grows to a quarter of how long they have been, up to this (default 200; at least --poll-interval)',
   },
   {
     name: 'read-batch',
