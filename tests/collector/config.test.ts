@@ -103,6 +103,23 @@ test('--read-bytes bounds a read in bytes: 64 MiB by default, SDK_MMAP_COLLECTOR
   });
 });
 
+test('batches hold up to 2048 items and 3 MiB encoded by default; OTEL_BSP_MAX_EXPORT_BATCH_SIZE, SDK_MMAP_COLLECTOR_BATCH_BYTES and the flags change them', (t) => {
+  const defaults = parseConfig(['--input', 'x'], {});
+  t.is(defaults.batchSize, 2048);
+  t.is(defaults.batchBytes, 3 * 1024 * 1024);
+  t.true(defaults.batchBytes < 4 * 1024 * 1024, "under gRPC's default 4 MiB message limit");
+  const env = { OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '1000', SDK_MMAP_COLLECTOR_BATCH_BYTES: '1048576' };
+  t.like(parseConfig(['--input', 'x'], env), { batchSize: 1000, batchBytes: 1048576 });
+  t.like(parseConfig(['--input', 'x', '--batch-size', '10', '--batch-bytes', '5000'], env), { batchSize: 10, batchBytes: 5000 });
+  t.throws(() => parseConfig(['--input', 'x', '--batch-bytes', '0'], {}), { instanceOf: ConfigError, message: /--batch-bytes/ });
+});
+
+test('the idle wait starts at --poll-interval and grows up to --max-poll-interval (200 ms by default, never below the poll interval)', (t) => {
+  t.like(parseConfig(['--input', 'x'], {}), { pollIntervalMs: 10, maxPollIntervalMs: 200 });
+  t.like(parseConfig(['--input', 'x', '--max-poll-interval', '500'], {}), { pollIntervalMs: 10, maxPollIntervalMs: 500 });
+  t.like(parseConfig(['--input', 'x', '--poll-interval', '250'], {}), { pollIntervalMs: 250, maxPollIntervalMs: 250 });
+});
+
 test('a flag takes its value after = or as the next argument, even one that starts with a dash', (t) => {
   t.is(parseConfig(['--input=a=b'], {}).input, 'a=b');
   t.is(parseConfig(['--input', '--output'], {}).input, '--output');

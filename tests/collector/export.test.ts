@@ -180,3 +180,52 @@ test('HTTP Retry-After is honoured before the next attempt', async (t) => {
   await c.stop();
   t.true(waited >= 900, `waited ${waited} ms, Retry-After said 1 s (the backoff alone is <= 200 ms here)`);
 });
+
+for (const protocol of ['http/protobuf', 'grpc'] as const) {
+  test(`${protocol}: a batch whose encoding would exceed --batch-bytes goes as several requests under it, every span once`, async (t) => {
+    const { receiver, writer, collector } = await e2e(t, { spans: { slots: 1024, slotSize: 1024 } });
+    const scope = writer.scope('lib', writer.resource({ 'service.name': 'bytes-test' }));
+    const total = 300;
+    for (let i = 1; i <= total; i++) {
+      // ~600 encoded bytes each, distinct (nothing shared between spans)
+      writer.startSpan(scope, 1, i, `s${i}`, { 'db.statement': `SELECT ${String(i).padStart(6, '0')} ${'x'.repeat(560)}` });
+      writer.endSpan(scope, 1, i);
+    }
+    const cap = 20_000;
+    const c = collector([
+      '--endpoint',
+      protocol === 'grpc' ? receiver.grpcUrl : receiver.httpUrl,
+      '--protocol',
+      protocol,
+      '--batch-bytes',
+      String(cap),
+      '--batch-timeout',
+      '200',
+    ]);
+    await waitFor(() => receiver.spans().length >= total, 15_000, 'every span');
+    await c.stop();
+    const traces = receiver.requests.filter((r) => r.signal === 'traces');
+    t.true(
+      traces.every((r) => r.bytes !== undefined && r.bytes <= cap),
+      `request sizes: ${traces.map((r) => r.bytes).join(', ')}`,
+    );
+    t.true(traces.length >= Math.ceil((total * 600) / cap), `${traces.length} requests`);
+    t.is(new Set(receiver.spans().map((s) => s.name)).size, total, 'each span once');
+    t.is(receiver.spans().length, total);
+    t.is(c.statusLines('final').at(-1)!.exported_traces, total);
+  });
+}
+
+// The frames' compression flag and grpc-encoding are checked in grpc-transport.test.ts; here a gRPC server
+// (grpc-js) decompresses what the collector compressed.
+test('grpc: with gzip compression a gRPC server gets the spans and logs intact', async (t) => {
+  const { receiver, writer, collector } = await e2e(t);
+  writeSample(writer);
+  const c = collector(['--endpoint', receiver.grpcUrl, '--protocol', 'grpc', '--compression', 'gzip']);
+  await waitFor(() => receiver.spans().length >= 1 && receiver.logRecords().length >= 1, 15_000, 'span and log');
+  await c.stop();
+  t.true(receiver.requests.every((r) => r.protocol === 'grpc' && r.accepted));
+  t.is(receiver.spans()[0].span.name, 'op');
+  t.is(receiver.spans()[0].attributes.big, 9_007_199_254_740_993n);
+  t.is(receiver.logRecords()[0].body, 'hello');
+});

@@ -151,7 +151,8 @@ test('a collector killed with SIGKILL and restarted resumes where it stopped: no
     for (let i = 0; i < count; i++) if (writer.log(scope, `log-${n}`)) n++;
   };
   writeSome(500);
-  const first = collector(['--endpoint', receiver.httpUrl]);
+  // Batches of 512: some of what the pump writes is delivered before the kill (~1200 records in 300 ms).
+  const first = collector(['--endpoint', receiver.httpUrl, '--batch-size', '512']);
   await waitFor(() => receiver.logRecords().length >= 500, 15_000, 'the first 500');
   const pump = setInterval(() => writeSome(20), 5);
   await new Promise((r) => setTimeout(r, 300));
@@ -159,7 +160,7 @@ test('a collector killed with SIGKILL and restarted resumes where it stopped: no
   const deliveredBeforeKill = receiver.logRecords().length;
   const writtenAtKill = n;
   writeSome(300); // written while no collector runs
-  const second = collector(['--endpoint', receiver.httpUrl]);
+  const second = collector(['--endpoint', receiver.httpUrl, '--batch-size', '512']);
   await new Promise((r) => setTimeout(r, 1500));
   clearInterval(pump);
   const total = n;

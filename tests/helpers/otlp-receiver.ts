@@ -26,6 +26,8 @@ export interface ReceivedRequest {
   readonly accepted: boolean;
   /** With mTLS: the common name of the client certificate the request came with. */
   readonly clientCertificate?: string;
+  /** Size of the (decompressed) encoded request, when it was accepted. */
+  readonly bytes?: number;
 }
 
 /** The receiver's side of TLS: its certificate and key, and the CA its clients' certificates must come from (mTLS). */
@@ -196,7 +198,7 @@ export class OtlpReceiver {
         requestStream: false,
         responseStream: false,
         requestSerialize: () => Buffer.alloc(0),
-        requestDeserialize: (bytes: Buffer) => codec[0].decode(bytes),
+        requestDeserialize: (bytes: Buffer) => ({ message: codec[0].decode(bytes), bytes: bytes.length }),
         responseSerialize: (message: unknown) => Buffer.from(codec[1].encode(message).finish()),
         responseDeserialize: (bytes: Buffer) => codec[1].decode(bytes),
       },
@@ -212,8 +214,9 @@ export class OtlpReceiver {
           callback({ code: grpc.status.UNAVAILABLE, details: 'test receiver: failing on purpose' });
           return;
         }
-        this.requests.push({ protocol: 'grpc', signal, headers, accepted: true, ...seen });
-        this.store(signal, call.request);
+        const { message, bytes } = call.request as { message: unknown; bytes: number };
+        this.requests.push({ protocol: 'grpc', signal, headers, accepted: true, bytes, ...seen });
+        this.store(signal, message);
         callback(null, { partialSuccess: undefined });
       },
     });
@@ -246,7 +249,7 @@ export class OtlpReceiver {
       try {
         if (req.headers['content-encoding'] === 'gzip') body = gunzipSync(body);
         const request = json ? fromJson(signal, JSON.parse(body.toString('utf8'))) : decodeProtobuf(signal, body);
-        this.requests.push({ protocol, signal, headers, accepted: true, ...seen });
+        this.requests.push({ protocol, signal, headers, accepted: true, bytes: body.length, ...seen });
         this.store(signal, request);
       } catch (error) {
         res.writeHead(400).end(String(error));

@@ -245,6 +245,8 @@ export class Collector {
     if (this.config.statsIntervalMs > 0) timers.push(setInterval(() => this.printStatus('stats'), this.config.statsIntervalMs));
 
     let fatal: unknown;
+    /** When the reads started finding nothing (undefined: the last read found something). */
+    let emptySince: number | undefined;
     try {
       while (!this.stopping && this.reader) {
         const reader = this.reader;
@@ -275,6 +277,7 @@ export class Collector {
           continue;
         }
         if (result?.more) {
+          emptySince = undefined;
           await new Promise<void>((resolve) => setImmediate(resolve));
           continue;
         }
@@ -283,7 +286,13 @@ export class Collector {
           await this.followReset(pipeline);
           continue;
         }
-        await this.idle();
+        // The rings stay empty: wait a quarter of how long they have been empty, from --poll-interval
+        // up to --max-poll-interval (an idle collector costs little CPU, and a message that ends a quiet
+        // spell waits at most about a quarter of it); something read: wait --poll-interval again.
+        const now = Date.now();
+        emptySince = (result?.read ?? 0) > 0 ? undefined : (emptySince ?? now);
+        const quiet = emptySince === undefined ? 0 : now - emptySince;
+        await this.idle(Math.min(this.config.maxPollIntervalMs, Math.max(this.config.pollIntervalMs, quiet / 4)));
       }
     } catch (error) {
       fatal = error;
@@ -327,12 +336,12 @@ export class Collector {
     return identity !== undefined && identity !== this.readerFile;
   }
 
-  private idle(): Promise<void> {
+  private idle(ms: number): Promise<void> {
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.wake = undefined;
         resolve();
-      }, this.config.pollIntervalMs);
+      }, ms);
       this.wake = () => {
         clearTimeout(timer);
         this.wake = undefined;

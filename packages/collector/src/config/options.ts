@@ -61,7 +61,13 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'retry-initial', arg: 'MS', help: 'first retry backoff (default 1000)' },
   { name: 'retry-max', arg: 'MS', help: 'largest retry backoff (default 5000)' },
   { name: 'retry-max-elapsed', arg: 'MS', help: 'drop a batch still failing after this long (default 300000)' },
-  { name: 'batch-size', arg: 'N', env: 'OTEL_BSP_MAX_EXPORT_BATCH_SIZE', help: 'spans / log records per export (default 512)' },
+  { name: 'batch-size', arg: 'N', env: 'OTEL_BSP_MAX_EXPORT_BATCH_SIZE', help: 'spans / log records per export request, at most (default 2048)' },
+  {
+    name: 'batch-bytes',
+    arg: 'N',
+    env: 'SDK_MMAP_COLLECTOR_BATCH_BYTES',
+    help: "encoded bytes per export request, at most: larger batches are split (a single larger item goes alone; default 3145728 = 3 MiB, under gRPC's usual 4 MiB)",
+  },
   { name: 'batch-timeout', arg: 'MS', env: 'OTEL_BSP_SCHEDULE_DELAY', help: 'ship a partial batch after this long (default 1000)' },
   { name: 'span-max-age', arg: 'MS', help: 'a span not ended after this long is exported as incomplete (default 600000)' },
   { name: 'max-active-spans', arg: 'N', help: 'at most this many open spans; the oldest are exported as incomplete (default 100000)' },
@@ -77,6 +83,11 @@ export const OPTIONS: readonly OptionSpec[] = [
     name: 'poll-interval',
     arg: 'MS',
     help: 'idle wait between reads of the rings, and between looks for a missing or replaced input file (at most 50 ms) (default 10)',
+  },
+  {
+    name: 'max-poll-interval',
+    arg: 'MS',
+    help: 'while the rings stay empty, the idle wait grows to a quarter of how long they have been, up to this (default 200; at least --poll-interval)',
   },
   {
     name: 'read-batch',

@@ -2,11 +2,12 @@ import { SIGNALS, type CollectorConfig, type Signal } from '../config/config.js'
 import { CODECS, type ExportRequest } from '../otlp/signals.js';
 import type { SignalSinks } from '../pipeline/pipeline.js';
 import { ExportQueue, type ExportLog } from './export-queue.js';
-import { GrpcTransport } from './grpc-transport.js';
-import { HttpTransport } from './http-transport.js';
+import type { GrpcTransportOptions } from './grpc-transport.js';
+import type { HttpTransportOptions } from './http-transport.js';
 import { JsonLinesOutput, JsonLinesTransport } from './json-lines-transport.js';
+import { splitRequest } from './split-request.js';
 import { loadTlsMaterial, tlsWarnings, type TlsMaterial } from './tls.js';
-import type { Transport } from './transport.js';
+import { grpcDestination, LazyTransport, type Transport } from './transport.js';
 
 /** A second way into one signal's destination, with a queue and counters of its own (see {@link Exporters.openSideQueue}). */
 export interface SideQueue {
@@ -26,6 +27,8 @@ export class Exporters implements SignalSinks {
   private readonly output: JsonLinesOutput | undefined;
   private readonly transports = {} as Record<Signal, Transport>;
   private readonly sideQueues: ExportQueue[] = [];
+  /** Encoded bytes per item of each signal's requests, as last seen (see {@link batchLimit}). */
+  private readonly bytesPerItem: Record<Signal, number> = { traces: 0, logs: 0, metrics: 0 };
 
   /**
    * Reads the TLS files of the targets once (a file that cannot be used
@@ -58,7 +61,7 @@ export class Exporters implements SignalSinks {
         transport = new JsonLinesTransport(this.output!);
         encoders[signal] = json;
       } else if (target.protocol === 'grpc') {
-        transport = new GrpcTransport({
+        const options: GrpcTransportOptions = {
           url: target.url,
           path: codec.grpcPath,
           headers: target.headers,
@@ -66,11 +69,16 @@ export class Exporters implements SignalSinks {
           compression: target.compression,
           rejectedInResponse: codec.rejectedInResponse,
           tls: tls[signal],
-        });
+        };
+        // node:http2 and the gRPC framing are loaded by the first export, not at start.
+        transport = new LazyTransport(
+          grpcDestination(target.url, codec.grpcPath),
+          async () => new (await import('./grpc-transport.js')).GrpcTransport(options),
+        );
         encoders[signal] = codec.encode;
       } else {
         const protobuf = target.protocol === 'http/protobuf';
-        transport = new HttpTransport({
+        const options: HttpTransportOptions = {
           url: target.url,
           contentType: protobuf ? 'application/x-protobuf' : 'application/json',
           headers: target.headers,
@@ -78,7 +86,9 @@ export class Exporters implements SignalSinks {
           compression: target.compression,
           rejectedInResponse: codec.rejectedInResponse,
           tls: tls[signal],
-        });
+        };
+        // node:http and node:https are loaded by the first export, not at start.
+        transport = new LazyTransport(target.url, async () => new (await import('./http-transport.js')).HttpTransport(options));
         encoders[signal] = protobuf ? codec.encode : json;
       }
       this.transports[signal] = transport;
@@ -97,7 +107,12 @@ export class Exporters implements SignalSinks {
     return this.queues[signal].hasRoom();
   }
 
-  /** Encodes and queues a request; one that does not encode (a bug) is dropped, counted and reported. */
+  /**
+   * Encodes and queues a request; one that does not encode (a bug) is
+   * dropped, counted and reported. An encoding over `--batch-bytes` is not
+   * sent: the request is split into parts that fit, each encoded and queued
+   * (an item that alone is larger goes alone).
+   */
   submit(signal: Signal, request: ExportRequest, items: number): void {
     let body: Uint8Array;
     try {
@@ -106,7 +121,28 @@ export class Exporters implements SignalSinks {
       this.queues[signal].discard(items, `the request did not encode: ${error instanceof Error ? error.message : String(error)}`, 'encoding_failed');
       return;
     }
+    if (items > 0) this.bytesPerItem[signal] = Math.max(body.length / items, this.bytesPerItem[signal] * 0.75);
+    const cap = this.config.batchBytes;
+    if (body.length > cap) {
+      // A part of about 80 % of the cap, so that parts of uneven items rarely need a second split.
+      const parts = splitRequest(signal, request, Math.ceil(body.length / (cap * 0.8)));
+      if (parts.length > 1) {
+        for (const part of parts) this.submit(signal, part.request, part.items);
+        return;
+      }
+    }
     this.queues[signal].enqueue(body, items);
+  }
+
+  /**
+   * Items per request that keep its encoding under `--batch-bytes`, by the
+   * bytes per item of the requests encoded so far (a larger item raises it
+   * at once, and it comes down by a quarter per request): the pipeline
+   * batches no more, so that splitting a request stays the exception.
+   */
+  batchLimit(signal: Signal): number {
+    const perItem = this.bytesPerItem[signal];
+    return perItem > 0 ? Math.max(1, Math.floor((this.config.batchBytes * 0.9) / perItem)) : Number.POSITIVE_INFINITY;
   }
 
   /**

@@ -1,17 +1,82 @@
-import * as grpc from '@grpc/grpc-js';
+import * as http2 from 'node:http2';
+import { promisify } from 'node:util';
+import { gunzipSync, gzip } from 'node:zlib';
 import { explainTlsFailure, type TlsMaterial } from './tls.js';
-import type { SendResult, Transport } from './transport.js';
+import { grpcDestination, type SendResult, type Transport } from './transport.js';
+
+/** gzip on libuv's thread pool, off the event loop. */
+const gzipAsync = promisify(gzip);
+
+/** gRPC status codes by number (the index), as the gRPC specification names them. */
+const STATUS_NAMES = [
+  'OK',
+  'CANCELLED',
+  'UNKNOWN',
+  'INVALID_ARGUMENT',
+  'DEADLINE_EXCEEDED',
+  'NOT_FOUND',
+  'ALREADY_EXISTS',
+  'PERMISSION_DENIED',
+  'RESOURCE_EXHAUSTED',
+  'FAILED_PRECONDITION',
+  'ABORTED',
+  'OUT_OF_RANGE',
+  'UNIMPLEMENTED',
+  'INTERNAL',
+  'UNAVAILABLE',
+  'DATA_LOSS',
+  'UNAUTHENTICATED',
+] as const;
+const OK = 0;
+const CANCELLED = 1;
+const UNKNOWN = 2;
+const DEADLINE_EXCEEDED = 4;
+const PERMISSION_DENIED = 7;
+const RESOURCE_EXHAUSTED = 8;
+const UNIMPLEMENTED = 12;
+const INTERNAL = 13;
+const UNAVAILABLE = 14;
+const UNAUTHENTICATED = 16;
 
 /** gRPC status codes OTLP/gRPC says to retry. */
-const RETRYABLE_CODES = new Set([
-  grpc.status.CANCELLED,
-  grpc.status.DEADLINE_EXCEEDED,
-  grpc.status.RESOURCE_EXHAUSTED,
-  grpc.status.ABORTED,
-  grpc.status.OUT_OF_RANGE,
-  grpc.status.UNAVAILABLE,
-  grpc.status.DATA_LOSS,
-]);
+const RETRYABLE_CODES = new Set([CANCELLED, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, 10 /* ABORTED */, 11 /* OUT_OF_RANGE */, UNAVAILABLE, 15 /* DATA_LOSS */]);
+
+/** The gRPC status of an HTTP response that carries none (gRPC's "HTTP to gRPC status code mapping"). */
+function statusOfHttp(status: number): number {
+  switch (status) {
+    case 400:
+      return INTERNAL;
+    case 401:
+      return UNAUTHENTICATED;
+    case 403:
+      return PERMISSION_DENIED;
+    case 404:
+      return UNIMPLEMENTED;
+    case 429:
+    case 502:
+    case 503:
+    case 504:
+      return UNAVAILABLE;
+    default:
+      return UNKNOWN;
+  }
+}
+
+/** The gRPC status of a stream the peer reset before it ended (as gRPC clients map RST_STREAM codes). */
+function statusOfReset(code: number): number {
+  const c = http2.constants;
+  if (code === c.NGHTTP2_REFUSED_STREAM) return UNAVAILABLE;
+  if (code === c.NGHTTP2_CANCEL) return CANCELLED;
+  if (code === c.NGHTTP2_ENHANCE_YOUR_CALM) return RESOURCE_EXHAUSTED;
+  if (code === c.NGHTTP2_INADEQUATE_SECURITY) return PERMISSION_DENIED;
+  return INTERNAL;
+}
+
+/** The longest `grpc-timeout` value: at most 8 digits. */
+const MAX_TIMEOUT_DIGITS = 99_999_999;
+
+/** Headers a caller may not set: HTTP/2 pseudo-headers, connection headers, and those gRPC framing owns. */
+const RESERVED_HEADERS = new Set(['content-type', 'te', 'grpc-timeout', 'grpc-encoding', 'grpc-accept-encoding', 'connection', 'host', 'transfer-encoding']);
 
 export interface GrpcTransportOptions {
   /** http://host:port (plaintext) or https://host:port (TLS). */
@@ -27,70 +92,233 @@ export interface GrpcTransportOptions {
 }
 
 /**
- * OTLP/gRPC: a unary call per request. The request is already encoded with the
- * generated protobuf code, so serialisation is the identity; the response is
- * decoded with the generated code too.
+ * OTLP/gRPC: a unary call per request, over one HTTP/2 connection
+ * (`node:http2`) with gRPC's framing: the encoded request as one
+ * length-prefixed message (compressed with gzip, flag 1, when configured),
+ * the deadline as `grpc-timeout`, and the outcome from the `grpc-status` /
+ * `grpc-message` trailers (or the headers of a trailers-only response; an
+ * HTTP status without them maps as gRPC says). The request is already
+ * encoded with the generated protobuf code, and the response is decoded
+ * with it too. The connection is opened on the first call, and again after
+ * it closes, fails or is told to go away (GOAWAY).
  */
 export class GrpcTransport implements Transport {
   readonly destination: string;
-  private readonly client: grpc.Client;
+  private readonly authority: string;
+  private readonly headers: Readonly<Record<string, string>>;
+  private session: http2.ClientHttp2Session | undefined;
+  /** The error that ended the current (or last) connection: the cause to report for its calls. */
+  private sessionError: Error | undefined;
+  private closed = false;
 
   constructor(private readonly options: GrpcTransportOptions) {
-    const url = new URL(options.url);
-    const port = url.port || (url.protocol === 'https:' ? '443' : '80');
-    this.destination = `${url.protocol}//${url.hostname}:${port}${options.path}`;
-    const tls = options.tls;
-    const credentials =
-      url.protocol === 'https:' ? grpc.credentials.createSsl(tls?.ca ?? null, tls?.key ?? null, tls?.cert ?? null) : grpc.credentials.createInsecure();
-    const channelOptions: grpc.ChannelOptions = {};
-    if (options.compression === 'gzip') channelOptions['grpc.default_compression_algorithm'] = 2;
-    this.client = new grpc.Client(`${url.hostname}:${port}`, credentials, channelOptions);
+    this.destination = grpcDestination(options.url, options.path);
+    this.authority = this.destination.slice(0, this.destination.length - options.path.length);
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(options.headers)) {
+      const key = k.toLowerCase();
+      if (!key.startsWith(':') && !RESERVED_HEADERS.has(key)) headers[key] = v;
+    }
+    headers[':method'] = 'POST';
+    headers[':path'] = options.path;
+    headers['content-type'] = 'application/grpc';
+    headers.te = 'trailers';
+    headers['grpc-timeout'] = `${Math.min(options.timeoutMs, MAX_TIMEOUT_DIGITS)}m`;
+    headers['grpc-accept-encoding'] = 'identity,gzip';
+    if (options.compression === 'gzip') headers['grpc-encoding'] = 'gzip';
+    this.headers = headers;
   }
 
-  send(body: Uint8Array): Promise<SendResult> {
-    const metadata = new grpc.Metadata();
-    for (const [k, v] of Object.entries(this.options.headers)) metadata.set(k, v);
+  async send(body: Uint8Array): Promise<SendResult> {
+    if (this.closed) return { kind: 'fail', reason: 'gRPC CANCELLED: the transport is closed', errorType: 'CANCELLED' };
+    const gzip = this.options.compression === 'gzip';
+    let payload: Uint8Array;
+    try {
+      payload = gzip ? await gzipAsync(body) : body;
+    } catch (error) {
+      return { kind: 'fail', reason: `gzip: ${error instanceof Error ? error.message : String(error)}`, errorType: 'compression_failed' };
+    }
+    // The message's 5-byte prefix (compressed flag, length), written before the payload: no copy of the payload.
+    const prefix = Buffer.allocUnsafe(5);
+    prefix[0] = gzip ? 1 : 0;
+    prefix.writeUInt32BE(payload.length, 1);
     return new Promise<SendResult>((resolve) => {
-      this.client.makeUnaryRequest<Uint8Array, Uint8Array>(
-        this.options.path,
-        (b) => Buffer.from(b.buffer, b.byteOffset, b.length),
-        (b) => b,
-        body,
-        metadata,
-        { deadline: Date.now() + this.options.timeoutMs },
-        (error, response) => {
-          if (!error) {
-            let rejected = 0;
-            try {
-              rejected = response ? this.options.rejectedInResponse(response) : 0;
-            } catch {
-              rejected = 0;
-            }
-            resolve({ kind: 'ok', rejected });
-          } else {
-            const name = grpc.status[error.code] ?? String(error.code);
-            const reason = `gRPC ${name}: ${explainTlsFailure(undefined, error.details, this.options.tls) ?? error.details}`;
-            if (RETRYABLE_CODES.has(error.code)) resolve({ kind: 'retry', reason, errorType: name, afterMs: retryDelayOf(error.metadata) });
-            else resolve({ kind: 'fail', reason, errorType: name });
+      let session: http2.ClientHttp2Session;
+      try {
+        session = this.connect();
+      } catch (error) {
+        resolve(this.failure(UNAVAILABLE, error instanceof Error ? error.message : String(error)));
+        return;
+      }
+      let settled = false;
+      const finish = (result: SendResult): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        resolve(result);
+      };
+      const stream = session.request(this.headers);
+      const timer = setTimeout(() => {
+        finish(this.failure(DEADLINE_EXCEEDED, `no answer within ${this.options.timeoutMs} ms`));
+        stream.close(http2.constants.NGHTTP2_CANCEL);
+      }, this.options.timeoutMs);
+      let head: http2.IncomingHttpHeaders | undefined;
+      let trailers: http2.IncomingHttpHeaders | undefined;
+      const chunks: Buffer[] = [];
+      let streamError: Error | undefined;
+      stream.on('response', (h) => {
+        head = h;
+      });
+      stream.on('trailers', (h) => {
+        trailers = h;
+      });
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('error', (e) => {
+        streamError = e;
+      });
+      stream.on('close', () => {
+        if (settled) return;
+        if (head === undefined) {
+          // No answer: the connection failed (the connection's error says why) or the stream was reset.
+          // A connection that failed cancels its pending streams with an error whose cause is the connection's.
+          const cancelledBy = (streamError as { cause?: unknown } | undefined)?.cause;
+          const cause = (cancelledBy instanceof Error ? cancelledBy : undefined) ?? this.sessionError ?? streamError;
+          const code =
+            stream.rstCode !== undefined && stream.rstCode !== http2.constants.NGHTTP2_NO_ERROR && !cause ? statusOfReset(stream.rstCode) : UNAVAILABLE;
+          finish(
+            this.failure(code, cause?.message ?? `stream closed without a response (RST_STREAM ${stream.rstCode})`, (cause as NodeJS.ErrnoException)?.code),
+          );
+          return;
+        }
+        if (trailers === undefined && head['grpc-status'] === undefined) {
+          // Headers but no status: the stream was reset or the connection lost before the trailers.
+          const lost = session.destroyed || this.sessionError !== undefined;
+          const reset = stream.rstCode !== undefined && stream.rstCode !== http2.constants.NGHTTP2_NO_ERROR;
+          if (lost || reset || streamError !== undefined) {
+            const cause = this.sessionError ?? streamError;
+            const code = lost || !reset ? UNAVAILABLE : statusOfReset(stream.rstCode!);
+            finish(
+              this.failure(
+                code,
+                lost && !cause
+                  ? 'the connection closed before the call ended'
+                  : (cause?.message ?? `stream reset before its status (RST_STREAM ${stream.rstCode})`),
+              ),
+            );
+            return;
           }
-        },
-      );
+        }
+        finish(this.outcome(head, trailers, Buffer.concat(chunks)));
+      });
+      stream.write(prefix);
+      stream.end(payload);
     });
   }
 
+  /** The result of a call that got a response. */
+  private outcome(head: http2.IncomingHttpHeaders, trailers: http2.IncomingHttpHeaders | undefined, body: Buffer): SendResult {
+    const httpStatus = Number(head[':status']);
+    const fields = trailers ?? head; // trailers-only: the status is in the headers
+    const rawStatus = fields['grpc-status'] ?? (trailers === undefined ? undefined : head['grpc-status']);
+    if (rawStatus === undefined) {
+      if (httpStatus !== 200) return this.failure(statusOfHttp(httpStatus), `HTTP ${httpStatus} without a gRPC status`);
+      return this.failure(UNKNOWN, 'the response carried no grpc-status');
+    }
+    const code = Number(rawStatus);
+    if (code === OK) {
+      let rejected = 0;
+      try {
+        const message = responseMessage(body, head['grpc-encoding']);
+        rejected = message && message.length > 0 ? this.options.rejectedInResponse(message) : 0;
+      } catch {
+        rejected = 0;
+      }
+      return { kind: 'ok', rejected };
+    }
+    const details = decodeGrpcMessage(String(fields['grpc-message'] ?? ''));
+    const detailsBin = fields['grpc-status-details-bin'];
+    return this.failure(
+      Number.isInteger(code) && code >= 0 ? code : UNKNOWN,
+      details,
+      undefined,
+      retryDelayOf(typeof detailsBin === 'string' ? detailsBin : undefined),
+    );
+  }
+
+  private failure(code: number, message: string, errorCode?: string, afterMs?: number): SendResult {
+    const name = STATUS_NAMES[code] ?? String(code);
+    const reason = `gRPC ${name}: ${explainTlsFailure(errorCode, message, this.options.tls) ?? message}`;
+    if (RETRYABLE_CODES.has(code)) return { kind: 'retry', reason, errorType: name, ...(afterMs !== undefined ? { afterMs } : {}) };
+    return { kind: 'fail', reason, errorType: name };
+  }
+
+  /** The open connection, or a new one. */
+  private connect(): http2.ClientHttp2Session {
+    const current = this.session;
+    if (current !== undefined && !current.closed && !current.destroyed) return current;
+    const tls = this.options.tls;
+    this.sessionError = undefined;
+    const session = http2.connect(this.authority, tls ? { ca: tls.ca, key: tls.key, cert: tls.cert } : {});
+    const forget = (): void => {
+      if (this.session === session) this.session = undefined;
+    };
+    session.on('error', (error) => {
+      this.sessionError = error;
+      forget();
+    });
+    session.on('goaway', forget);
+    session.on('close', forget);
+    this.session = session;
+    return session;
+  }
+
   async close(): Promise<void> {
-    this.client.close();
+    this.closed = true;
+    const session = this.session;
+    this.session = undefined;
+    if (session === undefined || session.destroyed) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        session.destroy();
+        resolve();
+      }, 1000);
+      session.close(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+}
+
+/** The first length-prefixed message of a gRPC response body (decompressed when flagged), if any. */
+function responseMessage(body: Buffer, encoding: string | string[] | undefined): Buffer | undefined {
+  if (body.length < 5) return undefined;
+  const length = body.readUInt32BE(1);
+  if (5 + length > body.length) return undefined;
+  const message = body.subarray(5, 5 + length);
+  if (body[0] !== 1) return message;
+  if (encoding !== 'gzip') throw new Error(`compressed response with grpc-encoding ${String(encoding)}`);
+  return gunzipSync(message);
+}
+
+/** `grpc-message` is percent-encoded (gRPC's HTTP/2 protocol); a malformed escape is kept as it is. */
+function decodeGrpcMessage(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
   }
 }
 
 /**
  * The retry delay of a google.rpc.RetryInfo in the `grpc-status-details-bin`
- * trailer, when the server sent one. Only the `retry_delay` Duration is read
- * (Status.details[].value -> RetryInfo field 1 -> Duration seconds/nanos).
+ * trailer (base64, padding optional), when the server sent one. Only the
+ * `retry_delay` Duration is read (Status.details[].value -> RetryInfo field 1
+ * -> Duration seconds/nanos).
  */
-function retryDelayOf(metadata: grpc.Metadata | undefined): number | undefined {
-  const raw = metadata?.get('grpc-status-details-bin')[0];
-  if (!(raw instanceof Buffer)) return undefined;
+function retryDelayOf(base64: string | undefined): number | undefined {
+  if (base64 === undefined) return undefined;
+  const raw = Buffer.from(base64, 'base64');
   try {
     for (const detail of fields(raw)) {
       if (detail.num !== 3 || !detail.bytes) continue; // Status.details (Any)

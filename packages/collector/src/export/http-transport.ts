@@ -1,8 +1,12 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
-import { gzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
 import { explainTlsFailure, type TlsMaterial } from './tls.js';
 import type { SendResult, Transport } from './transport.js';
+
+/** gzip on libuv's thread pool: compressing a request of megabytes does not stop the reading of the rings. */
+const gzipAsync = promisify(gzip);
 
 /** HTTP status codes OTLP/HTTP says to retry. */
 const RETRYABLE_STATUS = new Set([429, 502, 503, 504]);
@@ -47,8 +51,13 @@ export class HttpTransport implements Transport {
     }
   }
 
-  send(body: Uint8Array): Promise<SendResult> {
-    const payload = this.options.compression === 'gzip' ? gzipSync(body) : body;
+  async send(body: Uint8Array): Promise<SendResult> {
+    let payload: Uint8Array;
+    try {
+      payload = this.options.compression === 'gzip' ? await gzipAsync(body) : body;
+    } catch (error) {
+      return { kind: 'fail', reason: `gzip: ${error instanceof Error ? error.message : String(error)}`, errorType: 'compression_failed' };
+    }
     const headers: Record<string, string | number> = {
       ...this.options.headers,
       'content-type': this.options.contentType,

@@ -1,5 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { createSecureContext } from 'node:tls';
+import { createRequire } from 'node:module';
+import type { SecureContextOptions } from 'node:tls';
+
+/** `node:tls`'s createSecureContext, loaded when TLS files are first checked (a collector without them does not load `node:tls`). */
+function createSecureContext(options: SecureContextOptions): void {
+  const tls = createRequire(import.meta.url)('node:tls') as typeof import('node:tls');
+  tls.createSecureContext(options);
+}
 
 /**
  * TLS of the OTLP exporters: the files that `OTEL_EXPORTER_OTLP_CERTIFICATE`,

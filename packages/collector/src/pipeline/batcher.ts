@@ -1,9 +1,11 @@
 /**
- * Collects items into batches of at most `size`; a partial batch is shipped
- * once its first item is `timeoutMs` old (checked by {@link poll}).
+ * Collects items into batches of at most `size` (or the lower {@link limit}
+ * set since); a partial batch is shipped once its first item is `timeoutMs`
+ * old (checked by {@link poll}).
  */
 export class Batcher<T> {
   private items: T[] = [];
+  private max: number;
   /** When the first item of the batch came (a clock reading from the start: see ActiveSpans.open). */
   private firstAt: number;
 
@@ -14,6 +16,17 @@ export class Batcher<T> {
     private readonly now: () => number = Date.now,
   ) {
     this.firstAt = now();
+    this.max = size;
+  }
+
+  /**
+   * Ships batches of at most `items` from now on (never more than `size`,
+   * at least 1): what the destination's byte cap allows, by the sizes of
+   * the items seen so far. A batch already that long is shipped.
+   */
+  limit(items: number): void {
+    this.max = Math.max(1, Math.min(this.size, Math.floor(items)));
+    if (this.items.length >= this.max) this.flush();
   }
 
   get length(): number {
@@ -23,7 +36,7 @@ export class Batcher<T> {
   add(item: T): void {
     if (this.items.length === 0) this.firstAt = this.now();
     this.items.push(item);
-    if (this.items.length >= this.size) this.flush();
+    if (this.items.length >= this.max) this.flush();
   }
 
   addAll(items: readonly T[]): void {

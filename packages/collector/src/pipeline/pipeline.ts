@@ -13,6 +13,7 @@ import type { DictionaryView } from '../dictionary/dictionary-view.js';
 import { decodeBatch } from '../file/messages.js';
 import { RING_EVENTS, RING_MEASUREMENTS, RING_SPANS, type MmapReader, type RingId } from '../file/native-reader.js';
 import { isSpanEvent, toLogRecord, toSpanEvent, type EventCounters, type ScopedLogRecord } from '../logs/events.js';
+import { dataPoints } from '../otlp/data-points.js';
 import { logsRequest, traceRequest } from '../otlp/grouping.js';
 import type { ExportRequest } from '../otlp/signals.js';
 import { ActiveSpans, DEFAULT_SPAN_LIMITS, type FinishedSpan } from '../spans/active-spans.js';
@@ -51,6 +52,11 @@ export interface SignalSinks {
   hasRoom(signal: Signal): boolean;
   /** Queues a request holding `items` items. */
   submit(signal: Signal, request: ExportRequest, items: number): void;
+  /**
+   * Optional: items per request that keep its encoding under the
+   * destination's byte cap, by the sizes seen so far (Infinity before any).
+   */
+  batchLimit?(signal: Signal): number;
 }
 
 /** What one {@link Pipeline.poll} did. */
@@ -126,6 +132,10 @@ export class Pipeline {
     const bytes = this.config.readBytes;
     if (reader !== this.boundsOf) this.learnBounds(reader);
     const full = this.fullAbove;
+    if (this.sinks.batchLimit !== undefined) {
+      this.spanBatcher.limit(this.sinks.batchLimit('traces'));
+      this.logBatcher.limit(this.sinks.batchLimit('logs'));
+    }
     let read = 0;
     let more = false;
     if (this.sinks.hasRoom('traces') && this.sinks.hasRoom('logs')) {
@@ -312,19 +322,4 @@ function addCounts(total: MeasurementCounts, more: MeasurementCounts | undefined
   const dropped: Record<string, number> = { ...total.dropped };
   if (more !== undefined) for (const [reason, n] of Object.entries(more.dropped)) dropped[reason] = (dropped[reason] ?? 0) + n;
   return { recorded: total.recorded + (more?.recorded ?? 0), dropped };
-}
-
-function dataPoints(metric: otlpMetrics.Metric): number {
-  const data = metric.data;
-  if (!data) return 0;
-  switch (data.$case) {
-    case 'gauge':
-    case 'sum':
-    case 'histogram':
-    case 'exponentialHistogram':
-    case 'summary':
-      return data.value.dataPoints.length;
-    default:
-      return 0;
-  }
 }
