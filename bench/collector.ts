@@ -383,13 +383,30 @@ async function delay(protocol: Protocol, args: readonly string[]): Promise<Delay
         ...idsOf,
         event: {
           $case: 'start',
-          value: { parentSpanId: new Uint8Array(0), flags: 1, name: 'GET /x', kind: 2, startTimeUnixNano: t, attributes: [{ keyRef, value: anyValue(i) }] },
+          value: {
+            parentSpanId: new Uint8Array(0),
+            flags: 1,
+            name: 'GET /x',
+            kind: 2,
+            startTimeUnixNano: t,
+            attributes: [{ keyRef, value: anyValue(i) }],
+            traceState: '',
+          },
         },
       });
       writer.span({
         scopeRef: scope,
         ...idsOf,
-        event: { $case: 'end', value: { endTimeUnixNano: nowNs(), status: { code: StatusCode.STATUS_CODE_UNSET, message: '' } } },
+        event: {
+          $case: 'end',
+          value: {
+            endTimeUnixNano: nowNs(),
+            status: { code: StatusCode.STATUS_CODE_UNSET, message: '' },
+            droppedAttributesCount: 0,
+            droppedEventsCount: 0,
+            droppedLinksCount: 0,
+          },
+        },
       });
     }
     await sleep(1);
