@@ -5,7 +5,7 @@ import test from 'ava';
 import { randomBytes } from 'node:crypto';
 import type { SpanEvent } from '@otlp-mmap/protocol';
 import { ActiveSpans } from '../../packages/collector/src/spans/active-spans.js';
-import { idHashAt } from '../../packages/collector/src/spans/span-table.js';
+import { idHashAt, OUT, SpanTable, type SpanTableEntry } from '../../packages/collector/src/spans/span-table.js';
 import { spanDictionary } from './support/span-dictionary.js';
 
 const TRACE = new Uint8Array(16).fill(7);
@@ -98,4 +98,55 @@ test('the age limit evicts a span kept apart even behind younger spans', (t) => 
   const evicted = spans.collectGarbage().map((f) => f.span.name);
   t.deepEqual(evicted, ['b']);
   t.is(spans.counters.evicted, 1);
+});
+
+/** A table entry for span id `n` of TRACE. */
+function entry(n: number): SpanTableEntry & { n: number } {
+  const spanId = new Uint8Array(8);
+  new DataView(spanId.buffer).setUint32(0, n);
+  return { n, span: { traceId: TRACE, spanId }, tableSlot: OUT, tableHash: 0, tableKey: '' };
+}
+
+test('the table rebuilt after many additions keeps its entries, their order and their look-ups', (t) => {
+  const spans = new SpanTable<ReturnType<typeof entry>>();
+  const all = Array.from({ length: 10_000 }, (_, n) => entry(n));
+  for (const e of all) spans.add(e);
+  // Most come and go, as ended spans do; every tenth stays.
+  for (const e of all) if (e.n % 10 !== 0) spans.remove(e);
+  spans.compact();
+  const kept = all.filter((e) => e.n % 10 === 0);
+  t.deepEqual(
+    [...spans.values()].map((e) => e.n),
+    kept.map((e) => e.n),
+  );
+  t.is(spans.size, kept.length);
+  for (const e of kept) t.is(spans.getAt(TRACE, 0, e.span.spanId, 0), e);
+  t.is(spans.getAt(TRACE, 0, all[1].span.spanId, 0), undefined);
+  // Removals and additions after the rebuild act on the rebuilt table.
+  spans.remove(kept[0]);
+  spans.add(all[1]);
+  t.is(spans.getAt(TRACE, 0, kept[0].span.spanId, 0), undefined);
+  t.deepEqual(
+    [...spans.values()].map((e) => e.n),
+    [...kept.slice(1).map((e) => e.n), 1],
+  );
+});
+
+test('the oldest open span is still the one evicted after many release cycles', (t) => {
+  const spans = table();
+  const ids = Array.from({ length: 5000 }, () => new Uint8Array(randomBytes(8)));
+  const first = ids[0];
+  spans.apply(start(first, 'first-open'));
+  // Thousands of spans start and end around it, a release cycle each (the table is rebuilt meanwhile).
+  for (const id of ids.slice(1)) {
+    spans.apply(start(id, 'short'));
+    spans.apply(end(id, 20n));
+    spans.release(true);
+  }
+  // Over the cap of 10 open spans: the first one opened goes.
+  for (const id of Array.from({ length: 10 }, () => new Uint8Array(randomBytes(8)))) spans.apply(start(id, 'later'));
+  t.deepEqual(
+    spans.takeEvicted().map((f) => f.span.name),
+    ['first-open'],
+  );
 });

@@ -138,11 +138,25 @@ export class GrpcTransport implements Transport {
     } catch (error) {
       return { kind: 'fail', reason: `gzip: ${error instanceof Error ? error.message : String(error)}`, errorType: 'compression_failed' };
     }
-    // The message's 5-byte prefix (compressed flag, length), written before the payload: no copy of the payload.
-    const prefix = Buffer.allocUnsafe(5);
-    prefix[0] = gzip ? 1 : 0;
-    prefix.writeUInt32BE(payload.length, 1);
-    return new Promise<SendResult>((resolve) => {
+    // The payload goes to the stream from here, out of reach of the call's closures (see startCall).
+    const call = this.startCall();
+    if (call.stream !== undefined) this.writeMessage(call.stream, gzip, payload);
+    return call.result;
+  }
+
+  /**
+   * Opens the call's stream and listens for its outcome. The listeners must
+   * not reach the payload: Node's HTTP/2 stream objects, and so their
+   * listeners and what those closures reach, outlive young collections and
+   * go only in a full one. When the payload was in their scope, every
+   * request's payload (~0.5 MB) stayed until V8 ran a full collection for
+   * the external memory (measured in the warm drain: array buffers growing
+   * to 64 MB, against a flat 5–6 MB over HTTP or with the payload out of
+   * reach).
+   */
+  private startCall(): { result: Promise<SendResult>; stream?: http2.ClientHttp2Stream } {
+    let opened: http2.ClientHttp2Stream | undefined;
+    const result = new Promise<SendResult>((resolve) => {
       let session: http2.ClientHttp2Session;
       try {
         session = this.connect();
@@ -210,9 +224,18 @@ export class GrpcTransport implements Transport {
         }
         finish(this.outcome(head, trailers, Buffer.concat(chunks)));
       });
-      stream.write(prefix);
-      stream.end(payload);
+      opened = stream;
     });
+    return { result, stream: opened };
+  }
+
+  /** Writes the length-prefixed message and ends the stream: the 5-byte prefix (compressed flag, length), then the payload (not copied). */
+  private writeMessage(stream: http2.ClientHttp2Stream, gzip: boolean, payload: Uint8Array): void {
+    const prefix = Buffer.allocUnsafe(5);
+    prefix[0] = gzip ? 1 : 0;
+    prefix.writeUInt32BE(payload.length, 1);
+    stream.write(prefix);
+    stream.end(payload);
   }
 
   /** The result of a call that got a response. */

@@ -451,6 +451,7 @@ export class ActiveSpans {
     this.compactEnded();
     this.tick++;
     this.evictCursor = undefined;
+    this.spans.compact(); // no iterator of the table is in use between cycles
     return out;
   }
 
