@@ -149,10 +149,8 @@ export class GrpcTransport implements Transport {
    * not reach the payload: Node's HTTP/2 stream objects, and so their
    * listeners and what those closures reach, outlive young collections and
    * go only in a full one. When the payload was in their scope, every
-   * request's payload (~0.5 MB) stayed until V8 ran a full collection for
-   * the external memory (measured in the warm drain: array buffers growing
-   * to 64 MB, against a flat 5–6 MB over HTTP or with the payload out of
-   * reach).
+   * request's payload stayed until V8 ran a full collection for the
+   * external memory (README, collector benchmark section).
    */
   private startCall(): { result: Promise<SendResult>; stream?: http2.ClientHttp2Stream } {
     let opened: http2.ClientHttp2Stream | undefined;

@@ -133,11 +133,9 @@ export class SpanTable<E extends SpanTableEntry> {
    * young collections take as alive: the chain of tables after it, and every
    * span they held, survives young collections and gets promoted, until the
    * next full collection, which promotes the table of the moment and starts
-   * the chain again (measured in the warm drain of `npm run bench:collector`:
-   * after one full collection every young collection promoted 4–8 MB
-   * instead of almost nothing, with a full collection every 6–8 of them,
-   * over HTTP as over gRPC; warm throughput −25 %). A new `Map` holds no
-   * link from the old tables, which cuts the chain.
+   * the chain again (over HTTP as over gRPC; the figures are in the README's
+   * collector benchmark section). A new `Map` holds no link from the old
+   * tables, which cuts the chain.
    *
    * Not while an iterator of {@link values} is in use (it would walk the old
    * `Map`).
