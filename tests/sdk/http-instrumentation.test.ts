@@ -11,18 +11,8 @@ import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { SpanKind as WireSpanKind } from '@otlp-mmap/protocol';
 import test from 'ava';
 import { type MmapSdk, startMmapSdk } from '@otlp-mmap/sdk';
-import { FileReadBack, hex, type Plain, tempPath } from './support/read-back.js';
-
-interface SeenSpan {
-  name: string;
-  kind: number;
-  spanId: string;
-  parent: string;
-  traceId: string;
-  attributes: Record<string, Plain>;
-  ended: boolean;
-  status: number | undefined;
-}
+import { FileReadBack, type Plain, tempPath } from './support/read-back.js';
+import { collectSpans } from './support/spans.js';
 
 let sdk: MmapSdk;
 let http: typeof HttpModule;
@@ -43,36 +33,6 @@ test.after.always(async () => {
   await sdk.shutdown();
   tmp.cleanup();
 });
-
-function collect(rb: FileReadBack): Map<string, SeenSpan> {
-  const spans = new Map<string, SeenSpan>();
-  for (const e of rb.spans()) {
-    const id = hex(e.spanId);
-    const ev = e.event;
-    if (ev?.$case === 'start') {
-      spans.set(id, {
-        name: ev.value.name,
-        kind: ev.value.kind,
-        spanId: id,
-        parent: hex(ev.value.parentSpanId),
-        traceId: hex(e.traceId),
-        attributes: rb.attrs(ev.value.attributes),
-        ended: false,
-        status: undefined,
-      });
-      continue;
-    }
-    const span = spans.get(id);
-    if (span === undefined) continue;
-    if (ev?.$case === 'attributes') Object.assign(span.attributes, rb.attrs(ev.value.attributes));
-    if (ev?.$case === 'name') span.name = ev.value.name;
-    if (ev?.$case === 'end') {
-      span.ended = true;
-      span.status = ev.value.status?.code;
-    }
-  }
-  return spans;
-}
 
 test.serial('server and client spans of a real HTTP exchange come out linked, with HTTP attributes', async (t) => {
   const server = http.createServer((req, res) => {
@@ -104,7 +64,7 @@ test.serial('server and client spans of a real HTTP exchange come out linked, wi
   await new Promise((resolve) => setTimeout(resolve, 20));
 
   const rb = new FileReadBack(tmp.path);
-  const spans = [...collect(rb).values()];
+  const spans = collectSpans(rb);
   rb.close();
   const client = spans.find((s) => s.kind === WireSpanKind.SPAN_KIND_CLIENT);
   const server_ = spans.find((s) => s.kind === WireSpanKind.SPAN_KIND_SERVER);

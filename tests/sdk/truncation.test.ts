@@ -13,6 +13,18 @@ import { CUTS, cutFile, cutSize, droppedMessages, TruncationApp } from '../helpe
 import { FileReadBack, tempPath } from './support/read-back.js';
 
 /** The start time of a valid file at `path`, or undefined while there is none. */
+/** Waits until a file other than the one that started at `originalStart` is at `path`. */
+function untilRecreated(app: TruncationApp, path: string, originalStart: bigint | undefined): Promise<unknown> {
+  return app.until(
+    () => {
+      const start = startTime(path);
+      return start !== undefined && start !== originalStart;
+    },
+    10_000,
+    'a re-created file',
+  );
+}
+
 function startTime(path: string): bigint | undefined {
   if (!existsSync(path)) return undefined;
   try {
@@ -47,14 +59,7 @@ for (const cut of CUTS) {
     t.regex(during.errorMessages[0], /was truncated/);
 
     // Resumes in a file re-created at the same path.
-    await app.until(
-      () => {
-        const start = startTime(tmp.path);
-        return start !== undefined && start !== originalStart;
-      },
-      10_000,
-      'a re-created file',
-    );
+    await untilRecreated(app, tmp.path, originalStart);
     t.log(`re-created ${Date.now() - cutAt} ms after the cut`);
     app.phase('after');
     const marked = await app.status(); // answered after the phase changed
@@ -101,14 +106,7 @@ test("a cut that no write meets (inside the dictionary, no new keys) is noticed 
   const originalStart = startTime(tmp.path);
   cutFile(tmp.path, cutSize(tmp.path, 'inside the dictionary'));
   const cutAt = Date.now();
-  await app.until(
-    () => {
-      const start = startTime(tmp.path);
-      return start !== undefined && start !== originalStart;
-    },
-    10_000,
-    'a re-created file',
-  );
+  await untilRecreated(app, tmp.path, originalStart);
   t.log(`re-created ${Date.now() - cutAt} ms after the cut`);
   const s = await app.status();
   t.is(s.diagErrors, 1);
